@@ -1,0 +1,89 @@
+/**
+ * The one boundary between the engine and a shared remote tier (L2).
+ *
+ * The core never knows Redis: everything Redis-shaped goes through this contract, implemented
+ * by `@tiercache/redis`. Keys arrive fully built by the core (namespace, entity, hash tag), so
+ * a store never decides policy; it only moves bytes, takes locks and carries bus messages.
+ *
+ * Values are opaque strings (the core's encoded envelope). Every method may reject; the core
+ * treats a rejected read as a miss and a rejected write as a logged, counted failure.
+ */
+export interface RemoteStore {
+  /** A short name for logs and metrics, e.g. `redis-cluster`. */
+  readonly name: string
+
+  /** Reads one raw envelope; `null` when the key does not exist. */
+  get(key: string): Promise<string | null>
+
+  /**
+   * Reads many raw envelopes in as few round trips as the backend allows (one per node for a
+   * cluster). The result has the same length and order as `keys`; a missing key is `null`.
+   */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>
+
+  /** Writes one raw envelope that expires after `ttlMs` milliseconds (an integer >= 1). */
+  set(key: string, value: string, ttlMs: number): Promise<void>
+
+  /**
+   * Deletes keys. Keys may live on different slots; the store groups them as it needs.
+   * Deleting a key that does not exist is not an error.
+   */
+  delete(keys: readonly string[]): Promise<void>
+
+  /**
+   * Takes the fleet-wide load lock for a value key: `SET lockKey token NX PX ttlMs`.
+   * Resolves `true` when this caller now holds it. `lockKey` shares the value key's slot.
+   */
+  acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>
+
+  /**
+   * Writes `value` under `key` only while `lockKey` still holds `token` (the lease), and
+   * releases the lock in the same atomic step. Resolves `true` when the value was written.
+   * An invalidation deletes value and lock together, so a load that raced a write cannot
+   * put its old value back: the lease is gone and this resolves `false`.
+   */
+  setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean>
+
+  /** Releases the lock when it still holds `token` (compare-and-delete). */
+  releaseLock(lockKey: string, token: string): Promise<void>
+
+  /**
+   * Reads tag invalidation stamps (milliseconds since the epoch, as written by `stampTags`);
+   * a tag never invalidated is `0`. Same length and order as `tagKeys`.
+   */
+  getTagStamps(tagKeys: readonly string[]): Promise<number[]>
+
+  /**
+   * Records that every entry carrying these tags and created at or before `stampMs` is invalid.
+   * A stamp never moves backwards. `ttlMs` bounds how long the stamp must be kept (the longest
+   * lifetime of any entry that could carry the tag).
+   */
+  stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void>
+
+  /** Publishes a message on a bus channel. */
+  publish(channel: string, message: string): Promise<void>
+
+  /**
+   * Subscribes to a bus channel. `onMessage` receives every message published on it (also
+   * this instance's own: the core filters those). `onDisconnect` fires when the subscriber
+   * connection is lost (messages may be missed from then on), `onReconnect` once the
+   * subscription is active again, so the core can distrust what it may have missed.
+   * Resolves once the subscription is active.
+   */
+  subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription>
+
+  /** Releases every connection and timer this store owns. A client passed in by the user stays open. */
+  close(): Promise<void>
+}
+
+/** Callbacks of one bus subscription. */
+export interface BusHandlers {
+  onMessage(message: string): void
+  onDisconnect?(): void
+  onReconnect?(): void
+}
+
+/** A live bus subscription. */
+export interface BusSubscription {
+  unsubscribe(): Promise<void>
+}
