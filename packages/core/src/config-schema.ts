@@ -1,0 +1,186 @@
+import { z } from 'zod'
+import type { Clock, RandomSource } from './clock.js'
+import { systemClock } from './clock.js'
+import { tryParseDuration } from './duration.js'
+import type { EntityPolicy, TagsOf } from './entity-policy.js'
+import { TierCacheError } from './errors.js'
+import { NAME_PATTERN } from './key-builder.js'
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import type { RemoteStore } from './remote-store.js'
+import type { Serializer } from './serializer.js'
+import { jsonSerializer } from './serializer.js'
+
+const DURATION_HINT = "a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h')"
+
+const duration = z.unknown().transform((input, ctx) => {
+  const ms = tryParseDuration(input)
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${describe(input)}` })
+    return z.NEVER
+  }
+  return ms
+})
+
+const positiveDuration = duration.refine((ms) => ms > 0, { message: 'expected a duration greater than 0' })
+
+const count = z.number().int().positive()
+
+const name = z.string().regex(NAME_PATTERN, 'expected 1 to 64 letters, digits, "_", "-" or "."')
+
+const l1EntitySchema = z.strictObject({
+  /** Longest time an entry is served from L1 without asking L2. */
+  ttl: positiveDuration.optional(),
+  maxEntries: count.optional(),
+  maxBytes: count.optional(),
+})
+
+const entitySchema = z.strictObject({
+  ttl: positiveDuration,
+  l1: z.union([z.literal(false), l1EntitySchema]).optional(),
+  jitter: z.number().min(0).max(1).optional(),
+  negativeTtl: z.union([z.literal(false), duration]).optional(),
+  grace: duration.optional(),
+  maxValueBytes: count.optional(),
+  tags: z.custom<TagsOf>((v) => typeof v === 'function', 'expected a function (id, value) => string[]').optional(),
+})
+
+const remoteStore = z.custom<RemoteStore>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['get', 'getMany', 'set', 'delete'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'expected a RemoteStore (e.g. redisClusterStore(...) from @tiercache/redis)',
+)
+
+const logger = z.custom<Logger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['debug', 'info', 'warn', 'error', 'child'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
+  'expected a pino-compatible logger (debug, info, warn, error, child)',
+)
+
+const serializer = z.custom<Serializer>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Serializer).serialize === 'function' &&
+    typeof (v as Serializer).deserialize === 'function',
+  'expected a serializer { serialize(value): string, deserialize(text): unknown }',
+)
+
+const clock = z.custom<Clock>(
+  (v) => typeof v === 'object' && v !== null && typeof (v as Clock).now === 'function',
+  'expected a clock { now(): number }',
+)
+
+/** The zod schema of `createCache` options. Exported for tools that want to validate config files. */
+export const cacheOptionsSchema = z.strictObject({
+  namespace: name,
+  l1: z
+    .strictObject({
+      maxEntries: count.optional(),
+      maxBytes: count.optional(),
+      ttl: positiveDuration.optional(),
+    })
+    .optional(),
+  l2: remoteStore.optional(),
+  entities: z.record(name, entitySchema),
+  logger: logger.optional(),
+  serializer: serializer.optional(),
+  maxValueBytes: count.optional(),
+  clock: clock.optional(),
+  random: z.custom<RandomSource>((v) => typeof v === 'function', 'expected a function returning [0, 1)').optional(),
+})
+
+/** Options of one entity, as users write them. */
+export type EntityOptions = z.input<typeof entitySchema>
+
+/** Options of `createCache`, as users write them. */
+export type CacheOptions = z.input<typeof cacheOptionsSchema>
+
+/** Defaults, in one place next to the schema. */
+export const DEFAULTS = {
+  /** L1 entries per entity. */
+  l1MaxEntries: 10_000,
+  /** With an L2, the longest an L1 entry is trusted without asking L2 (ms): the bound on staleness when the bus is down. */
+  l1TtlWithL2Ms: 60_000,
+  /** Largest cached value (bytes). */
+  maxValueBytes: 1024 * 1024,
+  jitter: 0,
+  graceMs: 0,
+} as const
+
+/** `createCache` options after validation and defaulting: what the engine runs on. */
+export interface ResolvedCacheOptions {
+  readonly namespace: string
+  readonly l2: RemoteStore | null
+  readonly entities: ReadonlyMap<string, EntityPolicy>
+  readonly logger: Logger
+  readonly serializer: Serializer
+  readonly clock: Clock
+  readonly random: RandomSource
+}
+
+/**
+ * Validates `createCache` options and resolves them into plain, fully defaulted objects.
+ * Throws `INVALID_CONFIG` naming the path of the first bad field and what was expected.
+ */
+export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
+  const parsed = cacheOptionsSchema.safeParse(input)
+  if (!parsed.success) throw configError(parsed.error.issues)
+  const options = parsed.data
+  const l2 = options.l2 ?? null
+  const entities = new Map<string, EntityPolicy>()
+  for (const [entityName, entity] of Object.entries(options.entities)) {
+    const ttlMs = entity.ttl
+    let l1: EntityPolicy['l1'] = null
+    if (entity.l1 !== false) {
+      const defaultL1Ttl = options.l1?.ttl ?? (l2 === null ? ttlMs : Math.min(ttlMs, DEFAULTS.l1TtlWithL2Ms))
+      l1 = {
+        ttlMs: Math.min(entity.l1?.ttl ?? defaultL1Ttl, ttlMs),
+        maxEntries: entity.l1?.maxEntries ?? options.l1?.maxEntries ?? DEFAULTS.l1MaxEntries,
+        maxBytes: entity.l1?.maxBytes ?? options.l1?.maxBytes ?? 0,
+      }
+    }
+    entities.set(entityName, {
+      name: entityName,
+      ttlMs,
+      jitter: entity.jitter ?? DEFAULTS.jitter,
+      negativeTtlMs: entity.negativeTtl === false ? 0 : (entity.negativeTtl ?? ttlMs),
+      graceMs: entity.grace ?? DEFAULTS.graceMs,
+      l1,
+      maxValueBytes: entity.maxValueBytes ?? options.maxValueBytes ?? DEFAULTS.maxValueBytes,
+      tags: entity.tags ?? null,
+    })
+  }
+  return {
+    namespace: options.namespace,
+    l2,
+    entities,
+    logger: options.logger ?? silentLogger,
+    serializer: options.serializer ?? jsonSerializer,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+  }
+}
+
+/** Turns zod issues into one `INVALID_CONFIG` error whose message names each bad field's path. */
+export function configError(issues: readonly z.core.$ZodIssue[], root = 'options'): TierCacheError {
+  const lines = issues.map((issue) => {
+    const path = [root, ...issue.path.map(String)].join('.')
+    if (issue.code === 'unrecognized_keys') {
+      return `${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+    }
+    return `${path}: ${issue.message}`
+  })
+  return new TierCacheError('INVALID_CONFIG', lines.join('; '))
+}
+
+function describe(input: unknown): string {
+  if (typeof input === 'string') return JSON.stringify(input)
+  if (typeof input === 'number') return String(input)
+  if (input === undefined) return 'nothing'
+  return input === null ? 'null' : typeof input
+}

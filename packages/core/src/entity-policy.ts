@@ -1,0 +1,46 @@
+import type { RandomSource } from './clock.js'
+
+/** Computes the tags of an entry from its id and loaded value. */
+export type TagsOf = (id: string, value: unknown) => readonly string[]
+
+/**
+ * The fully resolved policy of one entity: every option defaulted, every duration in ms.
+ * Built once by `createCache`; the read path reads it and never re-validates.
+ */
+export interface EntityPolicy {
+  readonly name: string
+  /** How long a loaded value is fresh (ms). */
+  readonly ttlMs: number
+  /** Fraction (0..1) by which each TTL is randomly shortened, so entries loaded together do not expire together. */
+  readonly jitter: number
+  /** How long an absent result (`null`/`undefined`) is cached (ms); 0 turns negative caching off. */
+  readonly negativeTtlMs: number
+  /** How long past its TTL a value may still be served stale (ms). */
+  readonly graceMs: number
+  /** The in-process tier, or `null` when the entity has none. */
+  readonly l1: L1Policy | null
+  /** Largest serialized value cached (bytes, UTF-8); larger values are returned but not cached. */
+  readonly maxValueBytes: number
+  /** The tags of an entry, or `null` when the entity does not tag entries. */
+  readonly tags: TagsOf | null
+}
+
+/** The resolved in-process tier of one entity. */
+export interface L1Policy {
+  /** Longest time an entry is served from L1 without asking L2 (ms). */
+  readonly ttlMs: number
+  readonly maxEntries: number
+  /** Bound on the summed serialized size of the entries (bytes), or 0 for none. */
+  readonly maxBytes: number
+}
+
+/**
+ * The fresh lifetime of one new entry: the policy's TTL (or negative TTL for an absent
+ * value), shortened by up to `jitter` of itself at random. Jitter only ever shortens, so the
+ * configured TTL stays the upper bound on how long a value is considered fresh.
+ */
+export function freshLifetimeMs(policy: EntityPolicy, absent: boolean, random: RandomSource): number {
+  const base = absent ? policy.negativeTtlMs : policy.ttlMs
+  if (policy.jitter === 0 || base === 0) return base
+  return Math.max(1, Math.round(base * (1 - policy.jitter * random())))
+}

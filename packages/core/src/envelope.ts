@@ -1,0 +1,92 @@
+/**
+ * What the remote tier holds for one entry: the value plus the times that drive freshness,
+ * grace and early refresh. Times are milliseconds since the epoch on the writer's clock.
+ */
+export interface Envelope {
+  /** `v`: a value; `n`: the loader returned `null`; `u`: it returned `undefined`. */
+  kind: 'v' | 'n' | 'u'
+  /** The serialized value (empty for `n` and `u`). */
+  payload: string
+  createdAt: number
+  /** Fresh until this time; after it, stale. */
+  freshUntil: number
+  /** Servable as stale (grace) until this time; the remote copy expires then too. */
+  staleUntil: number
+  /** How long the load took (ms); used by early refresh (XFetch). */
+  loadMs: number
+  tags: readonly string[]
+}
+
+// `tc1|kind|createdAt|freshUntil|staleUntil|loadMs|tagsLength|<tags JSON><payload>`.
+// A positional header parses with a few indexOf calls instead of a JSON.parse of a wrapper
+// object, and the payload stays in the serializer's own format: one parse per L2 hit.
+const MAGIC = 'tc1|'
+const HEADER_FIELDS = 6
+const NO_TAGS: readonly string[] = Object.freeze([])
+
+/** Encodes an envelope into the string stored in the remote tier. */
+export function encodeEnvelope(envelope: Envelope): string {
+  const tags = envelope.tags.length === 0 ? '' : JSON.stringify(envelope.tags)
+  return `${MAGIC}${envelope.kind}|${envelope.createdAt}|${envelope.freshUntil}|${envelope.staleUntil}|${envelope.loadMs}|${tags.length}|${tags}${envelope.payload}`
+}
+
+/**
+ * Decodes what the remote tier returned. Returns `undefined` for anything that is not a
+ * well-formed envelope of this version (corrupt, truncated, another application's data): the
+ * caller treats it as a miss and removes it.
+ */
+export function decodeEnvelope(raw: string): Envelope | undefined {
+  if (!raw.startsWith(MAGIC)) return undefined
+  const fields: string[] = []
+  let start = MAGIC.length
+  for (let i = 0; i < HEADER_FIELDS; i++) {
+    const end = raw.indexOf('|', start)
+    if (end === -1) return undefined
+    fields.push(raw.slice(start, end))
+    start = end + 1
+  }
+  const [kind, created, fresh, stale, load, tagsLength] = fields as [string, string, string, string, string, string]
+  if (kind !== 'v' && kind !== 'n' && kind !== 'u') return undefined
+  const createdAt = toTime(created)
+  const freshUntil = toTime(fresh)
+  const staleUntil = toTime(stale)
+  const loadMs = toTime(load)
+  const tagsLen = toTime(tagsLength)
+  if (
+    createdAt === undefined ||
+    freshUntil === undefined ||
+    staleUntil === undefined ||
+    loadMs === undefined ||
+    tagsLen === undefined ||
+    freshUntil < createdAt ||
+    staleUntil < freshUntil ||
+    start + tagsLen > raw.length
+  ) {
+    return undefined
+  }
+  let tags = NO_TAGS
+  if (tagsLen > 0) {
+    const parsed = parseTags(raw.slice(start, start + tagsLen))
+    if (parsed === undefined) return undefined
+    tags = parsed
+  }
+  const payload = raw.slice(start + tagsLen)
+  if (kind !== 'v' && payload.length !== 0) return undefined
+  return { kind, payload, createdAt, freshUntil, staleUntil, loadMs, tags }
+}
+
+function toTime(text: string): number | undefined {
+  if (text.length === 0 || text.length > 16) return undefined
+  const n = Number(text)
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined
+}
+
+function parseTags(text: string): string[] | undefined {
+  try {
+    const tags: unknown = JSON.parse(text)
+    if (Array.isArray(tags) && tags.every((t) => typeof t === 'string')) return tags
+  } catch {
+    // falls through: corrupt tags make the whole envelope corrupt
+  }
+  return undefined
+}

@@ -1,0 +1,72 @@
+import { TierCacheError } from './errors.js'
+
+/** The longest id accepted, in UTF-16 code units. Longer ids throw `INVALID_KEY`. */
+export const MAX_ID_LENGTH = 512
+
+/** Namespaces and entity names: letters, digits, `_`, `-` and `.`, 1 to 64 of them. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
+
+/**
+ * Throws `INVALID_KEY` unless `id` is a non-empty string of at most {@link MAX_ID_LENGTH}
+ * code units. Called on every read, so it does no more than three comparisons when the id is good.
+ */
+export function assertValidId(id: unknown, entity: string): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw invalidId(id, entity)
+}
+
+function invalidId(id: unknown, entity: string): TierCacheError {
+  const what =
+    typeof id !== 'string'
+      ? `a ${id === null ? 'null' : typeof id}`
+      : id.length === 0
+        ? 'an empty string'
+        : `${id.length} characters long (the limit is ${MAX_ID_LENGTH})`
+  return new TierCacheError(
+    'INVALID_KEY',
+    `entity "${entity}": an id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${what}`,
+  )
+}
+
+/** True when `text` holds a Redis Cluster hash tag: a `{` followed later by `}` with something between. */
+export function hasHashTag(text: string): boolean {
+  const open = text.indexOf('{')
+  if (open === -1) return false
+  const close = text.indexOf('}', open + 1)
+  return close > open + 1
+}
+
+/**
+ * Builds the remote keys of one entity. A value key is `{<namespace>:<entity>:<id>}`: the hash
+ * tag puts the value, its lock and its lease on one slot, so they change together atomically.
+ * An id that carries its own hash tag keeps it (`<namespace>:<entity>:<id>`), so users can
+ * co-locate entries on purpose.
+ *
+ * The lock key must never equal another id's value key: wrapped value keys end in `}` while
+ * wrapped lock keys end in `}:lock`, and unwrapped lock keys start with `<namespace>:<entity>!lock:`,
+ * a prefix no value key has because entity names cannot contain `!`.
+ */
+export class KeyBuilder {
+  private readonly prefix: string
+
+  constructor(
+    readonly namespace: string,
+    readonly entity: string,
+  ) {
+    this.prefix = `${namespace}:${entity}:`
+  }
+
+  /** The key of the value of `id` (which must already be valid). */
+  valueKey(id: string): string {
+    return hasHashTag(id) ? this.prefix + id : `{${this.prefix}${id}}`
+  }
+
+  /** The key of the load lock (and lease) of `id`, on the same slot as its value. */
+  lockKey(id: string): string {
+    return hasHashTag(id) ? `${this.namespace}:${this.entity}!lock:${id}` : `{${this.prefix}${id}}:lock`
+  }
+}
+
+/** The remote key holding the invalidation stamp of a tag (`!` keeps it apart from every value key). */
+export function tagStampKey(namespace: string, tag: string): string {
+  return `{${namespace}!tag:${tag}}`
+}

@@ -1,0 +1,31 @@
+import { LRUCache } from 'lru-cache'
+import type { L1Policy } from './entity-policy.js'
+
+/**
+ * One entry of the in-process tier. Times are clock ms. `freshUntil` is the L1 deadline
+ * (the smaller of the L1 TTL and the entry's own freshness), checked on every hit.
+ */
+export interface L1Entry {
+  readonly value: unknown
+  readonly createdAt: number
+  readonly freshUntil: number
+  readonly staleUntil: number
+  /** Serialized size in bytes, for the `maxBytes` bound. */
+  readonly size: number
+}
+
+/**
+ * The in-process tier of one entity: an `lru-cache` keyed by id. Expiry is checked by the
+ * read path against the injected clock rather than by lru-cache's own TTL clock, which keeps
+ * the hit path to one map lookup and one comparison, and keeps stale entries around for grace.
+ */
+export function createL1Store(policy: L1Policy): LRUCache<string, L1Entry> {
+  if (policy.maxBytes > 0) {
+    return new LRUCache<string, L1Entry>({
+      max: policy.maxEntries,
+      maxSize: policy.maxBytes,
+      sizeCalculation: (entry) => Math.max(1, entry.size),
+    })
+  }
+  return new LRUCache<string, L1Entry>({ max: policy.maxEntries })
+}
