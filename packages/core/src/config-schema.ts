@@ -173,6 +173,7 @@ export function configError(issues: readonly z.core.$ZodIssue[], root = 'options
     if (issue.code === 'unrecognized_keys') {
       return `${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
     }
+    if (issue.code === 'invalid_key') return `${path}: ${issue.issues[0]?.message ?? issue.message}`
     return `${path}: ${issue.message}`
   })
   return new TierCacheError('INVALID_CONFIG', lines.join('; '))

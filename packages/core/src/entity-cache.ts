@@ -191,7 +191,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   ): (...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') throw new TierCacheError('INVALID_CONFIG', `entity "${this.name}": wrap expects a function`)
     const keyOf = options.key ?? defaultKey
-    return (...args: A) => this.get(keyOf(...args), () => fn(...args)) as Promise<Awaited<R>>
+    return async (...args: A): Promise<Awaited<R>> => (await this.get(keyOf(...args), () => fn(...args))) as Awaited<R>
   }
 
   invalidating<A extends unknown[], R>(fn: (...args: A) => R, options: InvalidatingOptions<A, R>): (...args: A) => Promise<Awaited<R>> {

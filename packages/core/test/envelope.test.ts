@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { decodeEnvelope, type Envelope, encodeEnvelope } from '../src/envelope.js'
+
+const base: Envelope = { kind: 'v', payload: '{"a":"x|y"}', createdAt: 1000, freshUntil: 2000, staleUntil: 3000, loadMs: 12, tags: [] }
+
+describe('envelope', () => {
+  it('round-trips values, absent markers and tags holding the separator', () => {
+    for (const envelope of [
+      base,
+      { ...base, tags: ['category:7', 'a|b', 'é'] },
+      { ...base, kind: 'n' as const, payload: '' },
+      { ...base, kind: 'u' as const, payload: '' },
+    ]) {
+      expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope)
+    }
+  })
+
+  it.each([
+    ['another application string', 'hello'],
+    ['empty', ''],
+    ['a wrong version', encodeEnvelope(base).replace('tc1|', 'tc2|')],
+    ['truncated header', 'tc1|v|1000|2000'],
+    ['non-numeric time', 'tc1|v|abc|2000|3000|0|0|1'],
+    ['negative time', 'tc1|v|-1|2000|3000|0|0|1'],
+    ['unknown kind', 'tc1|x|1000|2000|3000|0|0|1'],
+    ['fresh before created', 'tc1|v|3000|2000|3000|0|0|1'],
+    ['tags length past the end', 'tc1|v|1000|2000|3000|0|99|["a"]'],
+    ['tags that are not strings', 'tc1|v|1000|2000|3000|0|3|[1]x'],
+    ['a payload on an absent marker', 'tc1|n|1000|2000|3000|0|0|1'],
+  ])('rejects %s', (_, raw) => {
+    expect(decodeEnvelope(raw)).toBeUndefined()
+  })
+})
