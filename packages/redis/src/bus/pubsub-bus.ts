@@ -1,0 +1,206 @@
+import type { BusHandlers, BusSubscription } from '@tiercache/core'
+import type { DataClient } from '../data-client.js'
+import type { BusFlavour } from './bus-flavour.js'
+import { SubscriberLink } from './subscriber-link.js'
+import type { SubscriberTopology } from './subscriber-topology.js'
+
+/** First delay before placing lost channels again, in ms; doubles per failed attempt. */
+const RECOVERY_BASE_DELAY_MS = 50
+/** Cap of the recovery delay, in ms. */
+const RECOVERY_MAX_DELAY_MS = 2_000
+
+/** The state of one subscribed channel, shared by every subscription to it. */
+interface ChannelEntry {
+  readonly handlers: Set<BusHandlers>
+  /** The link carrying the channel, once placed. */
+  link: SubscriberLink | undefined
+  /** The server confirmed the subscription and it has not been lost since. */
+  active: boolean
+  /** Lost after being active: `onDisconnect` fired, `onReconnect` is owed. */
+  down: boolean
+  /** A placement in progress, joined by concurrent subscribers. */
+  placing: Promise<void> | undefined
+}
+
+/**
+ * The invalidation bus over Redis pub/sub.
+ *
+ * Subscriber connections are opened lazily on the first `subscribe` and shared: all channels
+ * on one connection for classic pub/sub, one connection per shard in use for sharded pub/sub.
+ * Several subscriptions to one channel share one server subscription. When a connection is
+ * lost, its subscriptions hear `onDisconnect` once; the bus places their channels again with
+ * backoff (on any live node for classic pub/sub) and calls `onReconnect` once each is active.
+ */
+export class PubSubBus {
+  private readonly channels = new Map<string, ChannelEntry>()
+  private readonly links = new Map<string, SubscriberLink>()
+  private recoveryTimer: NodeJS.Timeout | undefined
+  private recoveryAttempts = 0
+  private closed = false
+
+  constructor(
+    private readonly client: DataClient,
+    private readonly topology: SubscriberTopology,
+    private readonly flavour: BusFlavour,
+  ) {}
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.flavour.publish(this.client, channel, message)
+  }
+
+  async subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
+    if (this.closed) throw new Error('the store is closed')
+    let entry = this.channels.get(channel)
+    if (entry === undefined) {
+      entry = { handlers: new Set(), link: undefined, active: false, down: false, placing: undefined }
+      this.channels.set(channel, entry)
+    }
+    entry.handlers.add(handlers)
+    if (!entry.active) {
+      try {
+        await this.place(channel, entry, false)
+      } catch (error) {
+        await this.removeHandlers(channel, entry, handlers)
+        throw error
+      }
+    }
+    let subscribed = true
+    return {
+      unsubscribe: async () => {
+        if (!subscribed) return
+        subscribed = false
+        await this.removeHandlers(channel, entry, handlers)
+      },
+    }
+  }
+
+  /** Closes every subscriber connection; later losses and timers are ignored. */
+  close(): void {
+    this.closed = true
+    clearTimeout(this.recoveryTimer)
+    this.recoveryTimer = undefined
+    for (const link of this.links.values()) link.close()
+    this.links.clear()
+    this.channels.clear()
+  }
+
+  /** Places a channel on a link, joining a placement already in progress. */
+  private place(channel: string, entry: ChannelEntry, stale: boolean): Promise<void> {
+    entry.placing ??= this.attach(channel, entry, stale).finally(() => {
+      entry.placing = undefined
+    })
+    return entry.placing
+  }
+
+  private async attach(channel: string, entry: ChannelEntry, stale: boolean): Promise<void> {
+    const target = await this.topology.locate(channel, this.flavour.sharded, stale)
+    if (this.closed) throw new Error('the store is closed')
+    let link = this.links.get(target.key)
+    if (link === undefined) {
+      link = new SubscriberLink(target, this.flavour, this.dispatch, this.onLinkLost)
+      this.links.set(target.key, link)
+    }
+    // Recorded before the reply so that a loss during SUBSCRIBE is seen as a loss of this channel.
+    entry.link = link
+    link.channels.add(channel)
+    try {
+      await this.flavour.subscribe(link.connection, channel)
+    } catch (error) {
+      this.detach(channel, entry, link)
+      throw error
+    }
+    if (this.channels.get(channel) !== entry) {
+      // Everyone unsubscribed while the SUBSCRIBE was in flight.
+      await this.release(channel, link)
+      return
+    }
+    entry.active = true
+    if (entry.down) {
+      entry.down = false
+      for (const handlers of entry.handlers) handlers.onReconnect?.()
+    }
+  }
+
+  private detach(channel: string, entry: ChannelEntry, link: SubscriberLink): void {
+    if (entry.link === link) entry.link = undefined
+    link.channels.delete(channel)
+    if (link.channels.size === 0 && this.links.get(link.key) === link) {
+      this.links.delete(link.key)
+      link.close()
+    }
+  }
+
+  private async removeHandlers(channel: string, entry: ChannelEntry, handlers: BusHandlers): Promise<void> {
+    entry.handlers.delete(handlers)
+    if (entry.handlers.size > 0 || this.channels.get(channel) !== entry) return
+    this.channels.delete(channel)
+    const link = entry.link
+    entry.link = undefined
+    entry.active = false
+    if (link !== undefined && this.links.get(link.key) === link) await this.release(channel, link)
+  }
+
+  /** Drops a channel from a live link; the last channel takes the connection with it. */
+  private async release(channel: string, link: SubscriberLink): Promise<void> {
+    link.channels.delete(channel)
+    if (link.channels.size === 0) {
+      if (this.links.get(link.key) === link) this.links.delete(link.key)
+      link.close()
+      return
+    }
+    await this.flavour.unsubscribe(link.connection, channel)
+  }
+
+  private readonly dispatch = (channel: string, message: string): void => {
+    const entry = this.channels.get(channel)
+    if (entry === undefined) return
+    for (const handlers of entry.handlers) {
+      try {
+        handlers.onMessage(message)
+      } catch (error) {
+        // One failing handler must not starve the others; the error still surfaces as an
+        // uncaught exception, as a throwing ioredis listener would.
+        process.nextTick(() => {
+          throw error
+        })
+      }
+    }
+  }
+
+  private readonly onLinkLost = (link: SubscriberLink): void => {
+    if (this.links.get(link.key) === link) this.links.delete(link.key)
+    if (this.closed) return
+    for (const channel of link.channels) {
+      const entry = this.channels.get(channel)
+      if (entry === undefined || entry.link !== link) continue
+      entry.link = undefined
+      if (entry.active) {
+        entry.active = false
+        entry.down = true
+        for (const handlers of entry.handlers) handlers.onDisconnect?.()
+      }
+    }
+    link.channels.clear()
+    this.scheduleRecovery()
+  }
+
+  private scheduleRecovery(): void {
+    if (this.closed || this.recoveryTimer !== undefined) return
+    const exponential = Math.min(RECOVERY_BASE_DELAY_MS * 2 ** this.recoveryAttempts, RECOVERY_MAX_DELAY_MS)
+    // Jitter keeps a fleet that lost the same node from reconnecting in lockstep.
+    const delay = exponential / 2 + Math.random() * (exponential / 2)
+    this.recoveryAttempts++
+    this.recoveryTimer = setTimeout(() => {
+      this.recoveryTimer = undefined
+      void this.recover()
+    }, delay)
+  }
+
+  private async recover(): Promise<void> {
+    const lost = [...this.channels].filter(([, entry]) => !entry.active && entry.down)
+    const results = await Promise.allSettled(lost.map(([channel, entry]) => this.place(channel, entry, true)))
+    if (this.closed) return
+    if (results.some((result) => result.status === 'rejected')) this.scheduleRecovery()
+    else this.recoveryAttempts = 0
+  }
+}

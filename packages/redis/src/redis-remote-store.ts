@@ -1,0 +1,169 @@
+import type { BusHandlers, BusSubscription, RemoteStore } from '@tiercache/core'
+import type { Cluster, Redis } from 'ioredis'
+import { busFlavour } from './bus/bus-flavour.js'
+import { PubSubBus } from './bus/pubsub-bus.js'
+import type { SubscriberTopology } from './bus/subscriber-topology.js'
+import { firstConnectSettled } from './client-readiness.js'
+import { asDataClient, type DataClient } from './data-client.js'
+import { groupBySlot } from './key-slot.js'
+import { defineScripts, type ScriptCommands } from './lua-scripts.js'
+import type { BusMode } from './options/common-options.js'
+
+/** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
+export interface RedisRemoteStoreParts {
+  name: string
+  client: Redis | Cluster
+  /** The store created the client, so `close()` quits it. */
+  ownsClient: boolean
+  /** Multi-key commands must be split by hash slot. */
+  cluster: boolean
+  bus: BusMode
+  topology: SubscriberTopology
+}
+
+/**
+ * `RemoteStore` on ioredis, for a Redis Cluster or a standalone Redis. Create one with
+ * `redisClusterStore` or `redisStore`.
+ *
+ * All reads, writes, locks, leases and tag stamps share the client's connections (one per
+ * node in use for a cluster, one for a standalone server); the bus adds its subscriber
+ * connection(s) on the first `subscribe`. Errors from Redis reject the returned promises as
+ * they are: deciding what a failure means is the core's job.
+ */
+export class RedisRemoteStore implements RemoteStore {
+  /** `redis-cluster` or `redis`. */
+  readonly name: string
+  /** The ioredis client, e.g. to listen to its `error` events or read its `status`. */
+  readonly client: Redis | Cluster
+  private readonly commands: DataClient
+  private readonly scripts: ScriptCommands
+  private readonly cluster: boolean
+  private readonly ownsClient: boolean
+  private readonly bus: PubSubBus
+  /** Pending until the client's first connection attempt settles; see `firstConnectSettled`. */
+  private startup: Promise<void> | undefined
+  private closing: Promise<void> | undefined
+
+  constructor(parts: RedisRemoteStoreParts) {
+    this.name = parts.name
+    this.client = parts.client
+    this.commands = asDataClient(parts.client)
+    this.scripts = defineScripts(parts.client)
+    this.cluster = parts.cluster
+    this.ownsClient = parts.ownsClient
+    this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    this.startup = firstConnectSettled(parts.client)
+    this.startup?.then(() => {
+      this.startup = undefined
+    })
+  }
+
+  async get(key: string): Promise<string | null> {
+    if (this.startup !== undefined) await this.startup
+    return this.commands.get(key)
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return []
+    if (this.startup !== undefined) await this.startup
+    if (!this.cluster) return this.commands.mget(keys as string[])
+    return this.mgetBySlot(keys)
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await this.commands.set(key, value, 'PX', ttlMs)
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return
+    if (this.startup !== undefined) await this.startup
+    if (!this.cluster) {
+      await this.commands.unlink(keys as string[])
+      return
+    }
+    const groups = groupBySlot(keys)
+    await Promise.all(Array.from(groups.values(), (positions) => this.commands.unlink(pick(keys, positions))))
+  }
+
+  async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    return (await this.commands.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK'
+  }
+
+  async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    // Number(): a client with `stringNumbers` answers "1".
+    return Number(await this.scripts.tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)) === 1
+  }
+
+  async releaseLock(lockKey: string, token: string): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await this.scripts.tiercacheReleaseLock(lockKey, token)
+  }
+
+  async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
+    const raw = await this.getMany(tagKeys)
+    return raw.map(parseStamp)
+  }
+
+  async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    // One script per tag: tags live on different slots, and each raise is atomic on its own.
+    await Promise.all(tagKeys.map((tagKey) => this.scripts.tiercacheStampTag(tagKey, stampMs, ttlMs)))
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await this.bus.publish(channel, message)
+  }
+
+  subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
+    return this.bus.subscribe(channel, handlers)
+  }
+
+  /** Closes the bus' connections, then quits the client if the store created it. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.bus.close()
+    if (!this.ownsClient) return
+    try {
+      await this.commands.quit()
+    } catch {
+      // QUIT fails when the connection is already gone; make sure nothing is left open.
+      this.commands.disconnect()
+    }
+  }
+
+  /**
+   * One MGET per slot, all issued in the same tick: auto-pipelining then packs the MGETs bound
+   * for one node into one write, so a batch costs about one round trip per node.
+   */
+  private async mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
+    const groups = groupBySlot(keys)
+    if (groups.size === 1) return this.commands.mget(keys as string[])
+    const values = new Array<string | null>(keys.length)
+    await Promise.all(
+      Array.from(groups.values(), async (positions) => {
+        const replies = await this.commands.mget(pick(keys, positions))
+        for (let i = 0; i < positions.length; i++) values[positions[i] as number] = replies[i] ?? null
+      }),
+    )
+    return values
+  }
+}
+
+function pick(keys: readonly string[], positions: readonly number[]): string[] {
+  return positions.map((position) => keys[position] as string)
+}
+
+/** A stamp is a non-negative integer of ms; anything else (missing, garbage) counts as never. */
+function parseStamp(raw: string | null): number {
+  if (raw === null) return 0
+  const stamp = Number(raw)
+  return Number.isSafeInteger(stamp) && stamp >= 0 ? stamp : 0
+}
