@@ -43,6 +43,11 @@ const entitySchema = z.strictObject({
   grace: duration.optional(),
   maxValueBytes: count.optional(),
   tags: z.custom<TagsOf>((v) => typeof v === 'function', 'expected a function (id, value) => string[]').optional(),
+  softTimeout: duration.optional(),
+  hardTimeout: positiveDuration.optional(),
+  beta: z.number().min(0).max(100).optional(),
+  lockTtl: positiveDuration.optional(),
+  lockWait: duration.optional(),
 })
 
 const remoteStore = z.custom<RemoteStore>(
@@ -86,6 +91,7 @@ export const cacheOptionsSchema = z.strictObject({
     })
     .optional(),
   l2: remoteStore.optional(),
+  bus: z.boolean().optional(),
   entities: z.record(name, entitySchema),
   logger: logger.optional(),
   serializer: serializer.optional(),
@@ -110,12 +116,18 @@ export const DEFAULTS = {
   maxValueBytes: 1024 * 1024,
   jitter: 0,
   graceMs: 0,
+  /** XFetch beta (Vattani et al. recommend 1). */
+  beta: 1,
+  /** Lock TTL when the entity has no hard timeout (ms). */
+  lockTtlMs: 10_000,
 } as const
 
 /** `createCache` options after validation and defaulting: what the engine runs on. */
 export interface ResolvedCacheOptions {
   readonly namespace: string
   readonly l2: RemoteStore | null
+  /** Whether instances tell each other about invalidations (on by default with an L2). */
+  readonly bus: boolean
   readonly entities: ReadonlyMap<string, EntityPolicy>
   readonly logger: Logger
   readonly serializer: Serializer
@@ -135,6 +147,8 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
   const entities = new Map<string, EntityPolicy>()
   for (const [entityName, entity] of Object.entries(options.entities)) {
     const ttlMs = entity.ttl
+    // The lock lives as long as a load may: a holder that dies frees it after the hard timeout at most.
+    const lockTtlMs = Math.min(entity.lockTtl ?? DEFAULTS.lockTtlMs, entity.hardTimeout ?? Number.POSITIVE_INFINITY)
     let l1: EntityPolicy['l1'] = null
     if (entity.l1 !== false) {
       const defaultL1Ttl = options.l1?.ttl ?? (l2 === null ? ttlMs : Math.min(ttlMs, DEFAULTS.l1TtlWithL2Ms))
@@ -153,11 +167,17 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       l1,
       maxValueBytes: entity.maxValueBytes ?? options.maxValueBytes ?? DEFAULTS.maxValueBytes,
       tags: entity.tags ?? null,
+      softTimeoutMs: entity.softTimeout ?? 0,
+      hardTimeoutMs: entity.hardTimeout ?? Number.POSITIVE_INFINITY,
+      beta: entity.beta ?? DEFAULTS.beta,
+      lockTtlMs,
+      lockWaitMs: entity.lockWait ?? 2 * lockTtlMs,
     })
   }
   return {
     namespace: options.namespace,
     l2,
+    bus: l2 !== null && options.bus !== false,
     entities,
     logger: options.logger ?? silentLogger,
     serializer: options.serializer ?? jsonSerializer,

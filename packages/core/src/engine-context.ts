@@ -1,16 +1,23 @@
 import type { Clock, RandomSource } from './clock.js'
+import type { InvalidationBus } from './invalidation-bus.js'
 import type { Logger } from './logger.js'
 import type { RemoteStore } from './remote-store.js'
 import type { Serializer } from './serializer.js'
+import type { TagStamps } from './tag-stamps.js'
 
-/** What every entity of one cache shares: the remote tier, time, randomness, logging. */
+/** What every entity of one cache shares: the remote tier, the bus, tag stamps, time, randomness, logging. */
 export interface EngineContext {
   readonly namespace: string
   readonly l2: RemoteStore | null
+  /** The invalidation bus, or `null` without L2 or with `bus: false`. */
+  readonly bus: InvalidationBus | null
+  readonly tagStamps: TagStamps
   readonly clock: Clock
   readonly random: RandomSource
   readonly serializer: Serializer
   readonly logger: Logger
+  /** Invalidates tags across the fleet (the cache's `invalidateTag`). */
+  invalidateTags(tags: string | readonly string[]): Promise<void>
   /** Set by `cache.close()`. */
   closed: boolean
 }

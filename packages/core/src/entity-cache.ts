@@ -1,15 +1,18 @@
+import { randomUUID } from 'node:crypto'
 import type { LRUCache } from 'lru-cache'
 import type { EngineContext } from './engine-context.js'
 import { type EntityPolicy, freshLifetimeMs } from './entity-policy.js'
 import { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
 import { TierCacheError } from './errors.js'
 import { InvalidationStamps } from './invalidation-stamps.js'
-import { assertValidId, KeyBuilder } from './key-builder.js'
+import { assertValidId, isValidTag, KeyBuilder } from './key-builder.js'
 import { createL1Store, type L1Entry } from './l1-store.js'
 import type { Logger } from './logger.js'
 import { serializeOrThrow } from './serializer.js'
 import { SingleFlight } from './single-flight.js'
 import { type EntityStats, emptyStats } from './stats.js'
+import { raceTimeout, sleep } from './timeouts.js'
+import { earlyRefreshFrom, shouldRefreshEarly } from './xfetch.js'
 
 /** Loads the value of one id from the source of truth; `null`/`undefined` means absent. */
 export type Loader<R> = (id: string) => R | Promise<R>
@@ -31,6 +34,8 @@ export interface WrapOptions<A extends unknown[]> {
 export interface InvalidatingOptions<A extends unknown[], R> {
   /** The ids the write changes, from its arguments and its result. */
   keys: (args: A, result: Awaited<R>) => string | readonly string[]
+  /** Tags the write invalidates, from its arguments and its result. */
+  tags?: (args: A, result: Awaited<R>) => string | readonly string[]
 }
 
 /**
@@ -41,10 +46,11 @@ export interface EntityHandle<T> {
   /** The entity's name. */
   readonly name: string
   /**
-   * Returns the cached value of `id`, or loads it with `loader` (once per key across
-   * concurrent callers in this process), caches it and returns it. The value returned after a
-   * load is the cache's own copy (serialized and parsed back), so every caller sees the same
-   * shape whether it hit or loaded. Loader errors reach the caller and are not cached.
+   * Returns the cached value of `id`, or loads it with `loader` (once per key across the
+   * fleet: in-process single-flight, then a lock in L2), caches it and returns it. The value
+   * returned after a load is the cache's own copy (serialized and parsed back), so every caller
+   * sees the same shape whether it hit or loaded. Loader errors reach the caller and are not
+   * cached, unless a stale value within grace can be served instead.
    */
   get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R>
   /**
@@ -52,38 +58,63 @@ export interface EntityHandle<T> {
    * Results are aligned with `ids`.
    */
   getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]>
-  /** Writes a value into every tier as if it had just been loaded. */
+  /** Writes a value into every tier as if it had just been loaded, and tells other instances to drop theirs. */
   set(id: string, value: T | null | undefined): Promise<void>
-  /** Removes ids from every tier, so the next read loads them again. */
+  /**
+   * Removes ids from every tier and every instance: deletes the L2 value and its lease, drops
+   * the local L1 entry and publishes the ids on the invalidation bus (one message per call).
+   */
   invalidate(ids: string | readonly string[]): Promise<void>
   /** Wraps a repository function into a read-through function with the same parameters and result type. */
   wrap<A extends unknown[], R extends T | null | undefined>(
     fn: (...args: A) => R | Promise<R>,
     options?: WrapOptions<A>,
   ): (...args: A) => Promise<Awaited<R>>
-  /** Wraps a write: runs it, then invalidates the ids it names, then returns its result. */
+  /** Wraps a write: runs it, then invalidates the ids (and tags) it names, then returns its result. */
   invalidating<A extends unknown[], R>(fn: (...args: A) => R, options: InvalidatingOptions<A, R>): (...args: A) => Promise<Awaited<R>>
   /** This entity's counters in this process. */
   stats(): Readonly<EntityStats>
 }
 
-interface StoredValue {
+/** A value found in a tier, with its times. */
+interface Candidate {
   value: unknown
-  cached: boolean
+  createdAt: number
+  freshUntil: number
+  staleUntil: number
+  loadMs: number
+  tags: readonly string[]
+  size: number
 }
+
+/** The lock (and lease) this load holds in L2. */
+interface Lease {
+  lockKey: string
+  token: string
+}
+
+type RemoteRead = { status: 'hit'; candidate: Candidate } | { status: 'miss' } | { status: 'error' }
 
 // Failures of L2 are logged at most this often per entity, so an outage does not flood logs.
 const L2_ERROR_LOG_INTERVAL_MS = 10_000
+// Waiting for another instance's load: first poll after 4 ms, then 1.5x longer, at most 50 ms apart.
+const WAIT_FIRST_POLL_MS = 4
+const WAIT_MAX_POLL_MS = 50
+// After a failed background refresh, the next try waits 1 s, doubling up to 30 s.
+const FAIL_SAFE_FIRST_BACKOFF_MS = 1_000
+const FAIL_SAFE_MAX_BACKOFF_MS = 30_000
 
 /**
- * The engine of one entity: the read path of DESIGN.md §3 (L1, single-flight, L2, load) and
- * the local half of the write path.
+ * The engine of one entity: the read path of DESIGN.md §3 (L1, single-flight, L2, fleet-wide
+ * lock and lease, stale-while-revalidate, timeouts, early refresh) and the write path of §4.
  */
 export class EntityCache<T> implements EntityHandle<T> {
   readonly name: string
   private readonly keys: KeyBuilder
   private readonly l1: LRUCache<string, L1Entry> | null
   private readonly flights = new SingleFlight<unknown>()
+  private readonly refreshing = new Map<string, Promise<unknown>>()
+  private readonly backoff = new Map<string, { until: number; delayMs: number }>()
   private readonly stamps: InvalidationStamps
   private readonly counters = emptyStats()
   private readonly log: Logger
@@ -105,9 +136,13 @@ export class EntityCache<T> implements EntityHandle<T> {
     const l1 = this.l1
     if (l1 !== null) {
       const entry = l1.get(id)
-      if (entry !== undefined && entry.freshUntil > this.ctx.clock.now()) {
-        this.counters.l1Hits++
-        return entry.value as R
+      if (entry !== undefined) {
+        const now = this.ctx.clock.now()
+        if (entry.freshUntil > now) {
+          this.counters.l1Hits++
+          if (now >= entry.earlyFrom) this.considerEarlyRefresh(id, loader, entry, now)
+          return entry.value as R
+        }
       }
     }
     return this.flights.run(id, () => this.readThrough(id, loader)) as Promise<R>
@@ -118,11 +153,11 @@ export class EntityCache<T> implements EntityHandle<T> {
     for (const id of ids) assertValidId(id, this.name)
     const results = new Array<R>(ids.length)
     const waiting = new Map<string, Promise<unknown>>()
-    const toFetch: string[] = []
+    const fetching = new Set<string>()
     const now = this.ctx.clock.now()
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string
-      if (waiting.has(id)) continue
+      if (waiting.has(id) || fetching.has(id)) continue
       const entry = this.l1?.get(id)
       if (entry !== undefined && entry.freshUntil > now) {
         this.counters.l1Hits++
@@ -133,12 +168,12 @@ export class EntityCache<T> implements EntityHandle<T> {
       if (pending !== undefined) {
         waiting.set(id, pending)
       } else {
-        toFetch.push(id)
-        waiting.set(id, Promise.resolve()) // placeholder, replaced below
+        fetching.add(id)
       }
     }
+    const toFetch = [...fetching]
     if (toFetch.length > 0) {
-      const batch = this.readThroughMany(toFetch, batchLoader)
+      const batch = this.readThroughMany(toFetch, batchLoader as BatchLoader<unknown>)
       toFetch.forEach((id, index) => {
         const one = batch.then((values) => values[index])
         this.flights.set(id, one)
@@ -147,8 +182,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       await batch
     }
     for (let i = 0; i < ids.length; i++) {
-      const id = ids[i] as string
-      const pending = waiting.get(id)
+      const pending = waiting.get(ids[i] as string)
       if (pending !== undefined) results[i] = (await pending) as R
     }
     return results
@@ -157,9 +191,15 @@ export class EntityCache<T> implements EntityHandle<T> {
   async set(id: string, value: T | null | undefined): Promise<void> {
     assertValidId(id, this.name)
     this.assertOpen()
-    this.stamps.invalidate(id)
-    this.flights.forget(id)
-    await this.store(id, value, 0, this.stamps.current())
+    this.dropLocal([id])
+    const l2 = this.ctx.l2
+    if (l2 !== null) {
+      // A load in flight elsewhere holds a lease; deleting the lock makes its write fail, so it cannot overwrite this value.
+      await this.l2Call('delete', () => l2.delete([this.keys.lockKey(id)]))
+    }
+    const startedAt = this.ctx.clock.now()
+    await this.store(id, value, 0, startedAt, this.stamps.current(), null, true)
+    await this.publishKeys([id])
   }
 
   async invalidate(ids: string | readonly string[]): Promise<void> {
@@ -167,22 +207,17 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (!Array.isArray(list)) throw new TierCacheError('INVALID_KEY', `entity "${this.name}": invalidate expects an id or an array of ids`)
     for (const id of list) assertValidId(id, this.name)
     this.assertOpen()
-    for (const id of list) {
-      this.stamps.invalidate(id)
-      this.flights.forget(id)
-      this.l1?.delete(id)
-    }
+    if (list.length === 0) return
+    this.dropLocal(list)
     this.counters.invalidations += list.length
     const l2 = this.ctx.l2
-    if (l2 !== null && list.length > 0) {
+    if (l2 !== null) {
       const keys: string[] = []
       for (const id of list) keys.push(this.keys.valueKey(id), this.keys.lockKey(id))
-      try {
-        await l2.delete(keys)
-      } catch (error) {
-        this.l2Failed('delete', error)
-      }
+      // Value and lease go together (same slot), so a load that raced this write cannot put its old value back.
+      await this.l2Call('delete', () => l2.delete(keys))
     }
+    await this.publishKeys(list)
   }
 
   wrap<A extends unknown[], R extends T | null | undefined>(
@@ -204,6 +239,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     return async (...args: A): Promise<Awaited<R>> => {
       const result = (await fn(...args)) as Awaited<R>
       await this.invalidate(options.keys(args, result))
+      if (options.tags !== undefined) await this.ctx.invalidateTags(options.tags(args, result))
       return result
     }
   }
@@ -212,38 +248,210 @@ export class EntityCache<T> implements EntityHandle<T> {
     return { ...this.counters }
   }
 
-  /** Drops every L1 entry (used when the cache closes). */
+  /** Drops the local state of these ids: L1 entries, running single-flights, and stamps them so loads in flight do not refill L1. */
+  dropLocal(ids: readonly string[]): void {
+    for (const id of ids) {
+      this.stamps.invalidate(id)
+      this.flights.forget(id)
+      this.l1?.delete(id)
+    }
+  }
+
+  /** Applies ids invalidated by another instance. */
+  receiveInvalidation(ids: readonly string[]): void {
+    this.counters.invalidationsReceived += ids.length
+    this.dropLocal(ids)
+  }
+
+  /** Drops L1 entries carrying any of `tags` that were created at or before `stamp`. */
+  dropTagged(tags: readonly string[], stamp: number): void {
+    const l1 = this.l1
+    if (l1 === null || this.policy.tags === null) return
+    const wanted = new Set(tags)
+    for (const [id, entry] of l1.entries()) {
+      if (entry.createdAt <= stamp && entry.tags.some((tag) => wanted.has(tag))) l1.delete(id)
+    }
+  }
+
+  /** Drops every L1 entry and distrusts every load in flight (bus messages may have been missed, or the cache closes). */
   clearLocal(): void {
+    this.stamps.invalidateAll()
     this.l1?.clear()
   }
+
+  // ---- read path -------------------------------------------------------------------------
 
   private async readThrough(id: string, loader: Loader<unknown>): Promise<unknown> {
     this.assertOpen()
     const startEpoch = this.stamps.current()
-    const l2 = this.ctx.l2
-    if (l2 !== null) {
-      const envelope = await this.readRemote(id)
-      if (envelope !== undefined && envelope.freshUntil > this.ctx.clock.now()) {
-        const value = this.decodeValue(id, envelope)
-        if (value !== CORRUPT) {
+    const now = this.ctx.clock.now()
+    const local = this.l1?.get(id)
+    let stale: Candidate | undefined = local !== undefined && local.staleUntil > now ? local : undefined
+    if (this.ctx.l2 !== null) {
+      const remote = await this.readRemote(id)
+      if (remote.status === 'error' && local !== undefined && local.valueFreshUntil > now) {
+        // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself is still fresh.
+        this.counters.l1Hits++
+        return local.value
+      }
+      if (remote.status === 'hit') {
+        const candidate = remote.candidate
+        if (candidate.freshUntil > now) {
           this.counters.l2Hits++
-          this.fillL1(id, value, envelope, startEpoch)
-          return value
+          this.fillL1(id, candidate, startEpoch)
+          if (now >= earlyRefreshFrom(candidate.freshUntil, candidate.loadMs, this.policy.beta)) {
+            this.considerEarlyRefresh(id, loader, candidate, now)
+          }
+          return candidate.value
         }
+        if (candidate.staleUntil > now && (stale === undefined || candidate.createdAt >= stale.createdAt)) stale = candidate
       }
     }
+    if (stale !== undefined) return this.serveStale(id, loader, stale)
     this.counters.misses++
+    return this.loadFresh(id, loader, startEpoch, undefined)
+  }
+
+  /** Returns a stale value within grace at once (or after `softTimeout` if the refresh is slower) and refreshes it. */
+  private async serveStale(id: string, loader: Loader<unknown>, stale: Candidate): Promise<unknown> {
+    const refresh = this.startRefresh(id, loader, stale)
+    if (refresh !== undefined && this.policy.softTimeoutMs > 0) {
+      const raced = await raceTimeout(
+        refresh.catch(() => stale.value),
+        this.policy.softTimeoutMs,
+      )
+      if (raced.done) {
+        if (raced.value !== stale.value) return raced.value
+      }
+    }
+    this.counters.staleServed++
+    return stale.value
+  }
+
+  /**
+   * Starts a background refresh of `id` unless one runs already or a failed one is backing
+   * off. With `current` at hand, a refresh that finds another instance loading gives up at once.
+   */
+  private startRefresh(id: string, loader: Loader<unknown>, current: Candidate): Promise<unknown> | undefined {
+    const running = this.refreshing.get(id)
+    if (running !== undefined) return running
+    const now = this.ctx.clock.now()
+    const blocked = this.backoff.get(id)
+    if (blocked !== undefined && blocked.until > now) return undefined
+    const refresh = this.loadFresh(id, loader, this.stamps.current(), current).then(
+      (value) => {
+        this.backoff.delete(id)
+        return value
+      },
+      (error: unknown) => {
+        const delayMs = Math.min((blocked?.delayMs ?? FAIL_SAFE_FIRST_BACKOFF_MS / 2) * 2, FAIL_SAFE_MAX_BACKOFF_MS)
+        this.backoff.set(id, { until: this.ctx.clock.now() + delayMs, delayMs })
+        this.log.warn({ err: error, id, retryInMs: delayMs }, 'refresh failed; serving the stale value (fail-safe)')
+        throw error
+      },
+    )
+    this.refreshing.set(id, refresh)
+    const done = (): void => {
+      if (this.refreshing.get(id) === refresh) this.refreshing.delete(id)
+    }
+    refresh.then(done, done)
+    return refresh
+  }
+
+  private considerEarlyRefresh(id: string, loader: Loader<unknown>, current: Candidate, now: number): void {
+    if (this.refreshing.has(id)) return
+    const freshUntil = 'valueFreshUntil' in current ? (current as L1Entry).valueFreshUntil : current.freshUntil
+    if (!shouldRefreshEarly(now, freshUntil, current.loadMs, this.policy.beta, this.ctx.random)) return
+    this.counters.earlyRefreshes++
+    this.startRefresh(id, loader, current)?.catch(() => {})
+  }
+
+  /**
+   * Loads `id` once across the fleet: takes the L2 lock and loads, or, when another instance
+   * holds it, serves `stale` if there is one, else waits for that instance's value.
+   */
+  private async loadFresh(id: string, loader: Loader<unknown>, startEpoch: number, stale: Candidate | undefined): Promise<unknown> {
+    const l2 = this.ctx.l2
+    if (l2 === null) return this.runLoad(id, loader, startEpoch, null, false)
+    const lease: Lease = { lockKey: this.keys.lockKey(id), token: randomUUID() }
+    const lock = await this.tryLock(lease)
+    if (lock === 'held') return this.runLoad(id, loader, startEpoch, lease, true)
+    // Without L2 there is no lease to write under: load and keep the value in L1 only.
+    if (lock === 'unavailable') return this.runLoad(id, loader, startEpoch, null, false)
+    if (stale !== undefined) return stale.value
+    this.counters.lockWaits++
+    return this.waitForHolder(id, loader, startEpoch)
+  }
+
+  /**
+   * Another instance is loading `id`: poll L2 with backoff for its value. When the lock frees
+   * without a value (its holder failed or died), take it and load. After `lockWait` without
+   * either, load without the lock, and do not write L2 (there is no lease to write under).
+   */
+  private async waitForHolder(id: string, loader: Loader<unknown>, startEpoch: number): Promise<unknown> {
+    let delay = WAIT_FIRST_POLL_MS
+    for (let waited = 0; waited < this.policy.lockWaitMs; waited += delay, delay = Math.min(delay * 1.5, WAIT_MAX_POLL_MS)) {
+      await sleep(delay)
+      const found = await this.freshFromRemote(id, startEpoch)
+      if (found !== undefined) return found.value
+      const lease: Lease = { lockKey: this.keys.lockKey(id), token: randomUUID() }
+      const lock = await this.tryLock(lease)
+      if (lock === 'held') {
+        // The value may have landed between the read and the lock.
+        const landed = await this.freshFromRemote(id, startEpoch)
+        if (landed !== undefined) {
+          this.release(lease)
+          return landed.value
+        }
+        return this.runLoad(id, loader, startEpoch, lease, true)
+      }
+      if (lock === 'unavailable') break
+    }
+    return this.runLoad(id, loader, startEpoch, null, false)
+  }
+
+  private async freshFromRemote(id: string, startEpoch: number): Promise<Candidate | undefined> {
+    const remote = await this.readRemote(id)
+    if (remote.status !== 'hit' || remote.candidate.freshUntil <= this.ctx.clock.now()) return undefined
+    this.counters.l2Hits++
+    this.fillL1(id, remote.candidate, startEpoch)
+    return remote.candidate
+  }
+
+  /**
+   * Runs the loader under the hard timeout and stores its result. The lock is released on
+   * every way out: the lease write releases it on success; errors, timeouts and values that
+   * cannot be cached release it explicitly.
+   */
+  private async runLoad(id: string, loader: Loader<unknown>, startEpoch: number, lease: Lease | null, writeL2: boolean): Promise<unknown> {
     const startedAt = this.ctx.clock.now()
-    let loaded: unknown
+    this.counters.loads++
+    let loading: Promise<unknown>
     try {
-      this.counters.loads++
-      loaded = await loader(id)
+      loading = Promise.resolve(loader(id))
+    } catch (error) {
+      loading = Promise.reject(error)
+    }
+    let raced: Awaited<ReturnType<typeof raceTimeout<unknown>>>
+    try {
+      raced = await raceTimeout(loading, this.policy.hardTimeoutMs)
     } catch (error) {
       this.counters.loadErrors++
+      if (lease !== null) this.release(lease)
       throw error
     }
-    const stored = await this.store(id, loaded, this.ctx.clock.now() - startedAt, startEpoch)
-    return stored.value
+    if (!raced.done) {
+      this.counters.loadTimeouts++
+      if (lease !== null) this.release(lease)
+      // The load goes on; its value still helps this instance's L1 (it is checked against invalidations like any other).
+      loading.then((value) => this.store(id, value, this.ctx.clock.now() - startedAt, startedAt, startEpoch, null, false)).catch(() => {})
+      throw new TierCacheError(
+        'LOADER_TIMEOUT',
+        `entity "${this.name}" id "${id}": the loader took longer than hardTimeout ${this.policy.hardTimeoutMs} ms and there is no stale value to serve`,
+      )
+    }
+    const stored = await this.store(id, raced.value, this.ctx.clock.now() - startedAt, startedAt, startEpoch, lease, writeL2)
+    return stored
   }
 
   private async readThroughMany(ids: string[], batchLoader: BatchLoader<unknown>): Promise<unknown[]> {
@@ -251,6 +459,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     const startEpoch = this.stamps.current()
     const values = new Array<unknown>(ids.length)
     let missing: number[] = ids.map((_, i) => i)
+    const single: Loader<unknown> = async (id) => alignBatch(this.name, [id], await batchLoader([id]))[0]
     const l2 = this.ctx.l2
     if (l2 !== null) {
       let raws: (string | null)[] | undefined
@@ -261,56 +470,123 @@ export class EntityCache<T> implements EntityHandle<T> {
       }
       if (raws !== undefined) {
         const now = this.ctx.clock.now()
+        const reads = await Promise.all(ids.map((id, i) => this.parseRemote(id, raws[i] ?? null)))
         missing = []
-        for (let i = 0; i < ids.length; i++) {
+        const stale: Promise<void>[] = []
+        reads.forEach((read, i) => {
           const id = ids[i] as string
-          const envelope = this.parseRemote(id, raws[i] ?? null)
-          const value = envelope !== undefined && envelope.freshUntil > now ? this.decodeValue(id, envelope) : CORRUPT
-          if (envelope !== undefined && value !== CORRUPT) {
+          if (read.status === 'hit' && read.candidate.freshUntil > now) {
             this.counters.l2Hits++
-            this.fillL1(id, value, envelope, startEpoch)
-            values[i] = value
+            this.fillL1(id, read.candidate, startEpoch)
+            values[i] = read.candidate.value
+          } else if (read.status === 'hit' && read.candidate.staleUntil > now) {
+            stale.push(
+              this.serveStale(id, single, read.candidate).then((v) => {
+                values[i] = v
+              }),
+            )
           } else {
             missing.push(i)
           }
-        }
+        })
+        await Promise.all(stale)
       }
     }
     if (missing.length === 0) return values
     this.counters.misses += missing.length
-    const missingIds = missing.map((i) => ids[i] as string)
-    const startedAt = this.ctx.clock.now()
-    let loaded: readonly unknown[] | ReadonlyMap<string, unknown>
-    try {
-      this.counters.loads++
-      loaded = await batchLoader(missingIds)
-    } catch (error) {
-      this.counters.loadErrors++
-      throw error
+    // Fleet-wide single-flight per id: ids whose lock this instance takes are loaded in one batch;
+    // ids another instance is loading are waited for like a single get.
+    const leases = new Map<number, Lease | null>()
+    const waits: Promise<void>[] = []
+    if (l2 !== null) {
+      await Promise.all(
+        missing.map(async (index) => {
+          const id = ids[index] as string
+          const lease: Lease = { lockKey: this.keys.lockKey(id), token: randomUUID() }
+          const lock = await this.tryLock(lease)
+          if (lock === 'busy') {
+            this.counters.lockWaits++
+            waits.push(
+              this.waitForHolder(id, single, startEpoch).then((v) => {
+                values[index] = v
+              }),
+            )
+          } else {
+            leases.set(index, lock === 'held' ? lease : null)
+          }
+        }),
+      )
+    } else {
+      for (const index of missing) leases.set(index, null)
     }
-    const loadMs = this.ctx.clock.now() - startedAt
-    const byIndex = alignBatch(this.name, missingIds, loaded)
-    await Promise.all(
-      missing.map(async (index, k) => {
-        const stored = await this.store(ids[index] as string, byIndex[k], loadMs, startEpoch)
-        values[index] = stored.value
-      }),
-    )
+    const toLoad = [...leases.keys()].sort((a, b) => a - b)
+    if (toLoad.length > 0) {
+      const loadIds = toLoad.map((i) => ids[i] as string)
+      const releaseAll = (): void => {
+        for (const lease of leases.values()) if (lease !== null) this.release(lease)
+      }
+      const startedAt = this.ctx.clock.now()
+      this.counters.loads++
+      let loaded: unknown
+      try {
+        const raced = await raceTimeout(
+          Promise.resolve().then(() => batchLoader(loadIds)),
+          this.policy.hardTimeoutMs,
+        )
+        if (!raced.done) {
+          this.counters.loadTimeouts++
+          throw new TierCacheError(
+            'LOADER_TIMEOUT',
+            `entity "${this.name}": the batch loader took longer than hardTimeout ${this.policy.hardTimeoutMs} ms`,
+          )
+        }
+        loaded = raced.value
+      } catch (error) {
+        if (!(error instanceof TierCacheError)) this.counters.loadErrors++
+        releaseAll()
+        throw error
+      }
+      let byIndex: unknown[]
+      try {
+        byIndex = alignBatch(this.name, loadIds, loaded)
+      } catch (error) {
+        releaseAll()
+        throw error
+      }
+      const loadMs = this.ctx.clock.now() - startedAt
+      await Promise.all(
+        toLoad.map(async (index, k) => {
+          const lease = leases.get(index) ?? null
+          values[index] = await this.store(ids[index] as string, byIndex[k], loadMs, startedAt, startEpoch, lease, lease !== null)
+        }),
+      )
+    }
+    await Promise.all(waits)
     return values
   }
 
+  // ---- write path ------------------------------------------------------------------------
+
   /**
-   * Caches a loaded value in every tier and returns the cache's copy of it. A value that
-   * cannot be cached (not serializable, too large, absent with negative caching off) is
-   * returned as loaded.
+   * Caches a loaded value and returns the cache's copy of it. A value that cannot be cached
+   * (not serializable, too large, absent with negative caching off) is returned as loaded.
+   * With a lease, L2 is written only while the lease stands; a lost lease means an
+   * invalidation raced this load, so neither L2 nor L1 takes the value.
    */
-  private async store(id: string, value: unknown, loadMs: number, startEpoch: number): Promise<StoredValue> {
+  private async store(
+    id: string,
+    value: unknown,
+    loadMs: number,
+    startedAt: number,
+    startEpoch: number,
+    lease: Lease | null,
+    writeL2: boolean,
+  ): Promise<unknown> {
     const absent = value === null || value === undefined
     const freshMs = freshLifetimeMs(this.policy, absent, this.ctx.random)
-    if (freshMs === 0) return { value, cached: false }
     let payload = ''
     let copy: unknown = value
-    if (!absent) {
+    if (freshMs > 0 && !absent) {
       try {
         payload = serializeOrThrow(this.ctx.serializer, value, `entity "${this.name}" id "${id}": the loaded value`)
         const size = Buffer.byteLength(payload, 'utf8')
@@ -324,70 +600,159 @@ export class EntityCache<T> implements EntityHandle<T> {
       } catch (error) {
         this.counters.uncacheableValues++
         this.log.warn({ err: error, id }, 'value not cached')
-        return { value, cached: false }
+        if (lease !== null) this.release(lease)
+        return value
       }
+    }
+    if (freshMs === 0) {
+      if (lease !== null) this.release(lease)
+      return value
+    }
+    let tags: readonly string[] = []
+    try {
+      tags = this.policy.tags?.(id, copy) ?? []
+      if (!Array.isArray(tags) || !tags.every(isValidTag)) {
+        throw new TierCacheError(
+          'INVALID_CONFIG',
+          `entity "${this.name}": tags() must return an array of non-empty strings of at most 512 characters`,
+        )
+      }
+    } catch (error) {
+      this.counters.uncacheableValues++
+      this.log.warn({ err: error, id }, 'value not cached: its tags could not be computed')
+      if (lease !== null) this.release(lease)
+      return copy
     }
     const now = this.ctx.clock.now()
     const envelope: Envelope = {
       kind: value === null ? 'n' : value === undefined ? 'u' : 'v',
       payload,
-      createdAt: now,
+      createdAt: Math.min(startedAt, now),
       freshUntil: now + freshMs,
       staleUntil: now + freshMs + this.policy.graceMs,
       loadMs,
-      tags: this.policy.tags?.(id, copy) ?? [],
+      tags,
     }
     const l2 = this.ctx.l2
-    if (l2 !== null) {
-      try {
-        await l2.set(this.keys.valueKey(id), encodeEnvelope(envelope), envelope.staleUntil - now)
-      } catch (error) {
-        this.l2Failed('set', error)
+    if (l2 !== null && writeL2) {
+      const raw = encodeEnvelope(envelope)
+      const ttlMs = envelope.staleUntil - now
+      if (lease !== null) {
+        let written = false
+        try {
+          written = await l2.setIfLeaseHeld(this.keys.valueKey(id), lease.lockKey, lease.token, raw, ttlMs)
+        } catch (error) {
+          this.l2Failed('setIfLeaseHeld', error)
+          this.release(lease)
+        }
+        if (!written) {
+          this.log.debug({ id }, 'lease lost to an invalidation; the loaded value is returned but not cached')
+          return copy
+        }
+      } else {
+        await this.l2Call('set', () => l2.set(this.keys.valueKey(id), raw, ttlMs))
       }
     }
-    this.fillL1(id, copy, envelope, startEpoch)
-    return { value: copy, cached: true }
+    this.fillL1(id, { value: copy, ...envelope, size: payload.length }, startEpoch)
+    return copy
   }
 
-  private fillL1(id: string, value: unknown, envelope: Envelope, startEpoch: number): void {
+  private fillL1(id: string, candidate: Candidate, startEpoch: number): void {
     const l1 = this.l1
     const l1Policy = this.policy.l1
     if (l1 === null || l1Policy === null || this.stamps.invalidatedSince(id, startEpoch)) return
+    if (candidate.tags.length > 0 && this.ctx.tagStamps.invalidatesLocally(candidate.tags, candidate.createdAt)) return
     const now = this.ctx.clock.now()
     l1.set(id, {
-      value,
-      createdAt: envelope.createdAt,
-      freshUntil: Math.min(now + l1Policy.ttlMs, envelope.freshUntil),
-      staleUntil: envelope.staleUntil,
-      size: envelope.payload.length + 64,
+      value: candidate.value,
+      createdAt: candidate.createdAt,
+      freshUntil: Math.min(now + l1Policy.ttlMs, candidate.freshUntil),
+      valueFreshUntil: candidate.freshUntil,
+      staleUntil: candidate.staleUntil,
+      loadMs: candidate.loadMs,
+      earlyFrom: earlyRefreshFrom(candidate.freshUntil, candidate.loadMs, this.policy.beta),
+      tags: candidate.tags,
+      size: candidate.size + 64,
     })
   }
 
-  private async readRemote(id: string): Promise<Envelope | undefined> {
+  // ---- L2 access -------------------------------------------------------------------------
+
+  private async readRemote(id: string): Promise<RemoteRead> {
+    let raw: string | null
     try {
-      const raw = await (this.ctx.l2 as NonNullable<EngineContext['l2']>).get(this.keys.valueKey(id))
-      return this.parseRemote(id, raw)
+      raw = await (this.ctx.l2 as NonNullable<EngineContext['l2']>).get(this.keys.valueKey(id))
     } catch (error) {
       this.l2Failed('get', error)
-      return undefined
+      return { status: 'error' }
+    }
+    return this.parseRemote(id, raw)
+  }
+
+  private async parseRemote(id: string, raw: string | null): Promise<RemoteRead> {
+    if (raw === null) return { status: 'miss' }
+    const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
+    if (envelope === undefined) {
+      this.dropCorrupt(id, 'not a tiercache envelope of this version')
+      return { status: 'miss' }
+    }
+    let value: unknown
+    if (envelope.kind === 'n') value = null
+    else if (envelope.kind === 'u') value = undefined
+    else {
+      try {
+        value = this.ctx.serializer.deserialize(envelope.payload)
+      } catch {
+        this.dropCorrupt(id, 'the payload does not deserialize')
+        return { status: 'miss' }
+      }
+    }
+    if (envelope.tags.length > 0) {
+      try {
+        if (await this.ctx.tagStamps.invalidates(envelope.tags, envelope.createdAt)) return { status: 'miss' }
+      } catch (error) {
+        this.l2Failed('getTagStamps', error)
+        return { status: 'error' }
+      }
+    }
+    return {
+      status: 'hit',
+      candidate: {
+        value,
+        createdAt: envelope.createdAt,
+        freshUntil: envelope.freshUntil,
+        staleUntil: envelope.staleUntil,
+        loadMs: envelope.loadMs,
+        tags: envelope.tags,
+        size: envelope.payload.length,
+      },
     }
   }
 
-  private parseRemote(id: string, raw: string | null): Envelope | undefined {
-    if (raw === null) return undefined
-    const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
-    if (envelope === undefined) this.dropCorrupt(id, 'not a tiercache envelope of this version')
-    return envelope
+  private async tryLock(lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {
+    try {
+      const held = await (this.ctx.l2 as NonNullable<EngineContext['l2']>).acquireLock(lease.lockKey, lease.token, this.policy.lockTtlMs)
+      return held ? 'held' : 'busy'
+    } catch (error) {
+      this.l2Failed('acquireLock', error)
+      return 'unavailable'
+    }
   }
 
-  private decodeValue(id: string, envelope: Envelope): unknown {
-    if (envelope.kind === 'n') return null
-    if (envelope.kind === 'u') return undefined
+  private release(lease: Lease): void {
+    this.ctx.l2?.releaseLock(lease.lockKey, lease.token).catch((error: unknown) => this.l2Failed('releaseLock', error))
+  }
+
+  private async publishKeys(ids: readonly string[]): Promise<void> {
+    const bus = this.ctx.bus
+    if (bus !== null) await this.l2Call('publish', () => bus.publishKeys(this.name, ids))
+  }
+
+  private async l2Call(operation: string, call: () => Promise<unknown>): Promise<void> {
     try {
-      return this.ctx.serializer.deserialize(envelope.payload)
-    } catch {
-      this.dropCorrupt(id, 'the payload does not deserialize')
-      return CORRUPT
+      await call()
+    } catch (error) {
+      this.l2Failed(operation, error)
     }
   }
 
@@ -411,8 +776,6 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (this.ctx.closed) throw new TierCacheError('CACHE_CLOSED', `entity "${this.name}": the cache was closed; create a new one`)
   }
 }
-
-const CORRUPT = Symbol('corrupt')
 
 function defaultKey(...args: unknown[]): string {
   const first = args[0]

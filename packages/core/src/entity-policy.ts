@@ -23,6 +23,16 @@ export interface EntityPolicy {
   readonly maxValueBytes: number
   /** The tags of an entry, or `null` when the entity does not tag entries. */
   readonly tags: TagsOf | null
+  /** With a stale value at hand, how long a refresh may take before the stale value is returned (ms); 0 returns it at once. */
+  readonly softTimeoutMs: number
+  /** How long a load may take before it fails with `LOADER_TIMEOUT` (ms); `Infinity` for no limit. */
+  readonly hardTimeoutMs: number
+  /** XFetch's beta: larger refreshes earlier; 0 turns early refresh off. */
+  readonly beta: number
+  /** TTL of the fleet-wide load lock (ms): a lock whose holder died frees itself after it. */
+  readonly lockTtlMs: number
+  /** How long a reader waits for another instance's load before loading itself (ms). */
+  readonly lockWaitMs: number
 }
 
 /** The resolved in-process tier of one entity. */

@@ -27,6 +27,11 @@ function invalidId(id: unknown, entity: string): TierCacheError {
   )
 }
 
+/** True when `tag` is a non-empty string of at most {@link MAX_ID_LENGTH} code units. */
+export function isValidTag(tag: unknown): tag is string {
+  return typeof tag === 'string' && tag.length > 0 && tag.length <= MAX_ID_LENGTH
+}
+
 /** True when `text` holds a Redis Cluster hash tag: a `{` followed later by `}` with something between. */
 export function hasHashTag(text: string): boolean {
   const open = text.indexOf('{')

@@ -2,14 +2,23 @@ import { LRUCache } from 'lru-cache'
 import type { L1Policy } from './entity-policy.js'
 
 /**
- * One entry of the in-process tier. Times are clock ms. `freshUntil` is the L1 deadline
- * (the smaller of the L1 TTL and the entry's own freshness), checked on every hit.
+ * One entry of the in-process tier. Times are clock ms.
  */
 export interface L1Entry {
   readonly value: unknown
+  /** When the load that produced the value started (tag stamps are compared with it). */
   readonly createdAt: number
+  /** The L1 deadline (the smaller of the L1 TTL and the value's freshness), checked on every hit. */
   readonly freshUntil: number
+  /** Until when the value itself is fresh (used when L2 cannot be asked). */
+  readonly valueFreshUntil: number
+  /** Until when the value may be served stale (grace). */
   readonly staleUntil: number
+  /** How long the value took to load (ms), for early refresh. */
+  readonly loadMs: number
+  /** From this time on, a hit considers an early refresh (XFetch); `Infinity` for never. */
+  readonly earlyFrom: number
+  readonly tags: readonly string[]
   /** Serialized size in bytes, for the `maxBytes` bound. */
   readonly size: number
 }

@@ -7,12 +7,20 @@ export interface EntityStats {
   l1Hits: number
   /** Reads answered by a fresh L2 entry. */
   l2Hits: number
-  /** Reads that found nothing fresh in any tier. */
+  /** Reads answered by a stale value within grace (stale-while-revalidate or fail-safe). */
+  staleServed: number
+  /** Reads that found nothing fresh or servable in any tier and had to load or wait. */
   misses: number
   /** Loader calls (a batch loader call counts once). */
   loads: number
   /** Loader calls that threw. */
   loadErrors: number
+  /** Loads that passed the hard timeout. */
+  loadTimeouts: number
+  /** Reads that waited for another instance's load (fleet-wide single-flight). */
+  lockWaits: number
+  /** Background refreshes started by XFetch before expiry. */
+  earlyRefreshes: number
   /** L2 calls that failed (read as misses, writes skipped). */
   l2Errors: number
   /** Corrupt or foreign entries found in L2 and removed. */
@@ -21,18 +29,25 @@ export interface EntityStats {
   uncacheableValues: number
   /** Ids invalidated through this instance. */
   invalidations: number
+  /** Ids invalidated by other instances, received on the bus. */
+  invalidationsReceived: number
 }
 
 export function emptyStats(): EntityStats {
   return {
     l1Hits: 0,
     l2Hits: 0,
+    staleServed: 0,
     misses: 0,
     loads: 0,
     loadErrors: 0,
+    loadTimeouts: 0,
+    lockWaits: 0,
+    earlyRefreshes: 0,
     l2Errors: 0,
     corruptEntries: 0,
     uncacheableValues: 0,
     invalidations: 0,
+    invalidationsReceived: 0,
   }
 }
