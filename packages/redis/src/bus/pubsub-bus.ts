@@ -1,4 +1,4 @@
-import type { BusHandlers, BusSubscription } from '@tiercache/core'
+import { type BusHandlers, type BusSubscription, TierCacheError } from '@tiercache/core'
 import type { DataClient } from '../data-client.js'
 import type { BusFlavour } from './bus-flavour.js'
 import { SubscriberLink } from './subscriber-link.js'
@@ -49,7 +49,7 @@ export class PubSubBus {
   }
 
   async subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
-    if (this.closed) throw new Error('the store is closed')
+    if (this.closed) throw storeClosed()
     let entry = this.channels.get(channel)
     if (entry === undefined) {
       entry = { handlers: new Set(), link: undefined, active: false, down: false, placing: undefined }
@@ -94,7 +94,7 @@ export class PubSubBus {
 
   private async attach(channel: string, entry: ChannelEntry, stale: boolean): Promise<void> {
     const target = await this.topology.locate(channel, this.flavour.sharded, stale)
-    if (this.closed) throw new Error('the store is closed')
+    if (this.closed) throw storeClosed()
     let link = this.links.get(target.key)
     if (link === undefined) {
       link = new SubscriberLink(target, this.flavour, this.dispatch, this.onLinkLost)
@@ -203,4 +203,8 @@ export class PubSubBus {
     if (results.some((result) => result.status === 'rejected')) this.scheduleRecovery()
     else this.recoveryAttempts = 0
   }
+}
+
+function storeClosed(): TierCacheError {
+  return new TierCacheError('CACHE_CLOSED', 'the store is closed; create a new one to subscribe again')
 }

@@ -81,10 +81,9 @@ export type ResolvedClusterStoreOptions =
   | { kind: 'nodes'; bus: BusMode; nodes: ClusterNode[]; clusterOptions: ClusterOptions }
   | { kind: 'client'; bus: BusMode; client: Cluster }
 
-const nodeSchema = z.union([
-  z.string().min(1, { error: 'expected "host:port"' }),
-  z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) }),
-])
+const nodeSchema = z.union([z.string().min(1), z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) })], {
+  error: 'expected "host:port" or { host, port } with a port in 1..65535',
+})
 
 const redisOptionsSchema = z.looseObject({
   keyPrefix: noKeyPrefixSchema,

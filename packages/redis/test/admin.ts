@@ -1,0 +1,50 @@
+import { testCluster, testStandalone } from '@tiercache/testkit'
+
+/** Direct access to the Redis servers behind a store, bypassing the client under test. */
+export interface Admin {
+  /** Client ports of the masters (the one server for a standalone Redis). */
+  masterPorts(): Promise<number[]>
+  /** Client ports of every node. */
+  allPorts(): number[]
+  send(port: number, args: readonly (string | number)[]): Promise<unknown>
+}
+
+export function clusterAdmin(): Admin {
+  const cluster = testCluster()
+  return {
+    masterPorts: async () => (await cluster.masters()).map((master) => master.port),
+    allPorts: () => cluster.seeds().map((seed) => seed.port),
+    send: (port, args) => cluster.command(port, args),
+  }
+}
+
+export function standaloneAdmin(): Admin {
+  const standalone = testStandalone()
+  return {
+    masterPorts: async () => [standalone.port],
+    allPorts: () => [standalone.port],
+    send: (_port, args) => standalone.command(args),
+  }
+}
+
+/** How many times `command` ran on the server, from `INFO commandstats`. */
+export async function commandCalls(admin: Admin, port: number, command: string): Promise<number> {
+  const info = String(await admin.send(port, ['INFO', 'commandstats']))
+  const match = new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)
+  return match ? Number(match[1]) : 0
+}
+
+/** The store's connections on every node, by `CLIENT SETNAME` name (`tiercache`, `tiercache:bus`). */
+export async function storeConnections(admin: Admin): Promise<{ port: number; name: string; flags: string }[]> {
+  const found: { port: number; name: string; flags: string }[] = []
+  for (const port of admin.allPorts()) {
+    const list = String(await admin.send(port, ['CLIENT', 'LIST']))
+    for (const line of list.split('\n')) {
+      const name = /(?:^| )name=(\S*)/.exec(line)?.[1]
+      if (name === 'tiercache' || name === 'tiercache:bus') {
+        found.push({ port, name, flags: /(?:^| )flags=(\S*)/.exec(line)?.[1] ?? '' })
+      }
+    }
+  }
+  return found
+}
