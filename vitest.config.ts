@@ -1,13 +1,55 @@
-import { defineConfig } from 'vitest/config'
+import { existsSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 
-// One Redis Cluster (and one standalone Redis) per test run, started by the testkit's global
-// setup; files run one at a time because they share it and the setup flushes it between files.
+// One Redis Cluster (and one standalone Redis) per `vitest run`, started by the testkit's global
+// setup; the setup file repairs and flushes it before each test file, and files run one at a
+// time because they share it. `pnpm test` builds first, so both point at the testkit's dist.
+//
+// In vitest 4 a project does not inherit the root `test` options unless it says `extends: true`,
+// and then it would inherit `globalSetup` too: vitest runs a global setup once per project that
+// lists it, which would start one cluster per package. So the global setup lives here, on the
+// root project only (whose provided values every project sees), and each project gets the
+// per-file options explicitly.
+const root = fileURLToPath(new URL('.', import.meta.url))
+const testkitDist = join(root, 'packages/testkit/dist')
+
+const perFileOptions = {
+  setupFiles: [join(testkitDist, 'vitest-setup.js')],
+  fileParallelism: false,
+  testTimeout: 30_000,
+  hookTimeout: 90_000,
+} as const
+
+/**
+ * Every `packages/*` and `apps/*` folder whose `test/` holds a `*.test.ts` becomes a project named
+ * after its folder. Folders without tests are left out: `vitest run --project <it>` would
+ * otherwise fail with "No test files found".
+ */
+function workspaceProjects(): TestProjectInlineConfiguration[] {
+  return ['packages', 'apps'].flatMap((group) =>
+    readdirSync(join(root, group), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && hasTestFiles(join(root, group, entry.name, 'test')))
+      .map((entry) => ({
+        test: {
+          name: entry.name,
+          root: join(root, group, entry.name),
+          include: ['test/**/*.test.ts'],
+          ...perFileOptions,
+        },
+      })),
+  )
+}
+
+function hasTestFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir, { recursive: true }).some((file) => String(file).endsWith('.test.ts'))
+}
+
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*'],
-    globalSetup: ['./packages/testkit/dist/global-setup.js'],
-    fileParallelism: false,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    projects: workspaceProjects(),
+    globalSetup: [join(testkitDist, 'global-setup.js')],
+    ...perFileOptions,
   },
 })
