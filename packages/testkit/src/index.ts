@@ -1,0 +1,23 @@
+/**
+ * @tiercache/testkit: a real local Redis Cluster (and a standalone Redis) started from
+ * `redis-server` for tests, with node kill/pause/restart and failover waits, plus the
+ * conformance suite every `RemoteStore` runs. See README.md.
+ */
+export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.js'
+export { describeRemoteStoreConformance } from './conformance.js'
+export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
+export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
+export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
+export {
+  DEFAULT_REDIS_CLUSTER_OPTIONS,
+  type NodeAddress,
+  RedisCluster,
+  type RedisClusterDescription,
+  type RedisClusterOptions,
+  type WaitOptions,
+} from './redis-cluster.js'
+export { type RedisNodeInfo, RedisNodeStartError } from './redis-node.js'
+export { requireRedisServer } from './redis-server-binary.js'
+export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneOptions } from './redis-standalone.js'
+export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
+export { testCluster, testStandalone } from './test-context.js'

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs'
+import { describe, expect, it } from 'vitest'
+import { RedisCluster, testCluster } from '../src/index.js'
+
+describe('RedisCluster (the run-wide cluster)', () => {
+  it('is a cluster of 3 masters and 3 replicas that serves every slot', async () => {
+    const cluster = testCluster()
+    expect(cluster.seeds()).toHaveLength(6)
+    expect(cluster.nodes.every((node) => node.pid !== undefined && existsSync(node.dir))).toBe(true)
+    const masters = await cluster.masters()
+    const replicas = await cluster.replicas()
+    expect(masters).toHaveLength(3)
+    expect(replicas).toHaveLength(3)
+    const served = masters.flatMap((master) => master.slots).reduce((sum, [first, last]) => sum + last - first + 1, 0)
+    expect(served).toBe(16384)
+    expect(new Set(replicas.map((replica) => replica.masterId))).toEqual(new Set(masters.map((master) => master.id)))
+  })
+
+  it('names the master that really serves a key', async () => {
+    const cluster = testCluster()
+    for (let index = 0; index < 30; index++) {
+      const key = `{owner-${index}}:k`
+      const master = await cluster.masterForKey(key)
+      // A wrong owner would answer -MOVED, which rejects.
+      expect(await cluster.command(master.port, ['SET', key, 'v'])).toBe('OK')
+    }
+  })
+
+  it('rebuilds an equivalent handle from its description and from its state file', async () => {
+    const cluster = testCluster()
+    const ports = (handle: RedisCluster) => handle.seeds().map((seed) => seed.port)
+    expect(ports(RedisCluster.attach(cluster.toJSON()))).toEqual(ports(cluster))
+    const fromFile = RedisCluster.attach(cluster.stateFile)
+    expect((await fromFile.masters()).map((master) => master.id).sort()).toEqual(
+      (await cluster.masters()).map((master) => master.id).sort(),
+    )
+  })
+
+  it('fails a killed master over to its replica, and ensureHealthy brings it back as a replica', async () => {
+    const cluster = testCluster()
+    const key = '{failover}:k'
+    const old = await cluster.masterForKey(key)
+    await cluster.command(old.port, ['SET', key, 'kept'])
+    await cluster.command(old.port, ['WAIT', 1, 2_000])
+    await cluster.kill(old.port)
+    expect(cluster.nodes.find((node) => node.port === old.port)?.pid).toBeUndefined()
+
+    const promoted = await cluster.waitForFailover(old.port, { timeoutMs: 20_000 })
+    expect(promoted.port).not.toBe(old.port)
+    expect(promoted.slots).toEqual(old.slots)
+    expect(await cluster.command(promoted.port, ['GET', key])).toBe('kept')
+    expect((await cluster.masterForKey(key)).port).toBe(promoted.port)
+
+    await cluster.ensureHealthy()
+    const replicas = await cluster.replicas()
+    expect(replicas.find((replica) => replica.port === old.port)?.masterId).toBe(promoted.id)
+    expect(await cluster.masters()).toHaveLength(3)
+  })
+
+  it('fails a paused master over, and the resumed master rejoins without a restart', async () => {
+    const cluster = testCluster()
+    const [victim] = await cluster.masters()
+    if (victim === undefined) throw new Error('no master')
+    const pid = cluster.nodes.find((node) => node.port === victim.port)?.pid
+    await cluster.pause(victim.port)
+    const promoted = await cluster.waitForFailover(victim.port, { timeoutMs: 20_000 })
+    expect(promoted.port).not.toBe(victim.port)
+    await cluster.resume(victim.port)
+    await cluster.ensureHealthy()
+    expect(cluster.nodes.find((node) => node.port === victim.port)?.pid).toBe(pid)
+    expect((await cluster.replicas()).map((replica) => replica.port)).toContain(victim.port)
+  })
+
+  it('restarts a node under its old cluster id', async () => {
+    const cluster = testCluster()
+    const [replica] = await cluster.replicas()
+    if (replica === undefined) throw new Error('no replica')
+    const pid = cluster.nodes.find((node) => node.port === replica.port)?.pid
+    await cluster.restart(replica.port)
+    expect(cluster.nodes.find((node) => node.port === replica.port)?.pid).not.toBe(pid)
+    expect(await cluster.command(replica.port, ['CLUSTER', 'MYID'])).toBe(replica.id)
+    await cluster.waitForHealthy()
+  })
+
+  it('flushAll empties every master', async () => {
+    const cluster = testCluster()
+    for (let index = 0; index < 20; index++) {
+      const key = `{flush-${index}}:k`
+      await cluster.command((await cluster.masterForKey(key)).port, ['SET', key, 'v'])
+    }
+    await cluster.flushAll()
+    const sizes = await Promise.all((await cluster.masters()).map((master) => cluster.command(master.port, ['DBSIZE'])))
+    expect(sizes).toEqual([0, 0, 0])
+  })
+})
