@@ -34,11 +34,19 @@ export async function commandCalls(admin: Admin, port: number, command: string):
   return match ? Number(match[1]) : 0
 }
 
-/** The store's connections on every node, by `CLIENT SETNAME` name (`tiercache`, `tiercache:bus`). */
+/**
+ * The store's connections on every live node, by `CLIENT SETNAME` name (`tiercache`,
+ * `tiercache:bus`). Nodes that do not answer (killed by the test) are skipped.
+ */
 export async function storeConnections(admin: Admin): Promise<{ port: number; name: string; flags: string }[]> {
   const found: { port: number; name: string; flags: string }[] = []
   for (const port of admin.allPorts()) {
-    const list = String(await admin.send(port, ['CLIENT', 'LIST']))
+    let list: string
+    try {
+      list = String(await admin.send(port, ['CLIENT', 'LIST']))
+    } catch {
+      continue
+    }
     for (const line of list.split('\n')) {
       const name = /(?:^| )name=(\S*)/.exec(line)?.[1]
       if (name === 'tiercache' || name === 'tiercache:bus') {
