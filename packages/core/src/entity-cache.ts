@@ -286,13 +286,19 @@ export class EntityCache<T> implements EntityHandle<T> {
     const startEpoch = this.stamps.current()
     const now = this.ctx.clock.now()
     const local = this.l1?.get(id)
+    // Without L2, the L1 copy is the only copy: past its TTL it is stale, servable within grace.
     let stale: Candidate | undefined = local !== undefined && local.staleUntil > now ? local : undefined
     if (this.ctx.l2 !== null) {
       const remote = await this.readRemote(id)
-      if (remote.status === 'error' && local !== undefined && local.valueFreshUntil > now) {
-        // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself is still fresh.
-        this.counters.l1Hits++
-        return local.value
+      if (remote.status === 'error') {
+        // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be fresh.
+        if (local !== undefined && local.valueFreshUntil > now) {
+          this.counters.l1Hits++
+          return local.value
+        }
+      } else {
+        // L2 answered: it is the truth. An L2 miss means expired or invalidated, so the L1 copy must not be served.
+        stale = undefined
       }
       if (remote.status === 'hit') {
         const candidate = remote.candidate
@@ -374,7 +380,16 @@ export class EntityCache<T> implements EntityHandle<T> {
     const l2 = this.ctx.l2
     if (l2 === null) return this.runLoad(id, loader, startEpoch, null, false)
     const lease: Lease = { lockKey: this.keys.lockKey(id), token: randomUUID() }
-    const lock = await this.tryLock(lease)
+    // The read that sent us here and this lock are two steps: another instance may have written
+    // the value (and released its lock) in between. Reading the value in the same pipeline as the
+    // lock costs no extra round trip and avoids that second load.
+    const [lock, landed] = await Promise.all([this.tryLock(lease), this.readRemote(id)])
+    if (lock === 'held' && landed.status === 'hit' && landed.candidate.freshUntil > this.ctx.clock.now()) {
+      await this.release(lease)
+      this.counters.l2Hits++
+      this.fillL1(id, landed.candidate, startEpoch)
+      return landed.candidate.value
+    }
     if (lock === 'held') return this.runLoad(id, loader, startEpoch, lease, true)
     // Without L2 there is no lease to write under: load and keep the value in L1 only.
     if (lock === 'unavailable') return this.runLoad(id, loader, startEpoch, null, false)
@@ -400,7 +415,7 @@ export class EntityCache<T> implements EntityHandle<T> {
         // The value may have landed between the read and the lock.
         const landed = await this.freshFromRemote(id, startEpoch)
         if (landed !== undefined) {
-          this.release(lease)
+          await this.release(lease)
           return landed.value
         }
         return this.runLoad(id, loader, startEpoch, lease, true)
@@ -437,12 +452,12 @@ export class EntityCache<T> implements EntityHandle<T> {
       raced = await raceTimeout(loading, this.policy.hardTimeoutMs)
     } catch (error) {
       this.counters.loadErrors++
-      if (lease !== null) this.release(lease)
+      if (lease !== null) await this.release(lease)
       throw error
     }
     if (!raced.done) {
       this.counters.loadTimeouts++
-      if (lease !== null) this.release(lease)
+      if (lease !== null) await this.release(lease)
       // The load goes on; its value still helps this instance's L1 (it is checked against invalidations like any other).
       loading.then((value) => this.store(id, value, this.ctx.clock.now() - startedAt, startedAt, startEpoch, null, false)).catch(() => {})
       throw new TierCacheError(
@@ -522,8 +537,8 @@ export class EntityCache<T> implements EntityHandle<T> {
     const toLoad = [...leases.keys()].sort((a, b) => a - b)
     if (toLoad.length > 0) {
       const loadIds = toLoad.map((i) => ids[i] as string)
-      const releaseAll = (): void => {
-        for (const lease of leases.values()) if (lease !== null) this.release(lease)
+      const releaseAll = async (): Promise<void> => {
+        await Promise.all([...leases.values()].map((lease) => (lease === null ? undefined : this.release(lease))))
       }
       const startedAt = this.ctx.clock.now()
       this.counters.loads++
@@ -543,14 +558,14 @@ export class EntityCache<T> implements EntityHandle<T> {
         loaded = raced.value
       } catch (error) {
         if (!(error instanceof TierCacheError)) this.counters.loadErrors++
-        releaseAll()
+        await releaseAll()
         throw error
       }
       let byIndex: unknown[]
       try {
         byIndex = alignBatch(this.name, loadIds, loaded)
       } catch (error) {
-        releaseAll()
+        await releaseAll()
         throw error
       }
       const loadMs = this.ctx.clock.now() - startedAt
@@ -600,12 +615,12 @@ export class EntityCache<T> implements EntityHandle<T> {
       } catch (error) {
         this.counters.uncacheableValues++
         this.log.warn({ err: error, id }, 'value not cached')
-        if (lease !== null) this.release(lease)
+        if (lease !== null) await this.release(lease)
         return value
       }
     }
     if (freshMs === 0) {
-      if (lease !== null) this.release(lease)
+      if (lease !== null) await this.release(lease)
       return value
     }
     let tags: readonly string[] = []
@@ -620,7 +635,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     } catch (error) {
       this.counters.uncacheableValues++
       this.log.warn({ err: error, id }, 'value not cached: its tags could not be computed')
-      if (lease !== null) this.release(lease)
+      if (lease !== null) await this.release(lease)
       return copy
     }
     const now = this.ctx.clock.now()
@@ -643,7 +658,7 @@ export class EntityCache<T> implements EntityHandle<T> {
           written = await l2.setIfLeaseHeld(this.keys.valueKey(id), lease.lockKey, lease.token, raw, ttlMs)
         } catch (error) {
           this.l2Failed('setIfLeaseHeld', error)
-          this.release(lease)
+          await this.release(lease)
         }
         if (!written) {
           this.log.debug({ id }, 'lease lost to an invalidation; the loaded value is returned but not cached')
@@ -739,8 +754,13 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
   }
 
-  private release(lease: Lease): void {
-    this.ctx.l2?.releaseLock(lease.lockKey, lease.token).catch((error: unknown) => this.l2Failed('releaseLock', error))
+  /** Releases a lock this load holds; never rejects (a failed release leaves a lock that expires by its TTL). */
+  private async release(lease: Lease): Promise<void> {
+    try {
+      await this.ctx.l2?.releaseLock(lease.lockKey, lease.token)
+    } catch (error) {
+      this.l2Failed('releaseLock', error)
+    }
   }
 
   private async publishKeys(ids: readonly string[]): Promise<void> {
