@@ -24,8 +24,8 @@ const perFileOptions = {
 
 /**
  * Every `packages/*` and `apps/*` folder whose `test/` holds a `*.test.ts` becomes a project named
- * after its folder. Folders without tests are left out: `vitest run --project <it>` would
- * otherwise fail with "No test files found".
+ * after its folder. A folder with no tests yet is left out instead of joining the run as an empty
+ * project; it is picked up on the next start once it has one.
  */
 function workspaceProjects(): TestProjectInlineConfiguration[] {
   return ['packages', 'apps'].flatMap((group) =>
