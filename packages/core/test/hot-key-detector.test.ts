@@ -1,0 +1,291 @@
+import { describe, expect, it } from 'vitest'
+import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-key-detector.js'
+
+// A small seeded PRNG (mulberry32) so every run sees the same workload.
+function seeded(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+type Transition = { id: string; hot: boolean; info: HotKeyInfo }
+
+function detector(overrides: Partial<HotKeyDetectorOptions>): { detector: HotKeyDetector; transitions: Transition[] } {
+  const transitions: Transition[] = []
+  const options: HotKeyDetectorOptions = {
+    capacity: 16,
+    windowMs: 2000,
+    threshold: { rate: 100, share: null },
+    cooldownRatio: 0.5,
+    minReads: 20,
+    ...overrides,
+  }
+  return { detector: new HotKeyDetector(options, (id, hot, info) => transitions.push({ id, hot, info })), transitions }
+}
+
+// Reads of `id` at `perSecond`, evenly spaced over [from, to) ms.
+function feed(target: HotKeyDetector, id: string, perSecond: number, from: number, to: number): void {
+  const n = Math.round((perSecond * (to - from)) / 1000)
+  for (let i = 0; i < n; i++) target.record(id, from + (i * (to - from)) / n)
+}
+
+// Several keys at once, half by half, so that time only moves forward across keys.
+function feedAll(target: HotKeyDetector, perSecond: Record<string, number>, from: number, to: number): void {
+  for (let t = from; t < to; t += 1000)
+    for (const [id, rate] of Object.entries(perSecond)) feed(target, id, rate, t, Math.min(t + 1000, to))
+}
+
+// One read of an unrelated key, to make the detector cross the boundaries up to `now`.
+function tick(target: HotKeyDetector, now: number): void {
+  target.record('tick', now)
+}
+
+const summary = (transitions: Transition[]) => transitions.map(({ id, hot, info }) => [id, hot, info.since])
+
+describe('HotKeyDetector (rate threshold 100/s, window 2 s)', () => {
+  it('turns a key hot at the first boundary where its window rate reaches the threshold', () => {
+    const { detector: d, transitions } = detector({})
+    feedAll(d, { a: 150, b: 30 }, 0, 2000)
+    // at 1000 the window held one half of reads: 150 reads / 2 s = 75/s
+    expect(d.isHot('a')).toBe(false)
+    expect(transitions).toEqual([])
+    tick(d, 2000)
+    expect(d.isHot('a')).toBe(true)
+    expect(d.isHot('b')).toBe(false)
+    expect(summary(transitions)).toEqual([['a', true, 2000]])
+    expect(d.hotKeys()).toEqual([{ id: 'a', rate: 150, share: 300 / 360, since: 2000 }])
+  })
+
+  it('never turns hot a key that stays just below the threshold', () => {
+    const { detector: d, transitions } = detector({})
+    feed(d, 'a', 90, 0, 20_000)
+    tick(d, 20_000)
+    expect(transitions).toEqual([])
+  })
+
+  it('keeps a hot key hot while it oscillates between 0.6x and 1.1x, and turns it cold once below 0.5x', () => {
+    const { detector: d, transitions } = detector({})
+    feed(d, 'a', 150, 0, 2000)
+    let t = 2000
+    for (let half = 0; half < 20; half++, t += 1000) feed(d, 'a', half % 2 === 0 ? 60 : 110, t, t + 1000)
+    for (let half = 0; half < 6; half++, t += 1000) feed(d, 'a', 60, t, t + 1000)
+    expect(summary(transitions)).toEqual([['a', true, 2000]])
+    // 0.4x: the first boundary still sees (60 + 40) / 2 = 50/s, not below 0.5x; the next sees 40/s
+    feed(d, 'a', 40, t, t + 1000)
+    tick(d, t + 1000)
+    expect(d.isHot('a')).toBe(true)
+    feed(d, 'a', 40, t + 1000, t + 2000)
+    tick(d, t + 2000)
+    expect(d.isHot('a')).toBe(false)
+    expect(summary(transitions)).toEqual([
+      ['a', true, 2000],
+      ['a', false, 2000],
+    ])
+    expect(transitions[1]!.info).toEqual({ id: 'a', rate: 40, share: 80 / 81, since: 2000 })
+    // staying cold at 0.4x: no further reports
+    feed(d, 'a', 40, t + 2000, t + 10_000)
+    tick(d, t + 10_000)
+    expect(transitions).toHaveLength(2)
+  })
+
+  it('decays a key through empty halves: half its rate after one, nothing after two', () => {
+    const { detector: d, transitions } = detector({})
+    feed(d, 'a', 300, 0, 3000)
+    tick(d, 3000) // hot since 1000 (300 reads in the first half: 150/s); window [1000, 3000): 300/s
+    expect(d.isHot('a')).toBe(true)
+    tick(d, 4000) // window [2000, 4000): 300 reads, 150/s
+    expect(d.isHot('a')).toBe(true)
+    tick(d, 5000) // window [3000, 5000): no reads of a
+    expect(d.isHot('a')).toBe(false)
+    expect(summary(transitions)).toEqual([
+      ['a', true, 1000],
+      ['a', false, 1000],
+    ])
+  })
+
+  it('turns a hot key cold when the next read comes after two or more silent halves', () => {
+    const { detector: d, transitions } = detector({})
+    feed(d, 'a', 300, 0, 2000)
+    expect(d.isHot('a')).toBe(true)
+    d.record('b', 4000) // halves [2000, 3000) and [3000, 4000) had no reads at all
+    expect(d.isHot('a')).toBe(false)
+    expect(summary(transitions)).toEqual([
+      ['a', true, 1000],
+      ['a', false, 1000],
+    ])
+  })
+
+  it('turns everything cold after a long idle gap, once, and detects afresh afterwards', () => {
+    const { detector: d, transitions } = detector({})
+    feedAll(d, { a: 300, b: 500 }, 0, 2000)
+    tick(d, 2000)
+    expect(d.hotKeys().map((info) => info.id)).toEqual(['b', 'a'])
+    tick(d, 3_600_000)
+    expect(d.hotKeys()).toEqual([])
+    expect(transitions.filter((change) => !change.hot).map((change) => change.id)).toEqual(expect.arrayContaining(['a', 'b']))
+    expect(transitions).toHaveLength(4)
+    // the halves start afresh: after one half at 300/s the window (with an empty older half) says 150/s
+    feed(d, 'a', 300, 3_600_000, 3_601_000)
+    tick(d, 3_601_000)
+    expect(d.isHot('a')).toBe(true)
+    expect(transitions.at(-1)).toEqual({ id: 'a', hot: true, info: { id: 'a', rate: 150, share: 300 / 301, since: 3_601_000 } })
+    expect(transitions).toHaveLength(5)
+  })
+
+  it('reports hot keys hottest first', () => {
+    const { detector: d } = detector({})
+    feedAll(d, { warm: 120, hottest: 900, hot: 400 }, 0, 2000)
+    tick(d, 2000)
+    expect(d.hotKeys().map((info) => [info.id, info.rate])).toEqual([
+      ['hottest', 900],
+      ['hot', 400],
+      ['warm', 120],
+    ])
+  })
+})
+
+describe('HotKeyDetector (share threshold 20%)', () => {
+  const options = { threshold: { rate: Number.POSITIVE_INFINITY, share: 0.2 } }
+
+  it('turns a key hot by its share, and cold only below half of it', () => {
+    const { detector: d, transitions } = detector(options)
+    let t = 0
+    const phase = (aPerSecond: number, halves: number) => {
+      for (let half = 0; half < halves; half++, t += 1000) {
+        feed(d, 'a', aPerSecond, t, t + 1000)
+        for (const other of ['b', 'c', 'd', 'e', 'f', 'g', 'h']) feed(d, other, 100, t, t + 1000)
+      }
+      tick(d, t)
+    }
+    phase(300, 2) // 300 / 1000 = 30%
+    expect(d.isHot('a')).toBe(true)
+    phase(124, 6) // 124 / 824 ≈ 15%: above 10%, stays hot
+    expect(d.isHot('a')).toBe(true)
+    phase(50, 2) // 50 / 750 ≈ 6.7%
+    expect(d.isHot('a')).toBe(false)
+    expect(summary(transitions)).toEqual([
+      ['a', true, 1000],
+      ['a', false, 1000],
+    ])
+  })
+
+  it('needs minReads reads in the window, however large the share', () => {
+    const { detector: d, transitions } = detector(options)
+    feed(d, 'a', 9, 0, 2000) // 18 reads, 100% of the traffic
+    d.record('a', 2000)
+    expect(d.isHot('a')).toBe(false)
+    feed(d, 'a', 10, 2000, 4000) // 20 reads
+    d.record('a', 4000)
+    expect(d.isHot('a')).toBe(true)
+    expect(transitions).toHaveLength(1)
+  })
+})
+
+// Zipf(s) over n ranks: the CDF for sampling by binary search, and the exact share of each rank.
+function zipf(n: number, s: number): { cdf: Float64Array; share: (rank: number) => number } {
+  const weights = new Float64Array(n)
+  let sum = 0
+  for (let rank = 1; rank <= n; rank++) {
+    weights[rank - 1] = rank ** -s
+    sum += weights[rank - 1]!
+  }
+  const cdf = new Float64Array(n)
+  let acc = 0
+  for (let i = 0; i < n; i++) {
+    acc += weights[i]!
+    cdf[i] = acc / sum
+  }
+  return { cdf, share: (rank) => rank ** -s / sum }
+}
+
+function sampleRank(cdf: Float64Array, u: number): number {
+  let lo = 0
+  let hi = cdf.length - 1
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (cdf[mid]! < u) lo = mid + 1
+    else hi = mid
+  }
+  return lo + 1
+}
+
+describe('HotKeyDetector acceptance: Zipf(1.1) over 100,000 keys', () => {
+  const keys = 100_000
+  const readsPerWindow = 1_000_000
+  const windowMs = 2000
+  const threshold = { rate: Number.POSITIVE_INFINITY, share: 0.01 }
+  const options = { capacity: 256, windowMs, threshold }
+
+  // Runs `windows` windows of reads drawn by `draw`, evenly spaced in time, with exact counts per
+  // half; checks every report against the exact share over the two halves it was decided on.
+  function run(windows: number, draw: () => string) {
+    const { detector: d, transitions } = detector(options)
+    const halfMs = windowMs / 2
+    const readsPerHalf = readsPerWindow / 2
+    const exactByHalf: Array<Map<string, number>> = []
+    const exactShare = (id: string, boundary: number) => {
+      const last = boundary / halfMs - 1
+      const halves = [exactByHalf[last - 1], exactByHalf[last]].filter((half) => half !== undefined)
+      const total = halves.reduce((sum, half) => sum + [...half.values()].reduce((a, b) => a + b, 0), 0)
+      return halves.reduce((sum, half) => sum + (half.get(id) ?? 0), 0) / total
+    }
+    let checked = 0
+    const checkReports = () => {
+      for (; checked < transitions.length; checked++) {
+        const { id, hot, info } = transitions[checked]!
+        // the guarantee: nothing below half the threshold is ever reported hot
+        if (hot) expect(exactShare(id, info.since), id).toBeGreaterThanOrEqual(threshold.share / 2)
+      }
+    }
+    for (let half = 0; half < windows * 2; half++) {
+      const exact = new Map<string, number>()
+      exactByHalf.push(exact)
+      for (let i = 0; i < readsPerHalf; i++) {
+        const id = draw()
+        exact.set(id, (exact.get(id) ?? 0) + 1)
+        d.record(id, half * halfMs + (i * halfMs) / readsPerHalf)
+      }
+      checkReports()
+    }
+    tick(d, windows * windowMs)
+    checkReports()
+    const lastWindow = new Map<string, number>()
+    for (const half of exactByHalf.slice(-2)) for (const [id, count] of half) lastWindow.set(id, (lastWindow.get(id) ?? 0) + count)
+    return { d, transitions, lastWindow }
+  }
+
+  it('reports exactly the true top 10, and nothing under half the threshold', () => {
+    const { cdf, share } = zipf(keys, 1.1)
+    // the threshold must fall between the 10th and 11th shares for "top 10" to be the right answer
+    expect(share(10)).toBeGreaterThan(0.0105)
+    expect(share(11)).toBeLessThan(0.0097)
+    const random = seeded(2024)
+    const { d, transitions, lastWindow } = run(2, () => `user:${sampleRank(cdf, random())}`)
+
+    const trueTop10 = [...lastWindow.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .map(([id]) => id)
+    expect(new Set(trueTop10)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => `user:${i + 1}`)))
+    expect(d.hotKeys().map((info) => info.id)).toEqual(trueTop10)
+    // a stationary workload: each of them turned hot once and nothing flapped
+    expect(transitions.every((change) => change.hot)).toBe(true)
+    expect(new Set(transitions.map((change) => change.id))).toEqual(new Set(trueTop10))
+    expect(transitions).toHaveLength(10)
+  })
+
+  it('reports nothing on a uniform workload, even with a share threshold under 1 / capacity', () => {
+    const random = seeded(99)
+    const uniform = { ...options, threshold: { rate: Number.POSITIVE_INFINITY, share: 0.001 } }
+    const { detector: d, transitions } = detector(uniform)
+    for (let i = 0; i < readsPerWindow * 2; i++) d.record(`user:${Math.floor(random() * keys)}`, (i * windowMs) / readsPerWindow)
+    tick(d, 2 * windowMs)
+    expect(transitions).toEqual([])
+    expect(d.hotKeys()).toEqual([])
+  })
+})
