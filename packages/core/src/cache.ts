@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
+import type { BreakerState } from './circuit-breaker.js'
 import { type CacheOptions, resolveCacheOptions } from './config-schema.js'
 import type { EngineContext } from './engine-context.js'
 import { EntityCache, type EntityHandle } from './entity-cache.js'
 import { TierCacheError } from './errors.js'
+import { GuardedStore } from './guarded-store.js'
+import type { HotKeyInfo } from './hot-key-detector.js'
 import { InvalidationBus } from './invalidation-bus.js'
 import { isValidTag, tagStampKey } from './key-builder.js'
 import type { EntityStats } from './stats.js'
@@ -29,11 +33,34 @@ export interface TierCache {
   ready(): Promise<void>
   /** Counters of every entity in this process. */
   stats(): Record<string, Readonly<EntityStats>>
+  /** The keys detected hot in this instance, per entity, hottest first, with their read rates (reads/s). */
+  hotKeys(): HotKeyEvent[]
+  /**
+   * Listens to cache events: `hot-key` and `cold-key` when a key turns hot or cools down in
+   * this instance (also logged at info).
+   */
+  on(event: 'hot-key' | 'cold-key', listener: (event: HotKeyEvent) => void): this
+  /** `breaker` when the L2 circuit breaker changes state (`closed`, `open`, `half-open`; also logged). */
+  on(event: 'breaker', listener: (event: BreakerEvent) => void): this
+  off(event: 'hot-key' | 'cold-key' | 'breaker', listener: (event: never) => void): this
+  /** The state of the L2 circuit breaker (`closed` without L2). */
+  breakerState(): BreakerState
   /**
    * Releases every connection and timer the cache owns, including its L2 store's (a store
    * made from a client you passed in leaves that client open). Idempotent.
    */
   close(): Promise<void>
+}
+
+/** The L2 circuit breaker changed state. */
+export interface BreakerEvent {
+  state: BreakerState
+  previous: BreakerState
+}
+
+/** A key that turned hot or cooled down: its entity, id, and the read rate and share that decided it. */
+export interface HotKeyEvent extends HotKeyInfo {
+  entity: string
 }
 
 /**
@@ -49,14 +76,28 @@ export function createCache(options: CacheOptions): TierCache {
   const instanceId = randomUUID()
   const logger = resolved.logger.child({ component: 'tiercache', namespace: resolved.namespace })
   const entities = new Map<string, EntityCache<unknown>>()
-  const tagStamps = new TagStamps(resolved.namespace, resolved.l2)
+  const emitter = new EventEmitter()
+  const l2 =
+    resolved.l2 === null
+      ? null
+      : GuardedStore.create(resolved.l2, {
+          failureThreshold: resolved.breaker.failures,
+          coolDownMs: resolved.breaker.coolDownMs,
+          probeSuccesses: resolved.breaker.probes,
+          timeoutMs: resolved.l2TimeoutMs,
+          clock: resolved.clock,
+          onStateChange: (state, previous) => breakerChanged(state, previous),
+        })
+  const tagStamps = new TagStamps(resolved.namespace, l2)
+  // Tag invalidations that could not reach L2 or the bus, retried when L2 is back.
+  const pendingTags = new Map<string, number>()
   // A tag stamp must outlive every entry that may carry the tag.
   let tagStampTtlMs = 0
   for (const policy of resolved.entities.values()) tagStampTtlMs = Math.max(tagStampTtlMs, 2 * (policy.ttlMs + policy.graceMs))
 
   const bus =
-    resolved.l2 !== null && resolved.bus
-      ? new InvalidationBus(resolved.l2, `{${resolved.namespace}}!bus`, instanceId, logger.child({ component: 'bus' }), {
+    l2 !== null && resolved.bus
+      ? new InvalidationBus(l2, `{${resolved.namespace}}!bus`, instanceId, logger.child({ component: 'bus' }), {
           onKeys: (entity, ids) => entities.get(entity)?.receiveInvalidation(ids),
           onTags: (tags, stamp) => applyTags(tags, stamp),
           onMissedMessages: () => {
@@ -65,6 +106,47 @@ export function createCache(options: CacheOptions): TierCache {
           },
         })
       : null
+
+  function breakerChanged(state: BreakerState, previous: BreakerState): void {
+    const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger)
+    log({ state, previous }, state === 'open' ? 'L2 circuit breaker opened: serving from L1 and loaders' : `L2 circuit breaker ${state}`)
+    emitter.emit('breaker', { state, previous })
+    if (state === 'closed') {
+      for (const entity of entities.values()) void entity.retryPendingInvalidations()
+      void retryTags()
+    }
+  }
+
+  async function propagateTags(tags: readonly string[], stamp: number): Promise<boolean> {
+    if (l2 === null) return true
+    let ok = true
+    try {
+      await l2.stampTags(
+        tags.map((tag) => tagStampKey(resolved.namespace, tag)),
+        stamp,
+        tagStampTtlMs,
+      )
+    } catch (error) {
+      ok = false
+      logger.warn({ err: error, tags }, 'tag invalidation could not reach L2; it will be retried')
+    }
+    try {
+      await bus?.publishTags(tags, stamp)
+    } catch (error) {
+      ok = false
+      logger.warn({ err: error, tags }, 'tag invalidation could not be published on the bus; it will be retried')
+    }
+    return ok
+  }
+
+  async function retryTags(): Promise<void> {
+    if (pendingTags.size === 0) return
+    const entries = [...pendingTags]
+    pendingTags.clear()
+    for (const [tag, stamp] of entries) {
+      if (!(await propagateTags([tag], stamp))) pendingTags.set(tag, Math.max(stamp, pendingTags.get(tag) ?? 0))
+    }
+  }
 
   function applyTags(tags: readonly string[], stamp: number): void {
     for (const tag of tags) tagStamps.record(tag, stamp)
@@ -80,27 +162,12 @@ export function createCache(options: CacheOptions): TierCache {
     if (tags.length === 0) return
     const stamp = resolved.clock.now()
     applyTags(tags, stamp)
-    const l2 = resolved.l2
-    if (l2 === null) return
-    try {
-      await l2.stampTags(
-        tags.map((tag) => tagStampKey(resolved.namespace, tag)),
-        stamp,
-        tagStampTtlMs,
-      )
-    } catch (error) {
-      logger.warn({ err: error, tags }, 'tag invalidation could not reach L2')
-    }
-    try {
-      await bus?.publishTags(tags, stamp)
-    } catch (error) {
-      logger.warn({ err: error, tags }, 'tag invalidation could not be published on the bus')
-    }
+    if (!(await propagateTags(tags, stamp))) for (const tag of tags) pendingTags.set(tag, stamp)
   }
 
   const ctx: EngineContext = {
     namespace: resolved.namespace,
-    l2: resolved.l2,
+    l2,
     bus,
     tagStamps,
     clock: resolved.clock,
@@ -108,13 +175,14 @@ export function createCache(options: CacheOptions): TierCache {
     serializer: resolved.serializer,
     logger,
     invalidateTags,
+    emit: (event, payload) => emitter.emit(event, payload),
     closed: false,
   }
   for (const [name, policy] of resolved.entities) entities.set(name, new EntityCache(ctx, policy))
   bus?.start()
   let closing: Promise<void> | undefined
 
-  return {
+  const cache: TierCache = {
     namespace: resolved.namespace,
     instanceId,
     entity<T>(name: string): EntityHandle<T> {
@@ -137,10 +205,27 @@ export function createCache(options: CacheOptions): TierCache {
       for (const [name, entity] of entities) all[name] = entity.stats()
       return all
     },
+    hotKeys() {
+      return [...entities].flatMap(([name, entity]) => entity.hotKeys().map((info) => ({ entity: name, ...info })))
+    },
+    on(event: string, listener: (event: never) => void) {
+      emitter.on(event, listener as (event: unknown) => void)
+      return cache
+    },
+    off(event: string, listener: (event: never) => void) {
+      emitter.off(event, listener as (event: unknown) => void)
+      return cache
+    },
+    breakerState() {
+      return l2?.breakerState ?? 'closed'
+    },
     close() {
       if (closing === undefined) {
         ctx.closed = true
-        for (const entity of entities.values()) entity.clearLocal()
+        for (const entity of entities.values()) {
+          entity.stop()
+          entity.clearLocal()
+        }
         closing = (async () => {
           await bus?.close()
           await ctx.l2?.close()
@@ -149,4 +234,5 @@ export function createCache(options: CacheOptions): TierCache {
       return closing
     },
   }
+  return cache
 }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Clock, RandomSource } from './clock.js'
 import { systemClock } from './clock.js'
 import { tryParseDuration } from './duration.js'
-import type { EntityPolicy, TagsOf } from './entity-policy.js'
+import type { EntityPolicy, HotKeyPolicy, TagsOf } from './entity-policy.js'
 import { TierCacheError } from './errors.js'
 import { NAME_PATTERN } from './key-builder.js'
 import type { Logger } from './logger.js'
@@ -35,6 +35,22 @@ const l1EntitySchema = z.strictObject({
   maxBytes: count.optional(),
 })
 
+const hotSchema = z.strictObject({
+  keys: z
+    .union([z.array(z.string()), z.custom<(id: string) => boolean>((v) => typeof v === 'function', 'expected a function (id) => boolean')])
+    .optional(),
+  replicas: z.number().int().min(0).max(64).optional(),
+  l1Ttl: duration.optional(),
+  threshold: z
+    .strictObject({
+      rate: z.number().positive().optional(),
+      share: z.number().gt(0).max(1).optional(),
+    })
+    .optional(),
+  window: positiveDuration.optional(),
+  capacity: z.number().int().min(8).max(100_000).optional(),
+})
+
 const entitySchema = z.strictObject({
   ttl: positiveDuration,
   l1: z.union([z.literal(false), l1EntitySchema]).optional(),
@@ -48,6 +64,8 @@ const entitySchema = z.strictObject({
   beta: z.number().min(0).max(100).optional(),
   lockTtl: positiveDuration.optional(),
   lockWait: duration.optional(),
+  hot: z.union([z.literal(false), hotSchema]).optional(),
+  l2Timeout: positiveDuration.optional(),
 })
 
 const remoteStore = z.custom<RemoteStore>(
@@ -92,6 +110,17 @@ export const cacheOptionsSchema = z.strictObject({
     .optional(),
   l2: remoteStore.optional(),
   bus: z.boolean().optional(),
+  l2Timeout: positiveDuration.optional(),
+  breaker: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        failures: z.number().int().positive().optional(),
+        coolDown: positiveDuration.optional(),
+        probes: z.number().int().positive().optional(),
+      }),
+    ])
+    .optional(),
   entities: z.record(name, entitySchema),
   logger: logger.optional(),
   serializer: serializer.optional(),
@@ -120,6 +149,18 @@ export const DEFAULTS = {
   beta: 1,
   /** Lock TTL when the entity has no hard timeout (ms). */
   lockTtlMs: 10_000,
+  /** Hot keys: replicas in L2 (capped by the number of masters), L1 TTL, rate threshold (reads/s), window, counters. */
+  hotReplicas: 8,
+  hotL1TtlMs: 1_000,
+  hotRate: 1_000,
+  hotWindowMs: 2_000,
+  hotCapacity: 256,
+  /** Per-call L2 timeout (ms). */
+  l2TimeoutMs: 50,
+  /** Circuit breaker: consecutive failures that open it, cool-down (ms), probe calls that close it. */
+  breakerFailures: 5,
+  breakerCoolDownMs: 2_000,
+  breakerProbes: 3,
 } as const
 
 /** `createCache` options after validation and defaulting: what the engine runs on. */
@@ -128,6 +169,10 @@ export interface ResolvedCacheOptions {
   readonly l2: RemoteStore | null
   /** Whether instances tell each other about invalidations (on by default with an L2). */
   readonly bus: boolean
+  /** Per-call L2 timeout (ms) for calls that belong to no entity (tags, bus). */
+  readonly l2TimeoutMs: number
+  /** The L2 circuit breaker; `failures: Infinity` when turned off. */
+  readonly breaker: { failures: number; coolDownMs: number; probes: number }
   readonly entities: ReadonlyMap<string, EntityPolicy>
   readonly logger: Logger
   readonly serializer: Serializer
@@ -172,17 +217,43 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       beta: entity.beta ?? DEFAULTS.beta,
       lockTtlMs,
       lockWaitMs: entity.lockWait ?? 2 * lockTtlMs,
+      hot: resolveHot(entity.hot),
+      l2TimeoutMs: entity.l2Timeout ?? options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
     })
   }
   return {
     namespace: options.namespace,
     l2,
     bus: l2 !== null && options.bus !== false,
+    l2TimeoutMs: options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
+    breaker:
+      options.breaker === false
+        ? { failures: Number.POSITIVE_INFINITY, coolDownMs: 0, probes: 1 }
+        : {
+            failures: options.breaker?.failures ?? DEFAULTS.breakerFailures,
+            coolDownMs: options.breaker?.coolDown ?? DEFAULTS.breakerCoolDownMs,
+            probes: options.breaker?.probes ?? DEFAULTS.breakerProbes,
+          },
     entities,
     logger: options.logger ?? silentLogger,
     serializer: options.serializer ?? jsonSerializer,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
+  }
+}
+
+function resolveHot(hot: z.output<typeof hotSchema> | false | undefined): HotKeyPolicy | null {
+  if (hot === false) return null
+  const keys = hot?.keys
+  const declaredSet = Array.isArray(keys) ? new Set(keys) : null
+  return {
+    declared: typeof keys === 'function' ? keys : declaredSet !== null ? (id) => declaredSet.has(id) : () => false,
+    replicas: hot?.replicas ?? DEFAULTS.hotReplicas,
+    l1TtlMs: hot?.l1Ttl ?? DEFAULTS.hotL1TtlMs,
+    rate: hot?.threshold?.rate ?? DEFAULTS.hotRate,
+    share: hot?.threshold?.share ?? null,
+    windowMs: hot?.window ?? DEFAULTS.hotWindowMs,
+    capacity: hot?.capacity ?? DEFAULTS.hotCapacity,
   }
 }
 

@@ -4,6 +4,9 @@ import type { EngineContext } from './engine-context.js'
 import { type EntityPolicy, freshLifetimeMs } from './entity-policy.js'
 import { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
 import { TierCacheError } from './errors.js'
+import type { GuardedStore } from './guarded-store.js'
+import type { HotKeyInfo } from './hot-key-detector.js'
+import { HotKeys } from './hot-keys.js'
 import { InvalidationStamps } from './invalidation-stamps.js'
 import { assertValidId, isValidTag, KeyBuilder } from './key-builder.js'
 import { createL1Store, type L1Entry } from './l1-store.js'
@@ -93,13 +96,22 @@ interface Lease {
   token: string
 }
 
-type RemoteRead = { status: 'hit'; candidate: Candidate } | { status: 'miss' } | { status: 'error' }
+type RemoteRead = { status: 'hit'; candidate: Candidate; raw: string } | { status: 'miss' } | { status: 'error' }
 
 // Failures of L2 are logged at most this often per entity, so an outage does not flood logs.
 const L2_ERROR_LOG_INTERVAL_MS = 10_000
 // Waiting for another instance's load: first poll after 4 ms, then 1.5x longer, at most 50 ms apart.
 const WAIT_FIRST_POLL_MS = 4
 const WAIT_MAX_POLL_MS = 50
+// Hot-key replicas live at most this long (ms), so a replica a topology change left behind is
+// gone soon; a copy is written only from a read at most REPLICA_MAX_LAG_MS old, and an
+// invalidation's tombstone outlives that lag.
+const REPLICA_TTL_MS = 10_000
+const REPLICA_MAX_LAG_MS = 500
+const REPLICA_TOMBSTONE_MS = 2_000
+// Invalidations that could not reach L2 are retried this often, and at most this many are kept.
+const INVALIDATION_RETRY_MS = 1_000
+const MAX_PENDING_INVALIDATIONS = 100_000
 // After a failed background refresh, the next try waits 1 s, doubling up to 30 s.
 const FAIL_SAFE_FIRST_BACKOFF_MS = 1_000
 const FAIL_SAFE_MAX_BACKOFF_MS = 30_000
@@ -118,6 +130,13 @@ export class EntityCache<T> implements EntityHandle<T> {
   private readonly stamps: InvalidationStamps
   private readonly counters = emptyStats()
   private readonly log: Logger
+  /** Hot-key detection and replica placement, or `null` when the entity has `hot: false`. */
+  private readonly hot: HotKeys | null
+  /** L2 behind the cache's breaker, with this entity's per-call timeout; `null` for L1-only. */
+  private readonly l2: GuardedStore | null
+  /** Ids whose invalidation could not reach L2 or the bus; retried until it does. */
+  private readonly pendingInvalidations = new Set<string>()
+  private retryTimer: NodeJS.Timeout | null = null
   private lastL2ErrorLogAt = Number.NEGATIVE_INFINITY
 
   constructor(
@@ -126,18 +145,28 @@ export class EntityCache<T> implements EntityHandle<T> {
   ) {
     this.name = policy.name
     this.keys = new KeyBuilder(ctx.namespace, policy.name)
-    this.l1 = policy.l1 === null ? null : createL1Store(policy.l1)
-    this.stamps = new InvalidationStamps(Math.max(1_000, policy.l1?.maxEntries ?? 1_000))
     this.log = ctx.logger.child({ component: 'entity', entity: policy.name })
+    this.l2 = ctx.l2 === null ? null : ctx.l2.withTimeout(policy.l2TimeoutMs)
+    const hot = policy.hot
+    this.hot =
+      hot === null
+        ? null
+        : new HotKeys(hot, this.keys, this.l2, ctx.clock, ctx.random, (id, isHot, info) => this.hotTransition(id, isHot, info))
+    // An entity without L1 still keeps its hot keys in a small L1 (promotion), unless l1Ttl is 0.
+    if (policy.l1 !== null) this.l1 = createL1Store(policy.l1)
+    else if (hot !== null && hot.l1TtlMs > 0) this.l1 = createL1Store({ ttlMs: hot.l1TtlMs, maxEntries: hot.capacity, maxBytes: 0 })
+    else this.l1 = null
+    this.stamps = new InvalidationStamps(Math.max(1_000, policy.l1?.maxEntries ?? 1_000))
   }
 
   async get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
     assertValidId(id, this.name)
+    const now = this.ctx.clock.now()
+    this.hot?.detector.record(id, now)
     const l1 = this.l1
     if (l1 !== null) {
       const entry = l1.get(id)
       if (entry !== undefined) {
-        const now = this.ctx.clock.now()
         if (entry.freshUntil > now) {
           this.counters.l1Hits++
           if (now >= entry.earlyFrom) this.considerEarlyRefresh(id, loader, entry, now)
@@ -157,6 +186,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     const now = this.ctx.clock.now()
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string
+      this.hot?.detector.record(id, now)
       if (waiting.has(id) || fetching.has(id)) continue
       const entry = this.l1?.get(id)
       if (entry !== undefined && entry.freshUntil > now) {
@@ -192,14 +222,18 @@ export class EntityCache<T> implements EntityHandle<T> {
     assertValidId(id, this.name)
     this.assertOpen()
     this.dropLocal([id])
-    const l2 = this.ctx.l2
+    const l2 = this.l2
     if (l2 !== null) {
       // A load in flight elsewhere holds a lease; deleting the lock makes its write fail, so it cannot overwrite this value.
-      await this.l2Call('delete', () => l2.delete([this.keys.lockKey(id)]))
+      const [unlocked, tombstoned] = await Promise.all([
+        this.l2Call('delete', () => l2.delete([this.keys.lockKey(id)])),
+        this.tombstoneReplicas([id]),
+      ])
+      if (!unlocked || !tombstoned) this.queueInvalidations([id])
     }
     const startedAt = this.ctx.clock.now()
     await this.store(id, value, 0, startedAt, this.stamps.current(), null, true)
-    await this.publishKeys([id])
+    if (!(await this.publishKeys([id]))) this.queueInvalidations([id])
   }
 
   async invalidate(ids: string | readonly string[]): Promise<void> {
@@ -210,14 +244,64 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (list.length === 0) return
     this.dropLocal(list)
     this.counters.invalidations += list.length
-    const l2 = this.ctx.l2
-    if (l2 !== null) {
-      const keys: string[] = []
-      for (const id of list) keys.push(this.keys.valueKey(id), this.keys.lockKey(id))
-      // Value and lease go together (same slot), so a load that raced this write cannot put its old value back.
-      await this.l2Call('delete', () => l2.delete(keys))
+    if (!(await this.propagateInvalidation(list))) this.queueInvalidations(list)
+  }
+
+  /** Retries the invalidations that could not reach L2 or the bus (called when L2 is back, and on a timer). */
+  async retryPendingInvalidations(): Promise<void> {
+    if (this.pendingInvalidations.size === 0) return
+    const ids = [...this.pendingInvalidations]
+    this.pendingInvalidations.clear()
+    if (await this.propagateInvalidation(ids)) {
+      this.log.info({ ids: ids.length }, 'invalidations made during an L2 outage reached L2')
+      this.stopRetrying()
+    } else {
+      this.queueInvalidations(ids)
     }
-    await this.publishKeys(list)
+  }
+
+  /**
+   * Deletes value + lease (+ replica tombstones) in L2 and publishes the ids; true when all of
+   * it succeeded. Value and lease go together (same slot), so a load that raced this write
+   * cannot put its old value back.
+   */
+  private async propagateInvalidation(ids: readonly string[]): Promise<boolean> {
+    const l2 = this.l2
+    if (l2 === null) return true
+    const keys: string[] = []
+    for (const id of ids) keys.push(this.keys.valueKey(id), this.keys.lockKey(id))
+    const [deleted, tombstoned] = await Promise.all([this.l2Call('delete', () => l2.delete(keys)), this.tombstoneReplicas(ids)])
+    const published = await this.publishKeys(ids)
+    return deleted && tombstoned && published
+  }
+
+  private queueInvalidations(ids: readonly string[]): void {
+    for (const id of ids) this.pendingInvalidations.add(id)
+    // Bounded: past the cap the oldest are dropped (their L2 copies then live until their TTL), and it is logged.
+    if (this.pendingInvalidations.size > MAX_PENDING_INVALIDATIONS) {
+      let excess = this.pendingInvalidations.size - MAX_PENDING_INVALIDATIONS
+      for (const id of this.pendingInvalidations) {
+        if (excess-- <= 0) break
+        this.pendingInvalidations.delete(id)
+      }
+      this.log.error({ cap: MAX_PENDING_INVALIDATIONS }, 'too many invalidations waiting for L2; the oldest were dropped')
+    }
+    if (this.retryTimer === null && !this.ctx.closed) {
+      this.retryTimer = setInterval(() => void this.retryPendingInvalidations(), INVALIDATION_RETRY_MS)
+      this.retryTimer.unref()
+    }
+  }
+
+  private stopRetrying(): void {
+    if (this.retryTimer !== null && this.pendingInvalidations.size === 0) {
+      clearInterval(this.retryTimer)
+      this.retryTimer = null
+    }
+  }
+
+  /** The ids whose invalidation is waiting for L2. */
+  pendingInvalidationCount(): number {
+    return this.pendingInvalidations.size
   }
 
   wrap<A extends unknown[], R extends T | null | undefined>(
@@ -248,6 +332,11 @@ export class EntityCache<T> implements EntityHandle<T> {
     return { ...this.counters }
   }
 
+  /** The keys of this entity detected hot in this instance, hottest first. */
+  hotKeys(): HotKeyInfo[] {
+    return this.hot?.list() ?? []
+  }
+
   /** Drops the local state of these ids: L1 entries, running single-flights, and stamps them so loads in flight do not refill L1. */
   dropLocal(ids: readonly string[]): void {
     for (const id of ids) {
@@ -273,6 +362,12 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
   }
 
+  /** Stops the retry timer (the cache is closing). */
+  stop(): void {
+    if (this.retryTimer !== null) clearInterval(this.retryTimer)
+    this.retryTimer = null
+  }
+
   /** Drops every L1 entry and distrusts every load in flight (bus messages may have been missed, or the cache closes). */
   clearLocal(): void {
     this.stamps.invalidateAll()
@@ -288,8 +383,17 @@ export class EntityCache<T> implements EntityHandle<T> {
     const local = this.l1?.get(id)
     // Without L2, the L1 copy is the only copy: past its TTL it is stale, servable within grace.
     let stale: Candidate | undefined = local !== undefined && local.staleUntil > now ? local : undefined
-    if (this.ctx.l2 !== null) {
+    if (this.l2 !== null) {
+      const replica = this.hot?.isHot(id) ? this.hot.pickReplica(id) : undefined
+      if (replica !== undefined) {
+        const fromReplica = await this.readReplica(id, replica, startEpoch)
+        if (fromReplica !== undefined) return fromReplica
+      }
       const remote = await this.readRemote(id)
+      if (replica !== undefined && remote.status === 'hit' && remote.candidate.freshUntil > now) {
+        // The replica was missing (new, evicted, or tombstoned by an invalidation): repair it from the primary.
+        void this.writeReplicas(id, remote.raw, remote.candidate, now, [replica], startEpoch)
+      }
       if (remote.status === 'error') {
         // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be fresh.
         if (local !== undefined && local.valueFreshUntil > now) {
@@ -377,7 +481,7 @@ export class EntityCache<T> implements EntityHandle<T> {
    * holds it, serves `stale` if there is one, else waits for that instance's value.
    */
   private async loadFresh(id: string, loader: Loader<unknown>, startEpoch: number, stale: Candidate | undefined): Promise<unknown> {
-    const l2 = this.ctx.l2
+    const l2 = this.l2
     if (l2 === null) return this.runLoad(id, loader, startEpoch, null, false)
     const lease: Lease = { lockKey: this.keys.lockKey(id), token: randomUUID() }
     // The read that sent us here and this lock are two steps: another instance may have written
@@ -475,7 +579,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     const values = new Array<unknown>(ids.length)
     let missing: number[] = ids.map((_, i) => i)
     const single: Loader<unknown> = async (id) => alignBatch(this.name, [id], await batchLoader([id]))[0]
-    const l2 = this.ctx.l2
+    const l2 = this.l2
     if (l2 !== null) {
       let raws: (string | null)[] | undefined
       try {
@@ -648,7 +752,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       loadMs,
       tags,
     }
-    const l2 = this.ctx.l2
+    const l2 = this.l2
     if (l2 !== null && writeL2) {
       const raw = encodeEnvelope(envelope)
       const ttlMs = envelope.staleUntil - now
@@ -667,6 +771,9 @@ export class EntityCache<T> implements EntityHandle<T> {
       } else {
         await this.l2Call('set', () => l2.set(this.keys.valueKey(id), raw, ttlMs))
       }
+      if (this.hot?.replicates && this.hot.isHot(id)) {
+        void this.writeReplicas(id, raw, { value: copy, ...envelope, size: payload.length }, now, this.hot.replicaKeys(id), startEpoch)
+      }
     }
     this.fillL1(id, { value: copy, ...envelope, size: payload.length }, startEpoch)
     return copy
@@ -674,14 +781,16 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   private fillL1(id: string, candidate: Candidate, startEpoch: number): void {
     const l1 = this.l1
-    const l1Policy = this.policy.l1
-    if (l1 === null || l1Policy === null || this.stamps.invalidatedSince(id, startEpoch)) return
+    if (l1 === null || this.stamps.invalidatedSince(id, startEpoch)) return
+    // Without an L1 of its own, the entity keeps only hot keys, for the hot L1 TTL.
+    const ttlMs = this.policy.l1?.ttlMs ?? (this.hot?.isHot(id) ? this.hot.policy.l1TtlMs : 0)
+    if (ttlMs <= 0) return
     if (candidate.tags.length > 0 && this.ctx.tagStamps.invalidatesLocally(candidate.tags, candidate.createdAt)) return
     const now = this.ctx.clock.now()
     l1.set(id, {
       value: candidate.value,
       createdAt: candidate.createdAt,
-      freshUntil: Math.min(now + l1Policy.ttlMs, candidate.freshUntil),
+      freshUntil: Math.min(now + ttlMs, candidate.freshUntil),
       valueFreshUntil: candidate.freshUntil,
       staleUntil: candidate.staleUntil,
       loadMs: candidate.loadMs,
@@ -696,7 +805,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   private async readRemote(id: string): Promise<RemoteRead> {
     let raw: string | null
     try {
-      raw = await (this.ctx.l2 as NonNullable<EngineContext['l2']>).get(this.keys.valueKey(id))
+      raw = await (this.l2 as GuardedStore).get(this.keys.valueKey(id))
     } catch (error) {
       this.l2Failed('get', error)
       return { status: 'error' }
@@ -704,11 +813,12 @@ export class EntityCache<T> implements EntityHandle<T> {
     return this.parseRemote(id, raw)
   }
 
-  private async parseRemote(id: string, raw: string | null): Promise<RemoteRead> {
+  private async parseRemote(id: string, raw: string | null, replica = false): Promise<RemoteRead> {
     if (raw === null) return { status: 'miss' }
     const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
     if (envelope === undefined) {
-      this.dropCorrupt(id, 'not a tiercache envelope of this version')
+      // A replica that is not an envelope is a tombstone left by an invalidation: a plain miss.
+      if (!replica) this.dropCorrupt(id, 'not a tiercache envelope of this version')
       return { status: 'miss' }
     }
     let value: unknown
@@ -718,7 +828,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       try {
         value = this.ctx.serializer.deserialize(envelope.payload)
       } catch {
-        this.dropCorrupt(id, 'the payload does not deserialize')
+        if (!replica) this.dropCorrupt(id, 'the payload does not deserialize')
         return { status: 'miss' }
       }
     }
@@ -732,6 +842,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
     return {
       status: 'hit',
+      raw,
       candidate: {
         value,
         createdAt: envelope.createdAt,
@@ -744,9 +855,61 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
   }
 
+  // ---- hot keys ----------------------------------------------------------------------------
+
+  /** Reads a hot key from one of its replicas; `undefined` when the replica has no fresh value. */
+  private async readReplica(id: string, replicaKey: string, startEpoch: number): Promise<unknown> {
+    let raw: string | null
+    try {
+      raw = await (this.l2 as GuardedStore).get(replicaKey)
+    } catch (error) {
+      this.l2Failed('get', error)
+      return undefined
+    }
+    const read = await this.parseRemote(id, raw, true)
+    if (read.status !== 'hit' || read.candidate.freshUntil <= this.ctx.clock.now()) return undefined
+    this.counters.l2Hits++
+    this.fillL1(id, read.candidate, startEpoch)
+    return read.candidate.value
+  }
+
+  /**
+   * Copies a hot key's envelope to its replicas. A copy made from a read older than
+   * REPLICA_MAX_LAG_MS is dropped: invalidation tombstones last REPLICA_TOMBSTONE_MS, longer
+   * than that, so a replica write can never land after an invalidation it did not see.
+   */
+  private async writeReplicas(
+    id: string,
+    raw: string,
+    candidate: Candidate,
+    readAt: number,
+    replicaKeys: readonly string[],
+    startEpoch: number,
+  ): Promise<void> {
+    const l2 = this.l2
+    if (l2 === null || replicaKeys.length === 0) return
+    const now = this.ctx.clock.now()
+    const ttlMs = Math.min(candidate.freshUntil - now, REPLICA_TTL_MS)
+    if (now - readAt > REPLICA_MAX_LAG_MS || ttlMs <= 0 || this.stamps.invalidatedSince(id, startEpoch)) return
+    await Promise.all(replicaKeys.map((key) => this.l2Call('setReplica', () => l2.setReplica(key, raw, ttlMs))))
+  }
+
+  private async tombstoneReplicas(ids: readonly string[]): Promise<boolean> {
+    const l2 = this.l2
+    const hot = this.hot
+    if (l2 === null || hot === null || !hot.replicates) return true
+    const keys = ids.flatMap((id) => hot.replicaKeys(id))
+    return keys.length === 0 || this.l2Call('tombstone', () => l2.tombstone(keys, REPLICA_TOMBSTONE_MS))
+  }
+
+  private hotTransition(id: string, isHot: boolean, info: HotKeyInfo): void {
+    this.log.info({ id, rate: Math.round(info.rate), share: info.share }, isHot ? 'key became hot' : 'key cooled down')
+    this.ctx.emit(isHot ? 'hot-key' : 'cold-key', { entity: this.name, ...info })
+  }
+
   private async tryLock(lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {
     try {
-      const held = await (this.ctx.l2 as NonNullable<EngineContext['l2']>).acquireLock(lease.lockKey, lease.token, this.policy.lockTtlMs)
+      const held = await (this.l2 as GuardedStore).acquireLock(lease.lockKey, lease.token, this.policy.lockTtlMs)
       return held ? 'held' : 'busy'
     } catch (error) {
       this.l2Failed('acquireLock', error)
@@ -757,22 +920,25 @@ export class EntityCache<T> implements EntityHandle<T> {
   /** Releases a lock this load holds; never rejects (a failed release leaves a lock that expires by its TTL). */
   private async release(lease: Lease): Promise<void> {
     try {
-      await this.ctx.l2?.releaseLock(lease.lockKey, lease.token)
+      await this.l2?.releaseLock(lease.lockKey, lease.token)
     } catch (error) {
       this.l2Failed('releaseLock', error)
     }
   }
 
-  private async publishKeys(ids: readonly string[]): Promise<void> {
+  private async publishKeys(ids: readonly string[]): Promise<boolean> {
     const bus = this.ctx.bus
-    if (bus !== null) await this.l2Call('publish', () => bus.publishKeys(this.name, ids))
+    return bus === null ? true : this.l2Call('publish', () => bus.publishKeys(this.name, ids))
   }
 
-  private async l2Call(operation: string, call: () => Promise<unknown>): Promise<void> {
+  /** Runs an L2 call whose failure is logged and counted, never thrown; true when it succeeded. */
+  private async l2Call(operation: string, call: () => Promise<unknown>): Promise<boolean> {
     try {
       await call()
+      return true
     } catch (error) {
       this.l2Failed(operation, error)
+      return false
     }
   }
 
@@ -780,7 +946,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.counters.corruptEntries++
     const key = this.keys.valueKey(id)
     this.log.warn({ id, key, why }, 'corrupt entry in L2 removed')
-    this.ctx.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
+    this.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
   }
 
   private l2Failed(operation: string, error: unknown): void {

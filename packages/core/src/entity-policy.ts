@@ -33,6 +33,28 @@ export interface EntityPolicy {
   readonly lockTtlMs: number
   /** How long a reader waits for another instance's load before loading itself (ms). */
   readonly lockWaitMs: number
+  /** Per-call timeout of L2 calls for this entity (ms); a call past it is a miss or a counted failure. */
+  readonly l2TimeoutMs: number
+  /** Hot-key handling, or `null` when it is off for the entity. */
+  readonly hot: HotKeyPolicy | null
+}
+
+/** The resolved hot-key policy of one entity. */
+export interface HotKeyPolicy {
+  /** Keys declared hot up front, whatever their traffic. */
+  readonly declared: (id: string) => boolean
+  /** Replicas of a hot key in L2, each on a different master; 0 turns replication off. */
+  readonly replicas: number
+  /** L1 TTL of a hot key (ms), also for entities without L1; 0 turns L1 promotion off. */
+  readonly l1TtlMs: number
+  /** Reads per second (in this instance) that make a key hot. */
+  readonly rate: number
+  /** Share (0..1] of the entity's reads that makes a key hot, or `null`. */
+  readonly share: number | null
+  /** Sliding window of the detector (ms). */
+  readonly windowMs: number
+  /** Counters the detector keeps (the memory bound). */
+  readonly capacity: number
 }
 
 /** The resolved in-process tier of one entity. */

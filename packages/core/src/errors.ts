@@ -10,6 +10,8 @@ export type TierCacheErrorCode =
   | 'VALUE_TOO_LARGE'
   | 'INVALID_LOADER_RESULT'
   | 'LOADER_TIMEOUT'
+  | 'L2_TIMEOUT'
+  | 'L2_UNAVAILABLE'
   | 'CACHE_CLOSED'
 
 /**

@@ -69,6 +69,15 @@ export class KeyBuilder {
   lockKey(id: string): string {
     return hasHashTag(id) ? `${this.namespace}:${this.entity}!lock:${id}` : `{${this.prefix}${id}}:lock`
   }
+
+  /**
+   * Candidate key `n` for a replica of hot `id`: `{<namespace>!hot:<entity>:<n>:<id>}`. `n` sits
+   * inside the hash tag before the id, so each candidate hashes to its own slot whatever the id
+   * holds; `!` keeps replicas apart from every value, lock and tag key.
+   */
+  replicaKey(id: string, n: number): string {
+    return `{${this.namespace}!hot:${this.entity}:${n}:${id}}`
+  }
 }
 
 /** The remote key holding the invalidation stamp of a tag (`!` keeps it apart from every value key). */

@@ -60,6 +60,29 @@ export interface RemoteStore {
    */
   stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void>
 
+  /**
+   * Picks keys for the replicas of a hot key so that each falls on a different master of the
+   * current slot map: tries `makeKey(0)`, `makeKey(1)`, ... in order and keeps the first key
+   * found on each master, up to `count` keys. Deterministic for a given slot map, so every
+   * instance finds (and can delete) every replica without asking the others. Returns `[]` when
+   * the backend has a single shard (replicas would not spread anything) or does not know its
+   * slot map yet.
+   */
+  spreadKeys(makeKey: (n: number) => string, count: number): string[]
+
+  /**
+   * Writes a replica of a hot key unless a tombstone stands there (see `tombstone`); resolves
+   * `true` when written.
+   */
+  setReplica(key: string, value: string, ttlMs: number): Promise<boolean>
+
+  /**
+   * Replaces replicas with tombstones that live `ttlMs`: a replica write already on its way
+   * when the key was invalidated fails instead of landing after the invalidation. A tombstone
+   * reads as something that is not an envelope, which the core treats as a replica miss.
+   */
+  tombstone(keys: readonly string[], ttlMs: number): Promise<void>
+
   /** Publishes a message on a bus channel. */
   publish(channel: string, message: string): Promise<void>
 

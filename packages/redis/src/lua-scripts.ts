@@ -58,6 +58,20 @@ return 0
 `
 
 /**
+ * Writes a hot key's replica unless an invalidation left a tombstone there: a replica write
+ * that was already on its way when the key was invalidated must not land after it.
+ *
+ * KEYS: replica key. ARGV: tombstone marker, value, ttl in ms. Returns 1 when written, else 0.
+ */
+const SET_REPLICA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+return 1
+`
+
+/**
  * The scripts as ioredis custom commands. Names carry a `tiercache` prefix because they are
  * defined on the client itself, which may be the user's own.
  */
@@ -65,6 +79,7 @@ const SCRIPTS = {
   tiercacheSetIfLeaseHeld: { lua: SET_IF_LEASE_HELD, numberOfKeys: 2 },
   tiercacheReleaseLock: { lua: RELEASE_LOCK, numberOfKeys: 1 },
   tiercacheStampTag: { lua: STAMP_TAG, numberOfKeys: 1 },
+  tiercacheSetReplica: { lua: SET_REPLICA, numberOfKeys: 1 },
 } as const
 
 /** The commands {@link defineScripts} adds to a client. */
@@ -72,6 +87,7 @@ export interface ScriptCommands {
   tiercacheSetIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<number>
   tiercacheReleaseLock(lockKey: string, token: string): Promise<number>
   tiercacheStampTag(tagKey: string, stampMs: number, ttlMs: number): Promise<number>
+  tiercacheSetReplica(key: string, tombstone: string, value: string, ttlMs: number): Promise<number>
 }
 
 /**

@@ -5,7 +5,7 @@ import { PubSubBus } from './bus/pubsub-bus.js'
 import type { SubscriberTopology } from './bus/subscriber-topology.js'
 import { firstConnectSettled } from './client-readiness.js'
 import { asDataClient, type DataClient } from './data-client.js'
-import { groupBySlot } from './key-slot.js'
+import { groupBySlot, keySlot } from './key-slot.js'
 import { defineScripts, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
 
@@ -113,6 +113,34 @@ export class RedisRemoteStore implements RemoteStore {
     await Promise.all(tagKeys.map((tagKey) => this.scripts.tiercacheStampTag(tagKey, stampMs, ttlMs)))
   }
 
+  spreadKeys(makeKey: (n: number) => string, count: number): string[] {
+    if (!this.cluster) return []
+    const slots = (this.client as Cluster).slots
+    const masters = new Set<string>()
+    const keys: string[] = []
+    // Candidates are tried in order, so every instance with the same slot map picks the same keys.
+    for (let n = 0; n < MAX_SPREAD_CANDIDATES && keys.length < count; n++) {
+      const key = makeKey(n)
+      const master = slots[keySlot(key)]?.[0]
+      if (master === undefined) return []
+      if (masters.has(master)) continue
+      masters.add(master)
+      keys.push(key)
+    }
+    return keys
+  }
+
+  async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    return Number(await this.scripts.tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)) === 1
+  }
+
+  async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
+    if (keys.length === 0) return
+    if (this.startup !== undefined) await this.startup
+    await Promise.all(keys.map((key) => this.commands.set(key, TOMBSTONE, 'PX', ttlMs)))
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     if (this.startup !== undefined) await this.startup
     await this.bus.publish(channel, message)
@@ -156,6 +184,12 @@ export class RedisRemoteStore implements RemoteStore {
     return values
   }
 }
+
+// Enough candidates to find a slot on each of dozens of masters: with M masters the chance
+// that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
+const MAX_SPREAD_CANDIDATES = 1024
+/** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
+const TOMBSTONE = 'tc1-tombstone'
 
 function pick(keys: readonly string[], positions: readonly number[]): string[] {
   return positions.map((position) => keys[position] as string)

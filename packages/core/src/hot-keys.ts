@@ -1,0 +1,77 @@
+import type { Clock, RandomSource } from './clock.js'
+import type { HotKeyPolicy } from './entity-policy.js'
+import { HotKeyDetector, type HotKeyInfo, type HotKeyTransition } from './hot-key-detector.js'
+import type { KeyBuilder } from './key-builder.js'
+import type { RemoteStore } from './remote-store.js'
+
+// Replica keys depend on the slot map; they are recomputed this often so a failover or a
+// resharding moves replicas to the new masters without any topology event.
+const REPLICA_KEYS_REFRESH_MS = 1_000
+
+/**
+ * The hot keys of one entity in this instance: which keys are hot (declared, or detected by
+ * counting reads), and where their replicas live in L2.
+ */
+export class HotKeys {
+  readonly detector: HotKeyDetector
+  private readonly replicaKeyCache = new Map<string, { keys: string[]; at: number }>()
+
+  constructor(
+    readonly policy: HotKeyPolicy,
+    private readonly keys: KeyBuilder,
+    private readonly l2: RemoteStore | null,
+    private readonly clock: Clock,
+    private readonly random: RandomSource,
+    onTransition: HotKeyTransition,
+  ) {
+    this.detector = new HotKeyDetector(
+      {
+        capacity: policy.capacity,
+        windowMs: policy.windowMs,
+        threshold: { rate: policy.rate, share: policy.share },
+        cooldownRatio: 0.5,
+        minReads: 20,
+      },
+      (id, hot, info) => {
+        if (!hot) this.replicaKeyCache.delete(id)
+        onTransition(id, hot, info)
+      },
+    )
+  }
+
+  /** True when `id` is declared hot or detected hot. */
+  isHot(id: string): boolean {
+    return this.detector.isHot(id) || this.policy.declared(id)
+  }
+
+  /** True when hot keys of this entity are replicated in L2. */
+  get replicates(): boolean {
+    return this.policy.replicas > 0 && this.l2 !== null
+  }
+
+  /**
+   * The replica keys of `id` for the current slot map (one per master, up to `replicas`);
+   * empty when replication is off or the store has a single shard.
+   */
+  replicaKeys(id: string): string[] {
+    if (!this.replicates) return []
+    const now = this.clock.now()
+    const cached = this.replicaKeyCache.get(id)
+    if (cached !== undefined && now - cached.at < REPLICA_KEYS_REFRESH_MS) return cached.keys
+    const keys = (this.l2 as RemoteStore).spreadKeys((n) => this.keys.replicaKey(id, n), this.policy.replicas)
+    // Only hot keys are worth remembering; the cache stays bounded by the hot set.
+    if (this.isHot(id)) this.replicaKeyCache.set(id, { keys, at: now })
+    return keys
+  }
+
+  /** A replica of hot `id` picked at random, so reads of one key spread over the masters. */
+  pickReplica(id: string): string | undefined {
+    const keys = this.replicaKeys(id)
+    if (keys.length === 0) return undefined
+    return keys[Math.floor(this.random() * keys.length)]
+  }
+
+  list(): HotKeyInfo[] {
+    return this.detector.hotKeys()
+  }
+}
