@@ -65,7 +65,11 @@ async function connectL2(): Promise<{ makeStore: (() => RemoteStore) | null; sto
   process.stdout.write('Starting a local Redis Cluster (3 masters + 3 replicas)... ')
   const cluster = await RedisCluster.start()
   console.log('ok')
-  return { makeStore: () => redisClusterStore({ nodes: cluster.seeds() }), stop: () => cluster.stop(), where: 'local Redis Cluster (3 masters + 3 replicas)' }
+  return {
+    makeStore: () => redisClusterStore({ nodes: cluster.seeds() }),
+    stop: () => cluster.stop(),
+    where: 'local Redis Cluster (3 masters + 3 replicas)',
+  }
 }
 
 async function main(): Promise<void> {
