@@ -1,0 +1,51 @@
+import type { EntityStats } from '@tiercache/core'
+import type { NodeAddress } from '@tiercache/testkit'
+
+/** What the parent passes to each stampede worker (as its one argument, JSON). */
+export interface StampedeWorkerConfig {
+  seeds: NodeAddress[]
+  namespace: string
+  entity: string
+  /** Concurrent `get` calls per worker on the cold key. */
+  callers: number
+  /** How long the loader takes (ms). */
+  loaderMs: number
+}
+
+/** Parent to worker: start a round on `key` (cold: never read before). */
+export interface GoMessage {
+  type: 'go'
+  round: number
+  key: string
+}
+
+/** Worker to parent: connected and idle, waiting for `go`. */
+export interface ReadyMessage {
+  type: 'ready'
+}
+
+/** Worker to parent: every caller of the round has its value. */
+export interface DoneMessage {
+  type: 'done'
+  round: number
+  /** Loader calls made in this worker during the round. */
+  loaderCalls: number
+  /** From `go` received to the last caller served, in this worker (ms). */
+  serveAllMs: number
+  /** Median time for a caller to get its value, in this worker (ms). */
+  p50Ms: number
+  /** Callers that got an error instead of a value. */
+  errors: number
+  /** Distinct product versions the callers received (1 when everyone saw the same load). */
+  versions: number[]
+  /** Counter deltas of the entity over the round. */
+  stats: Pick<EntityStats, 'l2Hits' | 'misses' | 'loads' | 'lockWaits' | 'l2Errors'>
+}
+
+/** Worker to parent: the worker could not start or run. */
+export interface FailedMessage {
+  type: 'failed'
+  message: string
+}
+
+export type WorkerMessage = ReadyMessage | DoneMessage | FailedMessage
