@@ -52,6 +52,9 @@ export class RedisRemoteStore implements RemoteStore {
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
     this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    // Every failure already reaches the caller of the command that hit it (the core counts and
+    // logs them); without a listener, ioredis would also print each connection error to stderr.
+    if (parts.ownsClient) parts.client.on('error', () => {})
     this.startup = firstConnectSettled(parts.client)
     this.startup?.then(() => {
       this.startup = undefined
