@@ -229,6 +229,51 @@ export function describeRemoteStoreConformance(name: string, makeStore: () => Pr
       })
     })
 
+    describe('hot-key replicas', () => {
+      it('spreads replica keys deterministically, at most one per shard and at most count', async () => {
+        await store.get(key('warm-up'))
+        const make = (n: number) => `{${prefix}!hot:${n}}`
+        const first = store.spreadKeys(make, 64)
+        expect(store.spreadKeys(make, 64)).toEqual(first)
+        expect(first.length).toBeLessThanOrEqual(64)
+        const slots = first.map((k) => keySlot(k))
+        expect(new Set(slots).size).toBe(first.length)
+        // every key is one of the candidates, tried in order
+        const candidates = Array.from({ length: 1024 }, (_, n) => make(n))
+        const positions = first.map((k) => candidates.indexOf(k))
+        expect(positions.every((p) => p >= 0)).toBe(true)
+        expect([...positions].sort((a, b) => a - b)).toEqual(positions)
+        expect(store.spreadKeys(make, 1).length).toBeLessThanOrEqual(1)
+      })
+
+      it('writes a replica unless a tombstone stands there', async () => {
+        const replica = key('replica')
+        expect(await store.setReplica(replica, 'v1', LONG_TTL_MS)).toBe(true)
+        expect(await store.get(replica)).toBe('v1')
+        await store.tombstone([replica], LONG_TTL_MS)
+        expect(await store.setReplica(replica, 'late', LONG_TTL_MS)).toBe(false)
+        const tombstone = await store.get(replica)
+        expect(tombstone).not.toBe('late')
+        expect(tombstone).not.toBe('v1')
+        expect(tombstone?.startsWith('tc1|')).toBe(false)
+      })
+
+      it('lets replicas be written again once the tombstone expired', async () => {
+        const replica = key('replica-expiring')
+        await store.tombstone([replica], SHORT_TTL_MS)
+        await vi.waitFor(async () => expect(await store.setReplica(replica, 'v2', LONG_TTL_MS)).toBe(true), EVENTUALLY)
+        expect(await store.get(replica)).toBe('v2')
+      })
+
+      it('tombstones keys spread over many slots', async () => {
+        const replicas = spreadKeys(20, 'r')
+        await Promise.all(replicas.map((k) => store.setReplica(k, 'v', LONG_TTL_MS)))
+        await store.tombstone(replicas, LONG_TTL_MS)
+        const results = await Promise.all(replicas.map((k) => store.setReplica(k, 'late', LONG_TTL_MS)))
+        expect(results.every((written) => !written)).toBe(true)
+      })
+    })
+
     describe('publish and subscribe', () => {
       const collector = () => {
         const messages: string[] = []
