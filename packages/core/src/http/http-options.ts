@@ -141,7 +141,9 @@ const storableStatus = z
   .max(499)
   .refine((status) => status !== 206 && status !== 304, 'partial (206) and not-modified (304) responses are never stored')
 
-const duration = z.unknown().transform((input, ctx) => {
+// A stored status's TTL: `true` for the entity's, or a duration of its own.
+const statusTtl = z.unknown().transform((input, ctx): true | number => {
+  if (input === true) return true
   const ms = tryParseDuration(input)
   if (ms === undefined || ms === 0) {
     ctx.addIssue({ code: 'custom', message: "expected true or a duration greater than 0 (ms as a number, or a string like '30s')" })
@@ -162,17 +164,28 @@ const logger = z.custom<Logger>(
   'expected a pino-compatible logger (debug, info, warn, error, child)',
 )
 
-const statusesSchema = z.union([
-  z.array(storableStatus).min(1),
-  z.record(z.string().regex(/^\d{3}$/, 'expected a status code'), z.union([z.literal(true), duration])).superRefine((record, ctx) => {
-    const keys = Object.keys(record)
-    if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one status' })
-    for (const key of keys) {
-      const checked = storableStatus.safeParse(Number(key))
-      if (!checked.success) ctx.addIssue({ code: 'custom', path: [key], message: checked.error.issues[0]?.message ?? 'invalid status' })
-    }
-  }),
-])
+const statusList = z.array(storableStatus).min(1, 'expected at least one status')
+
+const statusMap = z.record(z.string().regex(/^\d{3}$/, 'expected a status code'), statusTtl).superRefine((record, ctx) => {
+  const keys = Object.keys(record)
+  if (keys.length === 0) ctx.addIssue({ code: 'custom', message: 'expected at least one status' })
+  for (const key of keys) {
+    const checked = storableStatus.safeParse(Number(key))
+    if (!checked.success) ctx.addIssue({ code: 'custom', path: [key], message: checked.error.issues[0]?.message ?? 'invalid status' })
+  }
+})
+
+// A list or a map, told apart by shape, so an error names the bad entry rather than "no union member matched".
+const statusesSchema = z.unknown().transform((input, ctx) => {
+  const parsed = (Array.isArray(input) ? statusList : statusMap).safeParse(input)
+  if (parsed.success) return parsed.data
+  for (const issue of parsed.error.issues) {
+    const message =
+      typeof input === 'object' && input !== null ? issue.message : 'expected a list of statuses or a map from status to true or a TTL'
+    ctx.addIssue({ code: 'custom', path: issue.path, message })
+  }
+  return z.NEVER
+})
 
 /** The zod schema of {@link HttpCacheOptions}, shared by the Express and Fastify packages. */
 export const httpCacheOptionsSchema = z.strictObject({
@@ -241,4 +254,15 @@ export function resolveInvalidateOnWriteOptions<Req, Res>(input: unknown, root =
   const parsed = invalidateOnWriteSchema.safeParse(input)
   if (!parsed.success) throw configError(parsed.error.issues, root)
   return { invalidates: parsed.data.invalidates as Invalidates<Req, Res> }
+}
+
+/**
+ * Validates options shared by many routes (the Fastify plugin's `defaults`): any subset of
+ * {@link HttpCacheOptions}, checked now so a bad default fails at registration, not at the first
+ * route. Returns them as given; each route merges its own over them and resolves the result.
+ */
+export function validateHttpCacheDefaults<Req>(input: unknown, root = 'defaults'): Partial<HttpCacheOptions<Req>> {
+  const parsed = httpCacheOptionsSchema.partial().safeParse(input)
+  if (!parsed.success) throw configError(parsed.error.issues, root)
+  return input as Partial<HttpCacheOptions<Req>>
 }

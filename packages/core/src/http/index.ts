@@ -24,6 +24,7 @@ export {
   type ResolvedHttpCacheOptions,
   resolveHttpCacheOptions,
   resolveInvalidateOnWriteOptions,
+  validateHttpCacheDefaults,
 } from './http-options.js'
 export { applyInvalidation, type Invalidates, type Invalidation, isSuccessStatus } from './invalidation.js'
 export {

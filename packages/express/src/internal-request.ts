@@ -1,0 +1,72 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import type { CapturedResponse } from '@tiercache/core/http'
+import type { Application, Request } from 'express'
+import { ResponseCapture } from './response-capture.js'
+
+/** What an internal request carries for the cache middlewares it passes through. */
+export interface InternalRequestState {
+  /** The filtered query the handler sees, as on the request that triggered the refresh. */
+  readonly query: Record<string, string>
+}
+
+/** Internal requests in flight, recognised by every `httpCache` middleware they pass through. */
+export const internalRequests = new WeakMap<object, InternalRequestState>()
+
+// Conditional and range headers of the triggering client must not shape the refreshed response.
+const DROPPED_HEADERS = new Set([
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+  'content-length',
+])
+
+/**
+ * Produces a route's response anew for a background refresh, after the client that triggered it
+ * was answered: dispatches an internal request with the same method, URL and headers through the
+ * Express application at the top of `req.app`'s mount chain, and captures what it answers. Every
+ * middleware runs as for a client request (authentication included); nothing reaches a socket.
+ */
+export function dispatchInternal(req: Request, query: Record<string, string>): Promise<CapturedResponse> {
+  const fake = new IncomingMessage(new Socket())
+  fake.method = req.method
+  fake.url = req.originalUrl
+  fake.httpVersion = '1.1'
+  fake.httpVersionMajor = 1
+  fake.httpVersionMinor = 1
+  const headers: IncomingHttpHeaders = {}
+  const raw: string[] = []
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined || DROPPED_HEADERS.has(name)) continue
+    ;(headers as Record<string, string | string[]>)[name] = value
+    for (const one of Array.isArray(value) ? value : [value]) raw.push(name, one)
+  }
+  fake.headers = headers
+  fake.rawHeaders = raw
+  fake.push(null)
+  fake.complete = true
+  const res = new ServerResponse(fake)
+  const capture = new ResponseCapture(res, 'internal')
+  internalRequests.set(fake, { query })
+  const app = rootApplication(req.app)
+  ;(app as unknown as { handle(req: unknown, res: unknown, done: (error?: unknown) => void): void }).handle(fake, res, (error) =>
+    capture.fail(error === undefined || error === null ? 'not-handled' : 'handler-error'),
+  )
+  return capture.result
+}
+
+function rootApplication(app: Application): Application {
+  let current = app
+  for (
+    let parent = (current as { parent?: Application }).parent;
+    parent !== undefined;
+    parent = (current as { parent?: Application }).parent
+  ) {
+    current = parent
+  }
+  return current
+}
