@@ -67,7 +67,11 @@ export function httpCache(cache: TierCache, options: ExpressHttpCacheOptions): R
     lookup.then(
       (outcome) => {
         if (hidden !== undefined) Object.assign(req.headers, hidden)
-        answer(route, outcome, info, res, next, capture)
+        try {
+          answer(route, outcome, info, res, next, capture)
+        } catch (error) {
+          res.destroy(error instanceof Error ? error : undefined)
+        }
       },
       (error: unknown) => {
         // lookup never rejects; this is a bug in the adapter, surfaced rather than left hanging.

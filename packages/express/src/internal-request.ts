@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
-import type { CapturedResponse } from '@tiercache/core/http'
+import { type CapturedResponse, HTTP_DEFAULTS } from '@tiercache/core/http'
 import type { Application, Request } from 'express'
 import { ResponseCapture } from './response-capture.js'
 
@@ -52,10 +52,17 @@ export function dispatchInternal(req: Request, query: Record<string, string>): P
   const res = new ServerResponse(fake)
   const capture = new ResponseCapture(res, 'internal')
   internalRequests.set(fake, { query })
-  const app = rootApplication(req.app)
-  ;(app as unknown as { handle(req: unknown, res: unknown, done: (error?: unknown) => void): void }).handle(fake, res, (error) =>
-    capture.fail(error === undefined || error === null ? 'not-handled' : 'handler-error'),
+  const app = rootApplication(req.app) as unknown as { handle(req: unknown, res: unknown, done: (error?: unknown) => void): void }
+  const timer = setTimeout(() => capture.fail('timeout'), HTTP_DEFAULTS.internalRequestTimeoutMs).unref()
+  capture.result.then(
+    () => clearTimeout(timer),
+    () => clearTimeout(timer),
   )
+  try {
+    app.handle(fake, res, (error) => capture.fail(error === undefined || error === null ? 'not-handled' : 'handler-error'))
+  } catch {
+    capture.fail('handler-error')
+  }
   return capture.result
 }
 

@@ -59,3 +59,4 @@ export const expressDriver: HttpDriver = {
 }
 
 describeHttpCacheCases(expressDriver)
+describeHttpCacheCases(expressDriver, { l1Only: true })

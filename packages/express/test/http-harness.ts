@@ -107,13 +107,15 @@ export function startRequest(base: string, target: string): { abort(): void } {
 export interface TestCacheOptions {
   namespace?: string
   clock?: Clock
+  /** No L2: the cache runs in process only (its loads then start synchronously, a path of their own). */
+  l1Only?: boolean
 }
 
 /** A cache on the test cluster with its own store and connections; a fresh namespace unless one is given (to share it). */
 export async function testCache(entities: CacheOptions['entities'], options: TestCacheOptions = {}): Promise<TierCache> {
   const cache = createCache({
     namespace: options.namespace ?? uniqueNamespace(),
-    l2: redisClusterStore({ nodes: testCluster().seeds() }),
+    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }) }),
     entities,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })

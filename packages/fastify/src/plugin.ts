@@ -10,7 +10,7 @@ import {
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { resolvePluginOptions, type TiercachePluginOptions } from './plugin-options.js'
-import { routeCachingHooks } from './route-caching.js'
+import { type InternalJob, routeCachingHooks } from './route-caching.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,7 +48,7 @@ async function tiercachePlugin(fastify: FastifyInstance, rawOptions: TiercachePl
       return cache
     },
   })
-  const jobs = new Map()
+  const jobs = new Map<string, InternalJob>()
   const log = fastify.log.child({ component: 'tiercache' })
 
   fastify.addHook('onRoute', (routeOptions: RouteOptions) => {

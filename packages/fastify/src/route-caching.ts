@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { IncomingHttpHeaders } from 'node:http'
 import {
   type CapturedResponse,
+  HTTP_DEFAULTS,
   type HttpCacheRoute,
   type HttpRequestInfo,
   type LookupOutcome,
@@ -44,7 +45,7 @@ function deferred<T>(): Deferred<T> {
 }
 
 /** A background refresh in flight: the internal request's captured response, and the query its handler sees. */
-interface InternalJob {
+export interface InternalJob {
   readonly capture: Deferred<CapturedResponse>
   readonly query: Record<string, string>
 }
@@ -182,13 +183,17 @@ function dispatchInternal(
   }
   headers[INTERNAL_HEADER] = id
   const method = (request.raw.method ?? 'GET') as 'GET' | 'HEAD'
+  const timer = setTimeout(() => job.capture.reject(new UncacheableResponse('timeout')), HTTP_DEFAULTS.internalRequestTimeoutMs).unref()
   fastify
     .inject({ method, url: request.raw.url ?? request.url, headers })
     .then(
       (response) => job.capture.resolve({ status: response.statusCode, headers: response.headers, body: response.rawPayload }),
       (error: unknown) => job.capture.reject(error),
     )
-    .finally(() => jobs.delete(id))
+    .finally(() => {
+      clearTimeout(timer)
+      jobs.delete(id)
+    })
   return job.capture.promise
 }
 

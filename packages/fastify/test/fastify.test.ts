@@ -51,3 +51,4 @@ export const fastifyDriver: HttpDriver = {
 }
 
 describeHttpCacheCases(fastifyDriver)
+describeHttpCacheCases(fastifyDriver, { l1Only: true })

@@ -84,13 +84,17 @@ export class HttpCacheRoute<Req = unknown> {
     let own: Promise<StoredResponse> | undefined
     const tags = this.options.tags?.(req) ?? []
     const method = info.method.toUpperCase()
-    const loader = (): Promise<StoredResponse> => {
+    const loader = async (): Promise<StoredResponse> => {
+      // A background refresh may call the loader before `get` has handed this request its stale
+      // value (an L1-only cache loads synchronously): after one turn of the event loop, a request
+      // still waiting is a miss whose response this load produces; otherwise it is a refresh.
+      if (phase === 'waiting') await new Promise<void>((resolve) => setImmediate(resolve))
       if (phase === 'waiting') {
         phase = 'own'
         own = producers.runOwn().then((captured) => this.store(key, method, captured, tags))
         return own
       }
-      return producers.runInternal().then((captured) => this.store(key, method, captured, tags))
+      return this.store(key, method, await producers.runInternal(), tags)
     }
 
     for (let attempt = 0; ; attempt++) {

@@ -107,6 +107,12 @@ export const HTTP_DEFAULTS = {
   ] as readonly string[],
   /** Longest request target (path and query) looked up; longer requests bypass the cache. */
   maxUrlLength: 8192,
+  /**
+   * Longest wait for the response of an internal refresh request (ms). Past it the refresh fails
+   * (the stale value stays, with the entity's fail-safe backoff) rather than holding the entity's
+   * refresh slot for ever; bound it tighter with the entity's `hardTimeout`.
+   */
+  internalRequestTimeoutMs: 30_000,
 } as const
 
 /** Response headers that are never stored: hop-by-hop (RFC 9110 §7.6.1), per-response, or per-client. */

@@ -27,11 +27,11 @@ export const POISONING_HEADERS: readonly string[] = [
 export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'cookie']
 
 /** Why a request bypasses the shared cache (`X-Cache: BYPASS`). */
-export type BypassReason = 'method' | 'url-too-long' | 'malformed-url' | 'poisoning-header' | 'credentials' | 'no-cache'
+export type BypassReason = 'url-too-long' | 'malformed-url' | 'poisoning-header' | 'credentials' | 'no-cache'
 
 /** What to do with a request on a cached route. */
 export type RequestDecision =
-  /** The route's `skip` said so: do nothing at all. */
+  /** Not for the cache at all (a method other than GET and HEAD, or the route's `skip`): do nothing, add no header. */
   | { readonly kind: 'skip' }
   /** Run the handler, store nothing, serve nothing from the cache. */
   | { readonly kind: 'bypass'; readonly reason: BypassReason; readonly header?: string }
@@ -39,14 +39,13 @@ export type RequestDecision =
   | { readonly kind: 'lookup'; readonly key: string; readonly parts: HttpCacheKeyParts; readonly query: Record<string, string> }
 
 /**
- * Applies the request rules of a cached route, in order: method (GET and HEAD only), target
+ * Applies the request rules of a cached route, in order: method (GET and HEAD only) and `skip`, target
  * length and well-formedness, poisoning headers not varied on, credentials without a user key,
  * and `Cache-Control: no-cache` when the route allows it. Then builds the key.
  */
 export function decideRequest<Req>(options: ResolvedHttpCacheOptions<Req>, info: HttpRequestInfo, req: Req): RequestDecision {
-  if (options.skip?.(req) === true) return { kind: 'skip' }
   const method = info.method.toUpperCase()
-  if (method !== 'GET' && method !== 'HEAD') return { kind: 'bypass', reason: 'method' }
+  if ((method !== 'GET' && method !== 'HEAD') || options.skip?.(req) === true) return { kind: 'skip' }
   if (info.url.length > HTTP_DEFAULTS.maxUrlLength) return { kind: 'bypass', reason: 'url-too-long' }
   const target = normaliseTarget(info.url, options.query)
   if (target === undefined) return { kind: 'bypass', reason: 'malformed-url' }

@@ -16,6 +16,7 @@ export type UncacheableReason =
   | 'aborted'
   | 'not-handled'
   | 'handler-error'
+  | 'timeout'
 
 /**
  * Thrown by a loader (and by the framework adapters' capture) when a response must not be
