@@ -49,6 +49,7 @@ const hotSchema = z.strictObject({
     .optional(),
   window: positiveDuration.optional(),
   capacity: z.number().int().min(8).max(100_000).optional(),
+  sampleEvery: z.number().int().min(1).max(1024).optional(),
 })
 
 const entitySchema = z.strictObject({
@@ -155,6 +156,8 @@ export const DEFAULTS = {
   hotRate: 1_000,
   hotWindowMs: 2_000,
   hotCapacity: 256,
+  /** One read in this many feeds the detector (keeps the L1 hit path cheap). */
+  hotSampleEvery: 16,
   /** Per-call L2 timeout (ms). */
   l2TimeoutMs: 50,
   /** Circuit breaker: consecutive failures that open it, cool-down (ms), probe calls that close it. */
@@ -254,6 +257,7 @@ function resolveHot(hot: z.output<typeof hotSchema> | false | undefined): HotKey
     share: hot?.threshold?.share ?? null,
     windowMs: hot?.window ?? DEFAULTS.hotWindowMs,
     capacity: hot?.capacity ?? DEFAULTS.hotCapacity,
+    sampleEvery: hot?.sampleEvery ?? DEFAULTS.hotSampleEvery,
   }
 }
 

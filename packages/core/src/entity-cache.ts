@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { LRUCache } from 'lru-cache'
+import type { Clock } from './clock.js'
 import type { EngineContext } from './engine-context.js'
 import { type EntityPolicy, freshLifetimeMs } from './entity-policy.js'
 import { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
@@ -130,6 +131,8 @@ export class EntityCache<T> implements EntityHandle<T> {
   private readonly stamps: InvalidationStamps
   private readonly counters = emptyStats()
   private readonly log: Logger
+  /** The cache's clock, held directly: the L1 hit path reads it on every call. */
+  private readonly clock: Clock
   /** Hot-key detection and replica placement, or `null` when the entity has `hot: false`. */
   private readonly hot: HotKeys | null
   /** L2 behind the cache's breaker, with this entity's per-call timeout; `null` for L1-only. */
@@ -146,6 +149,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.name = policy.name
     this.keys = new KeyBuilder(ctx.namespace, policy.name)
     this.log = ctx.logger.child({ component: 'entity', entity: policy.name })
+    this.clock = ctx.clock
     this.l2 = ctx.l2 === null ? null : ctx.l2.withTimeout(policy.l2TimeoutMs)
     const hot = policy.hot
     this.hot =
@@ -161,8 +165,8 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   async get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
     assertValidId(id, this.name)
-    const now = this.ctx.clock.now()
-    this.hot?.detector.record(id, now)
+    const now = this.clock.now()
+    this.hot?.record(id, now)
     const l1 = this.l1
     if (l1 !== null) {
       const entry = l1.get(id)
@@ -186,7 +190,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     const now = this.ctx.clock.now()
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i] as string
-      this.hot?.detector.record(id, now)
+      this.hot?.record(id, now)
       if (waiting.has(id) || fetching.has(id)) continue
       const entry = this.l1?.get(id)
       if (entry !== undefined && entry.freshUntil > now) {

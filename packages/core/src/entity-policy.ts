@@ -55,6 +55,8 @@ export interface HotKeyPolicy {
   readonly windowMs: number
   /** Counters the detector keeps (the memory bound). */
   readonly capacity: number
+  /** One read in this many is counted (1 counts every read). */
+  readonly sampleEvery: number
 }
 
 /** The resolved in-process tier of one entity. */

@@ -7,6 +7,8 @@ import type { RemoteStore } from './remote-store.js'
 // Replica keys depend on the slot map; they are recomputed this often so a failover or a
 // resharding moves replicas to the new masters without any topology event.
 const REPLICA_KEYS_REFRESH_MS = 1_000
+// Reads of a key in the window below which it is never hot, whatever its share.
+const MIN_READS = 20
 
 /**
  * The hot keys of one entity in this instance: which keys are hot (declared, or detected by
@@ -15,6 +17,10 @@ const REPLICA_KEYS_REFRESH_MS = 1_000
 export class HotKeys {
   readonly detector: HotKeyDetector
   private readonly replicaKeyCache = new Map<string, { keys: string[]; at: number }>()
+  /** A read is counted when the 32-bit random draw falls below this. */
+  private readonly sampleBelow: number
+  /** xorshift32 state: sampling needs a draw per read, and Math.random costs more than the rest of the counting. */
+  private seed: number
 
   constructor(
     readonly policy: HotKeyPolicy,
@@ -24,19 +30,37 @@ export class HotKeys {
     private readonly random: RandomSource,
     onTransition: HotKeyTransition,
   ) {
+    const every = policy.sampleEvery
+    this.sampleBelow = Math.floor(0x1_0000_0000 / every)
+    this.seed = Math.floor(random() * 0xffff_ffff) | 1
+    // The detector counts samples; thresholds and reported rates are scaled back to reads.
     this.detector = new HotKeyDetector(
       {
         capacity: policy.capacity,
         windowMs: policy.windowMs,
-        threshold: { rate: policy.rate, share: policy.share },
+        threshold: { rate: policy.rate / every, share: policy.share },
         cooldownRatio: 0.5,
-        minReads: 20,
+        minReads: Math.max(1, Math.ceil(MIN_READS / every)),
       },
       (id, hot, info) => {
         if (!hot) this.replicaKeyCache.delete(id)
-        onTransition(id, hot, info)
+        onTransition(id, hot, { ...info, rate: info.rate * every })
       },
     )
+  }
+
+  /**
+   * Counts a read of `id` at `now` (one read in `sampleEvery`, drawn at random: a uniform
+   * workload over more keys than the detector keeps makes every counted read an eviction, and
+   * sampling keeps that off most reads while heavy hitters stay heavy in the sample).
+   */
+  record(id: string, now: number): void {
+    let x = this.seed
+    x ^= x << 13
+    x ^= x >>> 17
+    x ^= x << 5
+    this.seed = x
+    if (x >>> 0 < this.sampleBelow) this.detector.record(id, now)
   }
 
   /** True when `id` is declared hot or detected hot. */
@@ -72,6 +96,7 @@ export class HotKeys {
   }
 
   list(): HotKeyInfo[] {
-    return this.detector.hotKeys()
+    const every = this.policy.sampleEvery
+    return this.detector.hotKeys().map((info) => ({ ...info, rate: info.rate * every }))
   }
 }

@@ -109,7 +109,7 @@ describe('stale-while-revalidate, fail-safe, timeouts and early refresh (L1 only
     const draws: number[] = []
     let next = 0
     const { cache, clock } = l1Cache(
-      { product: { ttl: 10_000, beta: 1 } },
+      { product: { ttl: 10_000, beta: 1, hot: false } },
       {
         random: () => {
           draws.push(next)

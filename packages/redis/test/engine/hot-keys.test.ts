@@ -72,7 +72,7 @@ describe('hot keys on a real cluster', () => {
       namespace: uniqueNamespace(),
       clock,
       l2: redisClusterStore({ nodes: testCluster().seeds() }),
-      entities: { product: { ttl: '1m', l1: false, hot: { threshold: { rate: 100 }, window: '1s', l1Ttl: '1s' } } },
+      entities: { product: { ttl: '1m', l1: false, hot: { threshold: { rate: 100 }, window: '1s', l1Ttl: '1s', sampleEvery: 1 } } },
     })
     const events: HotKeyEvent[] = []
     cache.on('hot-key', (e) => events.push(e))
