@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { Clock, RandomSource } from './clock.js'
 import { systemClock } from './clock.js'
 import { tryParseDuration } from './duration.js'
-import type { EntityPolicy, HotKeyPolicy, TagsOf } from './entity-policy.js'
+import type { EntityPolicy, HotKeyPolicy, TagsOf, ValueSchema } from './entity-policy.js'
 import { TierCacheError } from './errors.js'
 import { NAME_PATTERN } from './key-builder.js'
 import type { Logger } from './logger.js'
@@ -67,6 +67,14 @@ const entitySchema = z.strictObject({
   lockWait: duration.optional(),
   hot: z.union([z.literal(false), hotSchema]).optional(),
   l2Timeout: positiveDuration.optional(),
+  // Structural on purpose: the user's zod (any version) or another validator fits, and core
+  // never depends on the user's schema types.
+  schema: z
+    .custom<ValueSchema>(
+      (v) => typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).safeParse === 'function',
+      'expected a schema with safeParse(value) returning { success } (e.g. a zod schema)',
+    )
+    .optional(),
 })
 
 const remoteStore = z.custom<RemoteStore>(
@@ -222,6 +230,7 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       lockWaitMs: entity.lockWait ?? 2 * lockTtlMs,
       hot: resolveHot(entity.hot),
       l2TimeoutMs: entity.l2Timeout ?? options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
+      schema: entity.schema ?? null,
     })
   }
   return {

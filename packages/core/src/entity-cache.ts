@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { LRUCache } from 'lru-cache'
 import type { Clock } from './clock.js'
 import type { EngineContext } from './engine-context.js'
-import { type EntityPolicy, freshLifetimeMs } from './entity-policy.js'
+import { type EntityPolicy, freshLifetimeMs, type ValueSchema } from './entity-policy.js'
 import { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
 import { TierCacheError } from './errors.js'
 import type { GuardedStore } from './guarded-store.js'
@@ -817,12 +817,13 @@ export class EntityCache<T> implements EntityHandle<T> {
     return this.parseRemote(id, raw)
   }
 
-  private async parseRemote(id: string, raw: string | null, replica = false): Promise<RemoteRead> {
+  /** `replicaKey` is set when `raw` was read from a hot key's replica rather than the value key. */
+  private async parseRemote(id: string, raw: string | null, replicaKey?: string): Promise<RemoteRead> {
     if (raw === null) return { status: 'miss' }
     const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
     if (envelope === undefined) {
       // A replica that is not an envelope is a tombstone left by an invalidation: a plain miss.
-      if (!replica) this.dropCorrupt(id, 'not a tiercache envelope of this version')
+      if (replicaKey === undefined) this.dropCorrupt(id, 'not a tiercache envelope of this version')
       return { status: 'miss' }
     }
     let value: unknown
@@ -832,7 +833,12 @@ export class EntityCache<T> implements EntityHandle<T> {
       try {
         value = this.ctx.serializer.deserialize(envelope.payload)
       } catch {
-        if (!replica) this.dropCorrupt(id, 'the payload does not deserialize')
+        if (replicaKey === undefined) this.dropCorrupt(id, 'the payload does not deserialize')
+        return { status: 'miss' }
+      }
+      // A value of an older shape (a deploy changed it) is reloaded rather than handed out.
+      if (this.policy.schema !== null && !matchesSchema(this.policy.schema, value)) {
+        this.dropMismatch(id, replicaKey ?? this.keys.valueKey(id))
         return { status: 'miss' }
       }
     }
@@ -870,7 +876,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       this.l2Failed('get', error)
       return undefined
     }
-    const read = await this.parseRemote(id, raw, true)
+    const read = await this.parseRemote(id, raw, replicaKey)
     if (read.status !== 'hit' || read.candidate.freshUntil <= this.ctx.clock.now()) return undefined
     this.counters.l2Hits++
     this.fillL1(id, read.candidate, startEpoch)
@@ -953,6 +959,12 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
   }
 
+  private dropMismatch(id: string, key: string): void {
+    this.counters.schemaMismatches++
+    this.log.warn({ id, key }, 'entry in L2 does not match the entity schema; removed and reloaded')
+    this.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
+  }
+
   private l2Failed(operation: string, error: unknown): void {
     this.counters.l2Errors++
     const now = this.ctx.clock.now()
@@ -964,6 +976,15 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   private assertOpen(): void {
     if (this.ctx.closed) throw new TierCacheError('CACHE_CLOSED', `entity "${this.name}": the cache was closed; create a new one`)
+  }
+}
+
+/** A schema that throws counts as a mismatch: a broken check must not hand out unchecked values. */
+function matchesSchema(schema: ValueSchema, value: unknown): boolean {
+  try {
+    return schema.safeParse(value).success === true
+  } catch {
+    return false
   }
 }
 

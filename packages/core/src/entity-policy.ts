@@ -4,6 +4,15 @@ import type { RandomSource } from './clock.js'
 export type TagsOf = (id: string, value: unknown) => readonly string[]
 
 /**
+ * Checks the shape of a value read from L2: anything with `safeParse(value)` answering
+ * `{ success: boolean }`, such as a zod schema. Only `success` is used; the cached value itself
+ * is returned, never the schema's parsed output.
+ */
+export interface ValueSchema {
+  safeParse(value: unknown): { success: boolean }
+}
+
+/**
  * The fully resolved policy of one entity: every option defaulted, every duration in ms.
  * Built once by `createCache`; the read path reads it and never re-validates.
  */
@@ -37,6 +46,8 @@ export interface EntityPolicy {
   readonly l2TimeoutMs: number
   /** Hot-key handling, or `null` when it is off for the entity. */
   readonly hot: HotKeyPolicy | null
+  /** The shape every value read from L2 must have, or `null` to trust L2 as it is. */
+  readonly schema: ValueSchema | null
 }
 
 /** The resolved hot-key policy of one entity. */

@@ -25,6 +25,8 @@ export interface EntityStats {
   l2Errors: number
   /** Corrupt or foreign entries found in L2 and removed. */
   corruptEntries: number
+  /** Entries found in L2 whose value failed the entity's `schema` (e.g. an older shape), removed and reloaded. */
+  schemaMismatches: number
   /** Values not cached because they could not be serialized or were too large. */
   uncacheableValues: number
   /** Ids invalidated through this instance. */
@@ -46,6 +48,7 @@ export function emptyStats(): EntityStats {
     earlyRefreshes: 0,
     l2Errors: 0,
     corruptEntries: 0,
+    schemaMismatches: 0,
     uncacheableValues: 0,
     invalidations: 0,
     invalidationsReceived: 0,
