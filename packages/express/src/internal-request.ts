@@ -30,6 +30,9 @@ const DROPPED_HEADERS = new Set([
  * was answered: dispatches an internal request with the same method, URL and headers through the
  * Express application at the top of `req.app`'s mount chain, and captures what it answers. Every
  * middleware runs as for a client request (authentication included); nothing reaches a socket.
+ * Sub-applications are followed up through `app.use` mounts (Express records their parent); an
+ * application mounted on a `Router` cannot be told from the top one, and its refreshes fail (the
+ * stale response stays until grace ends, then requests load as on a miss).
  */
 export function dispatchInternal(req: Request, query: Record<string, string>): Promise<CapturedResponse> {
   const fake = new IncomingMessage(new Socket())
