@@ -693,7 +693,7 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         expect((await send(appA.url, '/products/1')).headers['x-cache']).toBe('HIT')
         expect((await send(appA.url, '/products/1', { method: 'PUT', headers: { 'x-name': 'pear' } })).status).toBe(200)
         // Instance B drops its in-process copies when the bus tells it: the documented bound is the bus latency.
-        await eventually(async () => (await send(appB.url, '/products/1')).body === 'pear', 1_000)
+        await eventually(async () => (await send(appB.url, '/products/1')).body === 'pear', 2_000)
         expect((await send(appA.url, '/products/1')).body).toBe('pear')
       })
     })
@@ -707,6 +707,7 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         [{ entity: 'page', maxBodyBytes: -1 }, 'maxBodyBytes'],
         [{ entity: 'page', ttl: '1m' }, 'unknown option "ttl"'],
         [{ entity: 'page', key: 'user' }, 'key'],
+        [{ entity: 'product', tags: () => ['t'] }, 'does not tag its entries'],
       ])('rejects invalid options at registration with INVALID_CONFIG (%j)', async (options, path) => {
         const cache = await testCache(ENTITIES, { l1Only })
         opened.push(cache)

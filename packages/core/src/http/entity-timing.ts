@@ -1,11 +1,13 @@
 import { type Clock, systemClock } from '../clock.js'
 import type { EntityHandle } from '../entity-cache.js'
 
-/** What the HTTP layer needs to know about an entity's time: its clock and its TTL. */
+/** What the HTTP layer needs to know about an entity: its clock, its TTL, whether it tags entries. */
 export interface EntityTiming {
   readonly clock: Clock
   /** The entity's TTL (ms), or `Infinity` when it cannot be read (then nothing is labelled STALE). */
   readonly ttlMs: number
+  /** Whether the entity has a `tags` function; `undefined` when it cannot be read. */
+  readonly tagsEntries: boolean | undefined
 }
 
 /**
@@ -16,9 +18,11 @@ export interface EntityTiming {
  * to the system clock and never labels STALE.
  */
 export function entityTiming(handle: EntityHandle<unknown>): EntityTiming {
-  const internals = handle as unknown as { ctx?: { clock?: Clock }; policy?: { ttlMs?: number } }
+  const internals = handle as unknown as { ctx?: { clock?: Clock }; policy?: { ttlMs?: number; tags?: unknown } }
   const clock = internals.ctx?.clock
-  const ttlMs = internals.policy?.ttlMs
-  if (clock !== undefined && typeof clock.now === 'function' && typeof ttlMs === 'number') return { clock, ttlMs }
-  return { clock: systemClock, ttlMs: Number.POSITIVE_INFINITY }
+  const policy = internals.policy
+  if (clock !== undefined && typeof clock.now === 'function' && typeof policy?.ttlMs === 'number') {
+    return { clock, ttlMs: policy.ttlMs, tagsEntries: typeof policy.tags === 'function' }
+  }
+  return { clock: systemClock, ttlMs: Number.POSITIVE_INFINITY, tagsEntries: undefined }
 }

@@ -1,5 +1,6 @@
 import type { TierCache } from '../cache.js'
 import type { EntityHandle } from '../entity-cache.js'
+import { TierCacheError } from '../errors.js'
 import type { HttpRequestInfo } from './cache-key.js'
 import type { CapturedResponse } from './captured-response.js'
 import { type EntityTiming, entityTiming } from './entity-timing.js'
@@ -60,6 +61,12 @@ export class HttpCacheRoute<Req = unknown> {
     this.options = resolveHttpCacheOptions<Req>(options, root)
     this.entity = cache.entity<StoredResponse>(this.options.entity)
     this.timing = entityTiming(this.entity)
+    if (this.options.tags !== null && this.timing.tagsEntries === false) {
+      throw new TierCacheError(
+        'INVALID_CONFIG',
+        `${root}.tags: entity "${this.options.entity}" does not tag its entries, so these tags would never invalidate anything; give it tags: httpResponseTags`,
+      )
+    }
   }
 
   /** The cache's clock, in ms. */
@@ -82,7 +89,7 @@ export class HttpCacheRoute<Req = unknown> {
     // Read after awaits: the loader moves it on, so it is typed wide rather than narrowed from its first value.
     let phase = 'waiting' as 'waiting' | 'own' | 'answered'
     let own: Promise<StoredResponse> | undefined
-    const tags = this.options.tags?.(req) ?? []
+    const tagsOf = this.options.tags
     const method = info.method.toUpperCase()
     const loader = async (): Promise<StoredResponse> => {
       // A background refresh may call the loader before `get` has handed this request its stale
@@ -91,10 +98,10 @@ export class HttpCacheRoute<Req = unknown> {
       if (phase === 'waiting') await new Promise<void>((resolve) => setImmediate(resolve))
       if (phase === 'waiting') {
         phase = 'own'
-        own = producers.runOwn().then((captured) => this.store(key, method, captured, tags))
+        own = producers.runOwn().then((captured) => this.store(key, method, captured, tagsOf?.(req) ?? []))
         return own
       }
-      return this.store(key, method, await producers.runInternal(), tags)
+      return this.store(key, method, await producers.runInternal(), tagsOf?.(req) ?? [])
     }
 
     for (let attempt = 0; ; attempt++) {

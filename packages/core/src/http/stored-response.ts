@@ -85,9 +85,17 @@ export function isStoredResponse(value: unknown): value is StoredResponse {
   )
 }
 
-/** The body bytes of a stored response. */
+// An L1 hit returns the same object every time: its bytes are decoded once, not on every hit.
+const bodies = new WeakMap<StoredResponse, Buffer>()
+
+/** The body bytes of a stored response (decoded once per stored object). */
 export function storedBody(stored: StoredResponse): Buffer {
-  return Buffer.from(stored.body, stored.encoding)
+  let body = bodies.get(stored)
+  if (body === undefined) {
+    body = Buffer.from(stored.body, stored.encoding)
+    bodies.set(stored, body)
+  }
+  return body
 }
 
 /**
