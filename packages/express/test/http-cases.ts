@@ -3,7 +3,7 @@
  * HTTP and the real Redis Cluster (`describeHttpCacheCases(driver)` from each package's test).
  */
 import { Readable } from 'node:stream'
-import { type CacheOptions, ManualClock, type TierCache, TierCacheError } from '@tiercache/core'
+import { type CacheOptions, type Logger, ManualClock, type TierCache, TierCacheError } from '@tiercache/core'
 import { httpCacheKey, httpResponseTags, POISONING_HEADERS } from '@tiercache/core/http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
@@ -35,6 +35,19 @@ function counted(answer: (req: TestRequest, call: number) => TestReply | Promise
     handler: (req: TestRequest) => answer(req, ++calls),
     calls: () => calls,
   }
+}
+
+/** A logger that keeps the reasons of its debug lines. */
+function debugLog(): Logger & { reasons: unknown[] } {
+  const reasons: unknown[] = []
+  const logger: Logger = {
+    debug: (obj) => reasons.push((obj as { reason?: unknown }).reason),
+    info: () => {},
+    warn: () => {},
+    error: () => {},
+    child: () => logger,
+  }
+  return Object.assign(logger, { reasons })
 }
 
 function expectStrongEtag(etag: string | undefined): void {
@@ -524,22 +537,28 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
           headers: { 'content-type': 'text/plain' },
           body: Readable.from([`chunk-a-${n} `, `chunk-b-${n}`]),
         }))
-        const { app } = await start({ routes: [{ method: 'GET', path: '/stream', cache: { entity: 'page' }, handler: page.handler }] })
+        const logger = debugLog()
+        const { app } = await start({
+          routes: [{ method: 'GET', path: '/stream', cache: { entity: 'page', logger }, handler: page.handler }],
+        })
         const first = await send(app.url, '/stream')
         expect(first).toMatchObject({ status: 200, body: 'chunk-a-1 chunk-b-1' })
         expect(first.headers['x-cache']).toBe('MISS')
         expect((await send(app.url, '/stream')).body).toBe('chunk-a-2 chunk-b-2')
+        expect(logger.reasons).toEqual(['stream', 'stream'])
       })
 
       it('passes a body over maxBodyBytes through uncached', async () => {
         const page = counted((_req, n) => ({ body: `${n}`.padEnd(1_000, 'x') }))
+        const logger = debugLog()
         const { app } = await start({
-          routes: [{ method: 'GET', path: '/big', cache: { entity: 'page', maxBodyBytes: 100 }, handler: page.handler }],
+          routes: [{ method: 'GET', path: '/big', cache: { entity: 'page', maxBodyBytes: 100, logger }, handler: page.handler }],
         })
         expect((await send(app.url, '/big')).body).toHaveLength(1_000)
         const second = await send(app.url, '/big')
         expect(second.body.startsWith('2')).toBe(true)
         expect(second.headers['x-cache']).toBe('MISS')
+        expect(logger.reasons).toEqual(['too-large', 'too-large'])
       })
 
       it('stores binary bodies byte for byte', async () => {

@@ -59,8 +59,15 @@ async function tiercachePlugin(fastify: FastifyInstance, rawOptions: TiercachePl
     if (routeCache !== undefined && routeCache !== false && (typeof routeCache !== 'object' || routeCache === null)) {
       throw new TierCacheError('INVALID_CONFIG', `${where} config.cache: expected an object of cache options or false`)
     }
+    const readable = methods.some((m) => m === 'GET' || m === 'HEAD')
+    if (typeof routeCache === 'object' && !readable) {
+      throw new TierCacheError(
+        'INVALID_CONFIG',
+        `${where} config.cache: only GET and HEAD routes are cached; use config.invalidates on a write route`,
+      )
+    }
     const cached = routeCache !== false && (routeCache !== undefined || defaults?.entity !== undefined)
-    if (cached && methods.some((m) => m === 'GET' || m === 'HEAD')) {
+    if (cached && readable) {
       const route = new HttpCacheRoute<FastifyRequest>(
         cache,
         { logger: log, ...defaults, ...(routeCache === undefined ? {} : routeCache) },

@@ -64,6 +64,12 @@ describe('fastify: the tiercache plugin', () => {
     expect(() => fastify.get('/x', { config: { cache: 'page' as never } }, async () => 'x')).toThrow(/config\.cache/)
   })
 
+  it('rejects config.cache on a route without GET or HEAD', async () => {
+    const fastify = app()
+    await fastify.register(tiercache, { cache: l1Cache() })
+    expect(() => fastify.post('/x', { config: { cache: { entity: 'page' } } }, async () => 'x')).toThrow(/only GET and HEAD/)
+  })
+
   it('answers hits from preHandler when told to, so the key can use what an earlier preHandler set', async () => {
     const fastify = app()
     await fastify.register(tiercache, { cache: l1Cache(), hook: 'preHandler' })

@@ -98,10 +98,14 @@ export class HttpCacheRoute<Req = unknown> {
       if (phase === 'waiting') await new Promise<void>((resolve) => setImmediate(resolve))
       if (phase === 'waiting') {
         phase = 'own'
-        own = producers.runOwn().then((captured) => this.store(key, method, captured, tagsOf?.(req) ?? []))
+        own = producers.runOwn().then(
+          (captured) => this.store(key, method, captured, tagsOf?.(req) ?? []),
+          (error: unknown) => this.uncached(key, error),
+        )
         return own
       }
-      return this.store(key, method, await producers.runInternal(), tagsOf?.(req) ?? [])
+      const captured = await producers.runInternal().catch((error: unknown) => this.uncached(key, error))
+      return this.store(key, method, captured, tagsOf?.(req) ?? [])
     }
 
     for (let attempt = 0; ; attempt++) {
@@ -157,6 +161,12 @@ export class HttpCacheRoute<Req = unknown> {
       if (failed && isStoredResponse(fromGet)) return { kind: 'cached', stored: fromGet, cacheStatus: 'STALE' }
       return { kind: 'unstored', reason: error.reason, captured: error.captured }
     }
+  }
+
+  /** Logs a response the adapter could not capture (a stream, an abort, a timeout) and rethrows. */
+  private uncached(key: string, error: unknown): never {
+    if (error instanceof UncacheableResponse) this.options.logger.debug({ key, reason: error.reason }, 'response passed through uncached')
+    throw error
   }
 
   private expire(key: string): Promise<void> {

@@ -67,7 +67,8 @@ export function decideRequest<Req>(options: ResolvedHttpCacheOptions<Req>, info:
   if (options.allowNoCache && asksNoCache(info)) return { kind: 'bypass', reason: 'no-cache' }
   const parts: HttpCacheKeyParts = {
     method,
-    host: (headerForKey(headers, 'host') ?? '').toLowerCase(),
+    // HTTP/2 carries the host as :authority.
+    host: (headerForKey(headers, 'host') ?? headerForKey(headers, ':authority') ?? '').toLowerCase(),
     path: target.path,
     query: target.query,
     headers: varied.map((name) => [name, headerForKey(headers, name)] as const),
