@@ -17,6 +17,11 @@ export {
   type WaitOptions,
 } from './redis-cluster.js'
 export { type RedisNodeInfo, RedisNodeStartError } from './redis-node.js'
+export {
+  DEFAULT_REDIS_SENTINEL_GROUP_OPTIONS,
+  RedisSentinelGroup,
+  type RedisSentinelGroupOptions,
+} from './redis-sentinel-group.js'
 export { requireRedisServer } from './redis-server-binary.js'
 export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneOptions } from './redis-standalone.js'
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'

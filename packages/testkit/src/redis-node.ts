@@ -25,6 +25,11 @@ export interface RedisNodeOptions {
   cluster?: RedisNodeClusterOptions
   /** Milliseconds to wait for the first PONG. Default 10000. */
   startTimeoutMs?: number
+  /**
+   * Start as a Sentinel (`redis-server <configFile> --sentinel`). The file must be writable:
+   * Sentinel rewrites it with what it learns, so a restarted Sentinel remembers its state.
+   */
+  sentinel?: { configFile: string }
 }
 
 /** Where a node runs, for logs and for tests that need the raw process. */
@@ -274,6 +279,8 @@ function sendSignal(pid: number, signal: NodeJS.Signals): void {
 
 function redisServerArgs(dir: string, options: RedisNodeOptions): string[] {
   const args = [
+    // The config file must come first; a Sentinel cannot run without one.
+    ...(options.sentinel === undefined ? [] : [options.sentinel.configFile, '--sentinel']),
     '--port',
     String(options.port),
     '--bind',
