@@ -9,7 +9,7 @@ import type { GuardedStore } from './guarded-store.js'
 import type { HotKeyInfo } from './hot-key-detector.js'
 import { HotKeys } from './hot-keys.js'
 import { InvalidationStamps } from './invalidation-stamps.js'
-import { assertValidId, isValidTag, KeyBuilder } from './key-builder.js'
+import { assertStorableId, assertValidId, isValidTag, KeyBuilder } from './key-builder.js'
 import { createL1Store, type L1Entry } from './l1-store.js'
 import type { Logger } from './logger.js'
 import { serializeOrThrow } from './serializer.js'
@@ -178,12 +178,13 @@ export class EntityCache<T> implements EntityHandle<T> {
         }
       }
     }
+    assertStorableId(id, this.name)
     return this.flights.run(id, () => this.readThrough(id, loader)) as Promise<R>
   }
 
   async getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
     if (!Array.isArray(ids)) throw new TierCacheError('INVALID_KEY', `entity "${this.name}": getMany expects an array of ids`)
-    for (const id of ids) assertValidId(id, this.name)
+    for (const id of ids) assertStorableId(id, this.name)
     const results = new Array<R>(ids.length)
     const waiting = new Map<string, Promise<unknown>>()
     const fetching = new Set<string>()
@@ -223,7 +224,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   }
 
   async set(id: string, value: T | null | undefined): Promise<void> {
-    assertValidId(id, this.name)
+    assertStorableId(id, this.name)
     this.assertOpen()
     this.dropLocal([id])
     const l2 = this.l2
@@ -243,7 +244,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   async invalidate(ids: string | readonly string[]): Promise<void> {
     const list = typeof ids === 'string' ? [ids] : ids
     if (!Array.isArray(list)) throw new TierCacheError('INVALID_KEY', `entity "${this.name}": invalidate expects an id or an array of ids`)
-    for (const id of list) assertValidId(id, this.name)
+    for (const id of list) assertStorableId(id, this.name)
     this.assertOpen()
     if (list.length === 0) return
     this.dropLocal(list)

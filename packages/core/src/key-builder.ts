@@ -14,6 +14,27 @@ export function assertValidId(id: unknown, entity: string): asserts id is string
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) throw invalidId(id, entity)
 }
 
+/**
+ * {@link assertValidId}, plus: `id` must be well-formed UTF-16. A lone surrogate reaches Redis as
+ * U+FFFD, so `'\uD800'` and `'\uDC00'` would share one key and read each other's values. Called
+ * wherever an id may reach L2 (an L1 miss, getMany, set, invalidate); an id found in L1 passed it
+ * already, so the L1 hit path does not pay for the scan.
+ */
+export function assertStorableId(id: unknown, entity: string): asserts id is string {
+  assertValidId(id, entity)
+  if (!isWellFormed(id)) {
+    throw new TierCacheError(
+      'INVALID_KEY',
+      `entity "${entity}": an id must be well-formed UTF-16, got one with a lone surrogate (Redis would store it as U+FFFD and mix it up with other ids)`,
+    )
+  }
+}
+
+/** True when `text` has no lone surrogate (ES2024 `isWellFormed`, in Node since 20; one-byte strings answer without a scan). */
+function isWellFormed(text: string): boolean {
+  return (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+}
+
 function invalidId(id: unknown, entity: string): TierCacheError {
   const what =
     typeof id !== 'string'
