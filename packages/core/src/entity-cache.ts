@@ -872,7 +872,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   private async readReplica(id: string, replicaKey: string, startEpoch: number): Promise<unknown> {
     let raw: string | null
     try {
-      raw = await (this.l2 as GuardedStore).get(replicaKey)
+      raw = await (this.l2 as GuardedStore).getHot(replicaKey)
     } catch (error) {
       this.l2Failed('get', error)
       return undefined

@@ -50,6 +50,12 @@ export class GuardedStore implements RemoteStore {
     return this.call('get', () => this.inner.get(key))
   }
 
+  /** The store's `getHot`, or its `get` when it has none; guarded like `get`. */
+  getHot(key: string): Promise<string | null> {
+    const inner = this.inner
+    return this.call('get', () => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key)))
+  }
+
   getMany(keys: readonly string[]): Promise<(string | null)[]> {
     return this.call('getMany', () => this.inner.getMany(keys))
   }

@@ -6,6 +6,8 @@ import type { BusSubscription, RemoteStore } from './remote-store.js'
 export interface BusListener {
   onKeys(entity: string, ids: readonly string[]): void
   onTags(tags: readonly string[], stamp: number): void
+  /** Another instance cleared the namespace (`cache.clear()`). */
+  onClear(): void
   /** The subscription was lost and is back: messages may have been missed meanwhile. */
   onMissedMessages(): void
 }
@@ -97,6 +99,11 @@ export class InvalidationBus {
     return this.store.publish(this.channel, encodeBusMessage({ s: this.instanceId, t: tags, at: stamp }))
   }
 
+  /** Publishes that the namespace was cleared. */
+  publishClear(): Promise<void> {
+    return this.store.publish(this.channel, encodeBusMessage({ s: this.instanceId, clear: true }))
+  }
+
   async close(): Promise<void> {
     this.closed = true
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
@@ -114,6 +121,7 @@ export class InvalidationBus {
     }
     if (message.s === this.instanceId) return
     if ('e' in message) this.listener.onKeys(message.e, message.k)
-    else this.listener.onTags(message.t, message.at)
+    else if ('t' in message) this.listener.onTags(message.t, message.at)
+    else this.listener.onClear()
   }
 }

@@ -101,6 +101,16 @@ export class KeyBuilder {
   }
 }
 
+/**
+ * The prefixes of every remote key of a namespace, for `cache.clear()` and operators' tools:
+ * `{<namespace>:` (values, locks), `<namespace>:` (values and locks of ids that carry their own
+ * hash tag) and `{<namespace>!` (hot-key replicas, tag stamps). No key of another namespace
+ * starts with one of them, since a namespace holds none of `:`, `!`, `{`, `}`.
+ */
+export function namespaceKeyPrefixes(namespace: string): string[] {
+  return [`{${namespace}:`, `${namespace}:`, `{${namespace}!`]
+}
+
 /** The remote key holding the invalidation stamp of a tag (`!` keeps it apart from every value key). */
 export function tagStampKey(namespace: string, tag: string): string {
   return `{${namespace}!tag:${tag}}`

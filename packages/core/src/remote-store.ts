@@ -16,6 +16,16 @@ export interface RemoteStore {
   get(key: string): Promise<string | null>
 
   /**
+   * Optional. Reads a hot key (the core reads hot-key replicas through it): the same answer as
+   * `get`, but the store may serve it from a replica node of the key's shard (`readFrom:
+   * 'replicas-for-hot-keys'` in `@tiercache/redis`), which spreads one key's reads over more
+   * nodes. Replication is asynchronous, so such a read may return a value invalidated a moment
+   * ago; the core never lets a read that started before an invalidation it heard of fill L1.
+   * Without it the core uses `get`.
+   */
+  getHot?(key: string): Promise<string | null>
+
+  /**
    * Reads many raw envelopes in as few round trips as the backend allows (one per node for a
    * cluster). The result has the same length and order as `keys`; a missing key is `null`.
    */
@@ -65,8 +75,8 @@ export interface RemoteStore {
    * current slot map: tries `makeKey(0)`, `makeKey(1)`, ... in order and keeps the first key
    * found on each master, up to `count` keys. Deterministic for a given slot map, so every
    * instance finds (and can delete) every replica without asking the others. Returns `[]` when
-   * the backend has a single shard (replicas would not spread anything) or does not know its
-   * slot map yet.
+   * the backend has a single shard (replicas would not spread anything; a store whose `getHot`
+   * reads replica nodes may return one key there instead) or does not know its slot map yet.
    */
   spreadKeys(makeKey: (n: number) => string, count: number): string[]
 
@@ -94,6 +104,14 @@ export interface RemoteStore {
    * Resolves once the subscription is active.
    */
   subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription>
+
+  /**
+   * Optional. Deletes every key that starts with one of `prefixes` and resolves with the number
+   * deleted; `cache.clear()` needs it. It must not block the backend (Redis: `SCAN` + `UNLINK` in
+   * batches on every master, never `KEYS`) and may take seconds for millions of keys, so the core
+   * calls it without its per-call L2 timeout.
+   */
+  deleteByPrefix?(prefixes: readonly string[]): Promise<number>
 
   /** Releases every connection and timer this store owns. A client passed in by the user stays open. */
   close(): Promise<void>
