@@ -9,6 +9,8 @@ import { GuardedStore } from './guarded-store.js'
 import type { HotKeyInfo } from './hot-key-detector.js'
 import { InvalidationBus } from './invalidation-bus.js'
 import { isValidTag, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
+import { type EntityLatencies, publishTagInvalidation } from './metrics/entity-metrics.js'
+import { type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 import type { EntityStats } from './stats.js'
 import { TagStamps } from './tag-stamps.js'
 
@@ -33,6 +35,13 @@ export interface TierCache {
   ready(): Promise<void>
   /** Counters of every entity in this process. */
   stats(): Record<string, Readonly<EntityStats>>
+  /** Latency histograms of every entity in this process: reads by the tier that answered, and loader calls. */
+  latencies(): Record<string, EntityLatencies>
+  /**
+   * Every counter, gauge and latency histogram of this cache in the Prometheus text format
+   * (serve it on `/metrics` with `PROMETHEUS_CONTENT_TYPE`). Names and labels: docs/metrics.md.
+   */
+  metrics(options?: PrometheusOptions): string
   /** The keys detected hot in this instance, per entity, hottest first, with their read rates (reads/s). */
   hotKeys(): HotKeyEvent[]
   /**
@@ -103,6 +112,7 @@ export function createCache(options: CacheOptions): TierCache {
   const tagStamps = new TagStamps(resolved.namespace, l2)
   // Tag invalidations that could not reach L2 or the bus, retried when L2 is back.
   const pendingTags = new Map<string, number>()
+  let breakerOpens = 0
   // A tag stamp must outlive every entry that may carry the tag.
   let tagStampTtlMs = 0
   for (const policy of resolved.entities.values()) tagStampTtlMs = Math.max(tagStampTtlMs, 2 * (policy.ttlMs + policy.graceMs))
@@ -111,7 +121,10 @@ export function createCache(options: CacheOptions): TierCache {
     l2 !== null && resolved.bus
       ? new InvalidationBus(l2, `{${resolved.namespace}}!bus`, instanceId, logger.child({ component: 'bus' }), {
           onKeys: (entity, ids) => entities.get(entity)?.receiveInvalidation(ids),
-          onTags: (tags, stamp) => applyTags(tags, stamp),
+          onTags: (tags, stamp) => {
+            publishTagInvalidation(resolved.namespace, tags, 'remote')
+            applyTags(tags, stamp)
+          },
           onClear: () => {
             tagStamps.clear()
             for (const entity of entities.values()) entity.clearLocal()
@@ -124,6 +137,7 @@ export function createCache(options: CacheOptions): TierCache {
       : null
 
   function breakerChanged(state: BreakerState, previous: BreakerState): void {
+    if (state === 'open') breakerOpens++
     const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger)
     log({ state, previous }, state === 'open' ? 'L2 circuit breaker opened: serving from L1 and loaders' : `L2 circuit breaker ${state}`)
     emitter.emit('breaker', { state, previous })
@@ -178,6 +192,7 @@ export function createCache(options: CacheOptions): TierCache {
     if (tags.length === 0) return
     const stamp = resolved.clock.now()
     applyTags(tags, stamp)
+    publishTagInvalidation(resolved.namespace, tags, 'local')
     if (!(await propagateTags(tags, stamp))) for (const tag of tags) pendingTags.set(tag, stamp)
   }
 
@@ -220,6 +235,26 @@ export function createCache(options: CacheOptions): TierCache {
       const all: Record<string, Readonly<EntityStats>> = {}
       for (const [name, entity] of entities) all[name] = entity.stats()
       return all
+    },
+    latencies() {
+      const all: Record<string, EntityLatencies> = {}
+      for (const [name, entity] of entities) all[name] = entity.metrics.snapshot()
+      return all
+    },
+    metrics(options?: PrometheusOptions) {
+      const hotKeys: Record<string, number> = {}
+      for (const [name, entity] of entities) hotKeys[name] = entity.hotKeys().length
+      return renderPrometheus(
+        {
+          namespace: resolved.namespace,
+          stats: cache.stats(),
+          latencies: cache.latencies(),
+          hotKeys,
+          breaker: cache.breakerState(),
+          breakerOpens,
+        },
+        options,
+      )
     },
     hotKeys() {
       return [...entities].flatMap(([name, entity]) => entity.hotKeys().map((info) => ({ entity: name, ...info })))

@@ -12,6 +12,8 @@ import { InvalidationStamps } from './invalidation-stamps.js'
 import { assertStorableId, assertValidId, isValidTag, KeyBuilder } from './key-builder.js'
 import { createL1Store, type L1Entry } from './l1-store.js'
 import type { Logger } from './logger.js'
+import { readChannel } from './metrics/channels.js'
+import { EntityMetrics, L1_SAMPLE_MASK } from './metrics/entity-metrics.js'
 import { serializeOrThrow } from './serializer.js'
 import { SingleFlight } from './single-flight.js'
 import { type EntityStats, emptyStats } from './stats.js'
@@ -130,6 +132,8 @@ export class EntityCache<T> implements EntityHandle<T> {
   private readonly backoff = new Map<string, { until: number; delayMs: number }>()
   private readonly stamps: InvalidationStamps
   private readonly counters = emptyStats()
+  /** Latency histograms and `diagnostics_channel` messages of this entity. */
+  readonly metrics: EntityMetrics
   private readonly log: Logger
   /** The cache's clock, held directly: the L1 hit path reads it on every call. */
   private readonly clock: Clock
@@ -150,6 +154,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.keys = new KeyBuilder(ctx.namespace, policy.name)
     this.log = ctx.logger.child({ component: 'entity', entity: policy.name })
     this.clock = ctx.clock
+    this.metrics = new EntityMetrics(ctx.namespace, policy.name)
     this.l2 = ctx.l2 === null ? null : ctx.l2.withTimeout(policy.l2TimeoutMs)
     const hot = policy.hot
     this.hot =
@@ -165,6 +170,10 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   async get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
     assertValidId(id, this.name)
+    // One read in 64 is timed (every read while tiercache:read has subscribers): the rest pay a counter and a mask.
+    const metrics = this.metrics
+    const sampled = (++metrics.reads & L1_SAMPLE_MASK) === 0
+    const startedAt = sampled || readChannel.hasSubscribers ? performance.now() : 0
     const now = this.clock.now()
     this.hot?.record(id, now)
     const l1 = this.l1
@@ -173,6 +182,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       if (entry !== undefined) {
         if (entry.freshUntil > now) {
           this.counters.l1Hits++
+          if (startedAt !== 0) metrics.l1Hit(id, startedAt, sampled)
           if (now >= entry.earlyFrom) this.considerEarlyRefresh(id, loader, entry, now)
           return entry.value as R
         }
@@ -249,6 +259,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (list.length === 0) return
     this.dropLocal(list)
     this.counters.invalidations += list.length
+    this.metrics.invalidate(list, 'local')
     if (!(await this.propagateInvalidation(list))) this.queueInvalidations(list)
   }
 
@@ -354,6 +365,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   /** Applies ids invalidated by another instance. */
   receiveInvalidation(ids: readonly string[]): void {
     this.counters.invalidationsReceived += ids.length
+    this.metrics.invalidate(ids, 'remote')
     this.dropLocal(ids)
   }
 
@@ -383,6 +395,7 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   private async readThrough(id: string, loader: Loader<unknown>): Promise<unknown> {
     this.assertOpen()
+    const readAt = performance.now()
     const startEpoch = this.stamps.current()
     const now = this.ctx.clock.now()
     const local = this.l1?.get(id)
@@ -392,7 +405,10 @@ export class EntityCache<T> implements EntityHandle<T> {
       const replica = this.hot?.isHot(id) ? this.hot.pickReplica(id) : undefined
       if (replica !== undefined) {
         const fromReplica = await this.readReplica(id, replica, startEpoch)
-        if (fromReplica !== undefined) return fromReplica
+        if (fromReplica !== undefined) {
+          this.metrics.read('l2', id, readAt)
+          return fromReplica
+        }
       }
       const remote = await this.readRemote(id)
       if (replica !== undefined && remote.status === 'hit' && remote.candidate.freshUntil > now) {
@@ -403,6 +419,7 @@ export class EntityCache<T> implements EntityHandle<T> {
         // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be fresh.
         if (local !== undefined && local.valueFreshUntil > now) {
           this.counters.l1Hits++
+          this.metrics.read('l1', id, readAt)
           return local.value
         }
       } else {
@@ -413,6 +430,7 @@ export class EntityCache<T> implements EntityHandle<T> {
         const candidate = remote.candidate
         if (candidate.freshUntil > now) {
           this.counters.l2Hits++
+          this.metrics.read('l2', id, readAt)
           this.fillL1(id, candidate, startEpoch)
           if (now >= earlyRefreshFrom(candidate.freshUntil, candidate.loadMs, this.policy.beta)) {
             this.considerEarlyRefresh(id, loader, candidate, now)
@@ -422,9 +440,9 @@ export class EntityCache<T> implements EntityHandle<T> {
         if (candidate.staleUntil > now && (stale === undefined || candidate.createdAt >= stale.createdAt)) stale = candidate
       }
     }
-    if (stale !== undefined) return this.serveStale(id, loader, stale)
+    if (stale !== undefined) return this.metrics.readWhenSettled('stale', id, readAt, this.serveStale(id, loader, stale))
     this.counters.misses++
-    return this.loadFresh(id, loader, startEpoch, undefined)
+    return this.metrics.readWhenSettled('miss', id, readAt, this.loadFresh(id, loader, startEpoch, undefined))
   }
 
   /** Returns a stale value within grace at once (or after `softTimeout` if the refresh is slower) and refreshes it. */
@@ -550,6 +568,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   private async runLoad(id: string, loader: Loader<unknown>, startEpoch: number, lease: Lease | null, writeL2: boolean): Promise<unknown> {
     const startedAt = this.ctx.clock.now()
     this.counters.loads++
+    const loadAt = performance.now()
     let loading: Promise<unknown>
     try {
       loading = Promise.resolve(loader(id))
@@ -561,11 +580,17 @@ export class EntityCache<T> implements EntityHandle<T> {
       raced = await raceTimeout(loading, this.policy.hardTimeoutMs)
     } catch (error) {
       this.counters.loadErrors++
+      this.metrics.load([id], loadAt, error)
       if (lease !== null) await this.release(lease)
       throw error
     }
     if (!raced.done) {
       this.counters.loadTimeouts++
+      this.metrics.load(
+        [id],
+        loadAt,
+        new TierCacheError('LOADER_TIMEOUT', `entity "${this.name}" id "${id}": the loader passed hardTimeout`),
+      )
       if (lease !== null) await this.release(lease)
       // The load goes on; its value still helps this instance's L1 (it is checked against invalidations like any other).
       loading.then((value) => this.store(id, value, this.ctx.clock.now() - startedAt, startedAt, startEpoch, null, false)).catch(() => {})
@@ -574,12 +599,14 @@ export class EntityCache<T> implements EntityHandle<T> {
         `entity "${this.name}" id "${id}": the loader took longer than hardTimeout ${this.policy.hardTimeoutMs} ms and there is no stale value to serve`,
       )
     }
+    this.metrics.load([id], loadAt, undefined)
     const stored = await this.store(id, raced.value, this.ctx.clock.now() - startedAt, startedAt, startEpoch, lease, writeL2)
     return stored
   }
 
   private async readThroughMany(ids: string[], batchLoader: BatchLoader<unknown>): Promise<unknown[]> {
     this.assertOpen()
+    const readAt = performance.now()
     const startEpoch = this.stamps.current()
     const values = new Array<unknown>(ids.length)
     let missing: number[] = ids.map((_, i) => i)
@@ -601,11 +628,12 @@ export class EntityCache<T> implements EntityHandle<T> {
           const id = ids[i] as string
           if (read.status === 'hit' && read.candidate.freshUntil > now) {
             this.counters.l2Hits++
+            this.metrics.read('l2', id, readAt)
             this.fillL1(id, read.candidate, startEpoch)
             values[i] = read.candidate.value
           } else if (read.status === 'hit' && read.candidate.staleUntil > now) {
             stale.push(
-              this.serveStale(id, single, read.candidate).then((v) => {
+              this.metrics.readWhenSettled('stale', id, readAt, this.serveStale(id, single, read.candidate)).then((v) => {
                 values[i] = v
               }),
             )
@@ -651,6 +679,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       }
       const startedAt = this.ctx.clock.now()
       this.counters.loads++
+      const loadAt = performance.now()
       let loaded: unknown
       try {
         const raced = await raceTimeout(
@@ -665,8 +694,10 @@ export class EntityCache<T> implements EntityHandle<T> {
           )
         }
         loaded = raced.value
+        this.metrics.load(loadIds, loadAt, undefined)
       } catch (error) {
         if (!(error instanceof TierCacheError)) this.counters.loadErrors++
+        this.metrics.load(loadIds, loadAt, error)
         await releaseAll()
         throw error
       }
@@ -686,6 +717,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       )
     }
     await Promise.all(waits)
+    for (const index of missing) this.metrics.read('miss', ids[index] as string, readAt)
     return values
   }
 
@@ -968,6 +1000,8 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   private l2Failed(operation: string, error: unknown): void {
     this.counters.l2Errors++
+    if (error instanceof TierCacheError && error.code === 'L2_TIMEOUT') this.counters.l2Timeouts++
+    this.metrics.l2Error(operation, error)
     const now = this.ctx.clock.now()
     if (now - this.lastL2ErrorLogAt >= L2_ERROR_LOG_INTERVAL_MS) {
       this.lastL2ErrorLogAt = now

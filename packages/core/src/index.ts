@@ -11,6 +11,17 @@ export { isTierCacheError, TierCacheError, type TierCacheErrorCode } from './err
 export type { HotKeyInfo } from './hot-key-detector.js'
 export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
 export { type Logger, silentLogger } from './logger.js'
+export {
+  CHANNELS,
+  type InvalidateMessage,
+  type L2ErrorMessage,
+  type LoadMessage,
+  type ReadMessage,
+  type ReadTier,
+} from './metrics/channels.js'
+export { type EntityLatencies, L1_SAMPLE_MASK } from './metrics/entity-metrics.js'
+export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCKETS_MS } from './metrics/latency-histogram.js'
+export { type MetricsReading, PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 export type { BusHandlers, BusSubscription, RemoteStore } from './remote-store.js'
 export { jsonSerializer, type Serializer } from './serializer.js'
 export type { EntityStats } from './stats.js'

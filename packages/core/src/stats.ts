@@ -23,6 +23,8 @@ export interface EntityStats {
   earlyRefreshes: number
   /** L2 calls that failed (read as misses, writes skipped). */
   l2Errors: number
+  /** L2 calls that passed the L2 timeout (also counted in `l2Errors`). */
+  l2Timeouts: number
   /** Corrupt or foreign entries found in L2 and removed. */
   corruptEntries: number
   /** Entries found in L2 whose value failed the entity's `schema` (e.g. an older shape), removed and reloaded. */
@@ -47,6 +49,7 @@ export function emptyStats(): EntityStats {
     lockWaits: 0,
     earlyRefreshes: 0,
     l2Errors: 0,
+    l2Timeouts: 0,
     corruptEntries: 0,
     schemaMismatches: 0,
     uncacheableValues: 0,
