@@ -1,3 +1,6 @@
+export type { SlotRange } from './deployment/cluster-nodes.js'
+export type { DeploymentFacts, Finding, FindingCode } from './deployment/findings.js'
+export type { NodeFacts } from './deployment/node-facts.js'
 export { keySlot } from './key-slot.js'
 export {
   type ClusterNodeAddress,
@@ -7,7 +10,7 @@ export {
   type RedisClusterStoreNodesOptions,
   type RedisClusterStoreOptions,
 } from './options/cluster-store-options.js'
-export type { BusMode, StoreBusOptions, StoreConnectionOptions } from './options/common-options.js'
+export type { BusMode, ReadFrom, StoreBusOptions, StoreConnectionOptions, StoreReadOptions } from './options/common-options.js'
 export {
   DEFAULT_STANDALONE_STORE_OPTIONS,
   type RedisStoreClientOptions,

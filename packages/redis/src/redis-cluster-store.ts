@@ -1,6 +1,7 @@
 import { Cluster } from 'ioredis'
 import { clusterSubscriberTopology } from './bus/subscriber-topology.js'
 import { type RedisClusterStoreOptions, resolveClusterStoreOptions } from './options/cluster-store-options.js'
+import { clusterReadRouting, type ReadRouting } from './read-routing.js'
 import { RedisRemoteStore } from './redis-remote-store.js'
 
 /**
@@ -10,7 +11,9 @@ import { RedisRemoteStore } from './redis-remote-store.js'
  * `password`, `natMap`, ...) and the store creates and owns a `Cluster`, with the defaults of
  * `DEFAULT_CLUSTER_STORE_OPTIONS` (auto-pipelining on, reads from masters); or pass
  * `{ client }`, an ioredis `Cluster` the application already has, which `close()` leaves open.
- * `bus` picks classic (`'publish'`, the default) or sharded (`'spublish'`) pub/sub.
+ * `bus` picks classic (`'publish'`, the default) or sharded (`'spublish'`) pub/sub; `readFrom`
+ * sends reads (all, or only hot keys') to replicas; `logger` receives the warnings of the
+ * start-up check of the deployment (see `RedisRemoteStore.deploymentCheck`).
  *
  * Connections: one per master in use (ioredis opens them on first use), plus one subscriber
  * connection on any node once something subscribes (`'publish'`), or one per shard that owns a
@@ -20,7 +23,18 @@ import { RedisRemoteStore } from './redis-remote-store.js'
  */
 export function redisClusterStore(options: RedisClusterStoreOptions): RedisRemoteStore {
   const resolved = resolveClusterStoreOptions(options)
-  const client = resolved.kind === 'client' ? resolved.client : new Cluster(resolved.nodes, resolved.clusterOptions)
+  let client: Cluster
+  let reads: ReadRouting | undefined
+  if (resolved.kind === 'client') {
+    client = resolved.client
+  } else {
+    const routing = clusterReadRouting(resolved.readFrom)
+    client = new Cluster(
+      resolved.nodes,
+      routing.scaleReads === undefined ? resolved.clusterOptions : { ...resolved.clusterOptions, scaleReads: routing.scaleReads },
+    )
+    reads = routing.bind(client)
+  }
   return new RedisRemoteStore({
     name: 'redis-cluster',
     client,
@@ -28,5 +42,12 @@ export function redisClusterStore(options: RedisClusterStoreOptions): RedisRemot
     cluster: true,
     bus: resolved.bus,
     topology: clusterSubscriberTopology(client),
+    ...(reads === undefined ? {} : { reads }),
+    logger: resolved.logger,
+    deploymentCheck: resolved.deploymentCheck,
+    seeds:
+      resolved.kind === 'client'
+        ? undefined
+        : resolved.nodes.map((node) => (typeof node === 'object' ? `${node.host}:${node.port}` : String(node))),
   })
 }

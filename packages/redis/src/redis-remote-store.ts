@@ -1,13 +1,17 @@
-import type { BusHandlers, BusSubscription, RemoteStore } from '@tiercache/core'
+import { type BusHandlers, type BusSubscription, type Logger, type RemoteStore, silentLogger } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 import { busFlavour } from './bus/bus-flavour.js'
 import { PubSubBus } from './bus/pubsub-bus.js'
 import type { SubscriberTopology } from './bus/subscriber-topology.js'
-import { firstConnectSettled } from './client-readiness.js'
+import { FIRST_CONNECT_WAIT_MS, firstConnectSettled, whenReady } from './client-readiness.js'
 import { asDataClient, type DataClient } from './data-client.js'
+import { checkDeployment } from './deployment/deployment-check.js'
+import type { Finding } from './deployment/findings.js'
 import { groupBySlot, keySlot } from './key-slot.js'
 import { defineScripts, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
+import { unlinkByPrefix } from './prefix-unlink.js'
+import { primaryReads, type ReadRouting } from './read-routing.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -19,6 +23,14 @@ export interface RedisRemoteStoreParts {
   cluster: boolean
   bus: BusMode
   topology: SubscriberTopology
+  /** Where `GET`/`MGET` go (`readFrom`); default: the client, i.e. the primary. */
+  reads?: ReadRouting
+  /** Where the deployment check's warnings go; default: silent. */
+  logger?: Logger | undefined
+  /** Run the deployment check once the client is first ready. Default `true`. */
+  deploymentCheck?: boolean
+  /** The seed nodes or Sentinels the client was given (`host:port`); `undefined` for a passed-in client. */
+  seeds?: readonly string[] | undefined
 }
 
 /**
@@ -40,6 +52,10 @@ export class RedisRemoteStore implements RemoteStore {
   private readonly cluster: boolean
   private readonly ownsClient: boolean
   private readonly bus: PubSubBus
+  private readonly reads: ReadRouting
+  private readonly log: Logger
+  private readonly seeds: readonly string[] | undefined
+  private deploymentChecking: Promise<Finding[]> | undefined
   /** Pending until the client's first connection attempt settles; see `firstConnectSettled`. */
   private startup: Promise<void> | undefined
   private closing: Promise<void> | undefined
@@ -52,6 +68,14 @@ export class RedisRemoteStore implements RemoteStore {
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
     this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    this.reads = parts.reads ?? primaryReads(parts.client)
+    this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
+    this.seeds = parts.seeds
+    if (parts.deploymentCheck !== false) {
+      const check = () => void this.deploymentCheck().catch(() => {})
+      if (parts.client.status === 'ready') check()
+      else parts.client.once('ready', check)
+    }
     // Every failure already reaches the caller of the command that hit it (the core counts and
     // logs them); without a listener, ioredis would also print each connection error to stderr.
     if (parts.ownsClient) parts.client.on('error', () => {})
@@ -63,14 +87,20 @@ export class RedisRemoteStore implements RemoteStore {
 
   async get(key: string): Promise<string | null> {
     if (this.startup !== undefined) await this.startup
-    return this.commands.get(key)
+    return this.reads.get(key)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
     if (this.startup !== undefined) await this.startup
-    if (!this.cluster) return this.commands.mget(keys as string[])
+    if (!this.cluster) return this.reads.mget(keys as string[])
     return this.mgetBySlot(keys)
+  }
+
+  /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
+  async getHot(key: string): Promise<string | null> {
+    if (this.startup !== undefined) await this.startup
+    return this.reads.getHot(key)
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -117,7 +147,8 @@ export class RedisRemoteStore implements RemoteStore {
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
-    if (!this.cluster) return []
+    // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
+    if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
     const slots = (this.client as Cluster).slots
     const masters = new Set<string>()
     const keys: string[] = []
@@ -153,6 +184,37 @@ export class RedisRemoteStore implements RemoteStore {
     return this.bus.subscribe(channel, handlers)
   }
 
+  /**
+   * Deletes every key starting with one of `prefixes` on every master: `SCAN MATCH` and `UNLINK`
+   * in batches of about 1000 keys, never `KEYS`; see `unlinkByPrefix`. Resolves with the number
+   * of keys deleted.
+   */
+  async deleteByPrefix(prefixes: readonly string[]): Promise<number> {
+    if (this.startup !== undefined) await this.startup
+    return unlinkByPrefix(this.client, this.cluster, prefixes)
+  }
+
+  /**
+   * The check of the deployment this store runs once its client is first ready (unless created
+   * with `deploymentCheck: false`): `maxmemory` and `maxmemory-policy` of every master,
+   * `cluster_state`, slot coverage, and the number of seed nodes (or Sentinels) given. Each
+   * finding is logged once, as a warning, on the store's `logger`. Resolves with the findings
+   * (the same promise on every call); rejects only when the client is not ready within 10 s.
+   */
+  deploymentCheck(): Promise<Finding[]> {
+    this.deploymentChecking ??= whenReady(this.client, FIRST_CONNECT_WAIT_MS).then(
+      () => {
+        const kind = this.cluster ? 'cluster' : (this.client as Redis).options.sentinels ? 'sentinel' : 'standalone'
+        return checkDeployment({ client: this.client, kind, seeds: this.seeds }, this.log)
+      },
+      (error: unknown) => {
+        this.deploymentChecking = undefined
+        throw error
+      },
+    )
+    return this.deploymentChecking
+  }
+
   /** Closes the bus' connections, then quits the client if the store created it. Idempotent. */
   close(): Promise<void> {
     this.closing ??= this.shutdown()
@@ -161,6 +223,7 @@ export class RedisRemoteStore implements RemoteStore {
 
   private async shutdown(): Promise<void> {
     this.bus.close()
+    await this.reads.close()
     if (!this.ownsClient) return
     try {
       await this.commands.quit()
@@ -176,11 +239,11 @@ export class RedisRemoteStore implements RemoteStore {
    */
   private async mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
     const groups = groupBySlot(keys)
-    if (groups.size === 1) return this.commands.mget(keys as string[])
+    if (groups.size === 1) return this.reads.mget(keys as string[])
     const values = new Array<string | null>(keys.length)
     await Promise.all(
       Array.from(groups.values(), async (positions) => {
-        const replies = await this.commands.mget(pick(keys, positions))
+        const replies = await this.reads.mget(pick(keys, positions))
         for (let i = 0; i < positions.length; i++) values[positions[i] as number] = replies[i] ?? null
       }),
     )

@@ -1,3 +1,4 @@
+import type { Logger } from '@tiercache/core'
 import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
 import { z } from 'zod'
 import {
@@ -5,10 +6,16 @@ import {
   busModeSchema,
   commandTimeoutSchema,
   DEFAULT_BUS_MODE,
+  DEFAULT_READ_FROM,
   functionSchema,
+  loggerSchema,
   noKeyPrefixSchema,
+  noReadFromWithClientSchema,
+  type ReadFrom,
+  readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
+  type StoreReadOptions,
 } from './common-options.js'
 import { invalidConfig, parseOptions } from './parse-options.js'
 
@@ -27,8 +34,13 @@ export type ClusterNodeRedisOptions = Omit<NonNullable<ClusterOptions['redisOpti
  */
 export interface RedisClusterStoreNodesOptions
   extends Omit<ClusterOptions, 'keyPrefix' | 'redisOptions' | 'shardedSubscribers'>,
-    StoreConnectionOptions {
-  /** Seed nodes; one reachable node is enough, the rest of the topology is discovered. */
+    StoreConnectionOptions,
+    StoreReadOptions {
+  /**
+   * Seed nodes; one reachable node is enough to discover the rest of the topology, but give
+   * several: a single seed that is down when the service starts leaves the store without a
+   * cluster (the start-up check warns about it).
+   */
   nodes: readonly ClusterNodeAddress[]
   /** Options of each node connection, merged over `DEFAULT_CLUSTER_STORE_OPTIONS.redisOptions`. */
   redisOptions?: ClusterNodeRedisOptions | undefined
@@ -76,10 +88,18 @@ export const DEFAULT_CLUSTER_STORE_OPTIONS = {
   },
 } as const satisfies ClusterOptions & { bus: BusMode }
 
+/** What every cluster store resolves to besides its connection. */
+interface ResolvedClusterStoreCommon {
+  bus: BusMode
+  /** `undefined` when none was given (the store then stays silent). */
+  logger: Logger | undefined
+  deploymentCheck: boolean
+}
+
 /** The cluster store's options after parsing and defaulting. */
 export type ResolvedClusterStoreOptions =
-  | { kind: 'nodes'; bus: BusMode; nodes: ClusterNode[]; clusterOptions: ClusterOptions }
-  | { kind: 'client'; bus: BusMode; client: Cluster }
+  | (ResolvedClusterStoreCommon & { kind: 'nodes'; nodes: ClusterNode[]; clusterOptions: ClusterOptions; readFrom: ReadFrom })
+  | (ResolvedClusterStoreCommon & { kind: 'client'; client: Cluster })
 
 const nodeSchema = z.union([z.string().min(1), z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) })], {
   error: 'expected "host:port" or { host, port } with a port in 1..65535',
@@ -96,27 +116,38 @@ const redisOptionsSchema = z.looseObject({
   connectionName: z.string().optional(),
 })
 
-const nodesOptionsSchema = z.looseObject({
-  nodes: z.array(nodeSchema).min(1, { error: 'give at least one seed node' }),
-  bus: busModeSchema.optional(),
-  commandTimeoutMs: commandTimeoutSchema.optional(),
-  keyPrefix: noKeyPrefixSchema,
-  shardedSubscribers: z.never({ error: "shardedSubscribers is managed by the store's bus; set bus: 'spublish' instead" }).optional(),
-  redisOptions: redisOptionsSchema.optional(),
-  enableAutoPipelining: z.boolean().optional(),
-  enableOfflineQueue: z.boolean().optional(),
-  scaleReads: z.union([z.enum(['master', 'slave', 'all']), functionSchema]).optional(),
-  maxRedirections: z.int().min(0).optional(),
-  slotsRefreshTimeout: z.int().positive().optional(),
-  slotsRefreshInterval: z.int().positive().optional(),
-  lazyConnect: z.boolean().optional(),
-})
+const nodesOptionsSchema = z
+  .looseObject({
+    nodes: z.array(nodeSchema).min(1, { error: 'give at least one seed node' }),
+    bus: busModeSchema.optional(),
+    logger: loggerSchema.optional(),
+    deploymentCheck: z.boolean().optional(),
+    readFrom: readFromSchema.optional(),
+    commandTimeoutMs: commandTimeoutSchema.optional(),
+    keyPrefix: noKeyPrefixSchema,
+    shardedSubscribers: z.never({ error: "shardedSubscribers is managed by the store's bus; set bus: 'spublish' instead" }).optional(),
+    redisOptions: redisOptionsSchema.optional(),
+    enableAutoPipelining: z.boolean().optional(),
+    enableOfflineQueue: z.boolean().optional(),
+    scaleReads: z.union([z.enum(['master', 'slave', 'all']), functionSchema]).optional(),
+    maxRedirections: z.int().min(0).optional(),
+    slotsRefreshTimeout: z.int().positive().optional(),
+    slotsRefreshInterval: z.int().positive().optional(),
+    lazyConnect: z.boolean().optional(),
+  })
+  .refine((options) => options.readFrom === undefined || options.scaleReads === undefined, {
+    error: 'give readFrom or scaleReads, not both (readFrom sets scaleReads)',
+    path: ['readFrom'],
+  })
 
 const clientOptionsSchema = z.strictObject({
   client: z.custom<Cluster>(isCluster, {
     error: 'expected an ioredis Cluster (for a standalone Redis use redisStore)',
   }),
   bus: busModeSchema.optional(),
+  logger: loggerSchema.optional(),
+  deploymentCheck: z.boolean().optional(),
+  readFrom: noReadFromWithClientSchema,
 })
 
 const WHAT = 'redisClusterStore'
@@ -132,10 +163,16 @@ export function resolveClusterStoreOptions(input: unknown): ResolvedClusterStore
     if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
       invalidConfig(WHAT, 'client: a client with keyPrefix is not supported; use the cache namespace instead')
     }
-    return { kind: 'client', bus: parsed.bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus, client: parsed.client }
+    return {
+      kind: 'client',
+      bus: parsed.bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
+      logger: parsed.logger,
+      deploymentCheck: parsed.deploymentCheck ?? true,
+      client: parsed.client,
+    }
   }
   const parsed = parseOptions(nodesOptionsSchema, input, WHAT)
-  const { nodes, bus, commandTimeoutMs, redisOptions, ...rest } = parsed
+  const { nodes, bus, commandTimeoutMs, redisOptions, logger, deploymentCheck, readFrom, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_CLUSTER_STORE_OPTIONS
   const clusterOptions: ClusterOptions = {
     ...defaults,
@@ -149,6 +186,9 @@ export function resolveClusterStoreOptions(input: unknown): ResolvedClusterStore
   return {
     kind: 'nodes',
     bus: bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
+    logger,
+    deploymentCheck: deploymentCheck ?? true,
+    readFrom: readFrom ?? DEFAULT_READ_FROM,
     nodes: nodes.map((node) => (typeof node === 'string' ? node : { host: node.host, port: node.port })),
     clusterOptions,
   }

@@ -1,3 +1,4 @@
+import type { Logger } from '@tiercache/core'
 import { z } from 'zod'
 
 /**
@@ -10,6 +11,27 @@ import { z } from 'zod'
  */
 export type BusMode = 'publish' | 'spublish'
 
+/**
+ * Where the store reads from (`readFrom`). Writes, locks, leases, scripts and the bus always go
+ * to the primary (master); only `GET`/`MGET` move.
+ *
+ * - `'primary'`: every read goes to the primary. The default: a primary never lags.
+ * - `'replicas'`: every read goes to a replica (cluster: ioredis `scaleReads: 'slave'`; Sentinel:
+ *   one replica connection found through the Sentinels). Spreads read load over the replicas, at
+ *   the price of replication lag on every read; see docs/operations.md.
+ * - `'replicas-for-hot-keys'`: ordinary reads go to the primary; reads of hot keys (the core's
+ *   hot-key replicas, `RemoteStore.getHot`) go to a replica of their shard, so one hot key's
+ *   traffic spreads over the replicas as well as over the masters.
+ *
+ * Replication is asynchronous: a read from a replica just after an invalidation can return the
+ * old value for as long as the replica lags (`master_repl_offset` behind, usually under a
+ * millisecond on a LAN; seconds while a replica resyncs).
+ */
+export type ReadFrom = 'primary' | 'replicas' | 'replicas-for-hot-keys'
+
+/** Default of {@link StoreReadOptions.readFrom}. */
+export const DEFAULT_READ_FROM: ReadFrom = 'primary'
+
 /** Options every store accepts, whatever its connection source. */
 export interface StoreBusOptions {
   /**
@@ -17,6 +39,23 @@ export interface StoreBusOptions {
    * since a `PUBLISH` never reaches an `SSUBSCRIBE` and vice versa. Default `'publish'`.
    */
   bus?: BusMode | undefined
+  /**
+   * Where the start-up check of the deployment (maxmemory, eviction policy, seed nodes, cluster
+   * state, slot coverage) logs its warnings: a pino logger or anything with the core's `Logger`
+   * methods. Default: silent (the check still runs; see `RedisRemoteStore.deploymentCheck()`).
+   */
+  logger?: Logger | undefined
+  /**
+   * Run the start-up check of the deployment once the client is first ready: a few `CONFIG GET`,
+   * `CLUSTER INFO` and `INFO` commands per master, once per store. Default `true`.
+   */
+  deploymentCheck?: boolean | undefined
+}
+
+/** The read routing option of stores that create their own connections. */
+export interface StoreReadOptions {
+  /** Where reads go; see {@link ReadFrom}. Default `'primary'`. */
+  readFrom?: ReadFrom | undefined
 }
 
 /** Options of stores that create their own connections. */
@@ -34,6 +73,22 @@ export interface StoreConnectionOptions extends StoreBusOptions {
 export const DEFAULT_BUS_MODE: BusMode = 'publish'
 
 export const busModeSchema = z.enum(['publish', 'spublish'])
+
+export const readFromSchema = z.enum(['primary', 'replicas', 'replicas-for-hot-keys'])
+
+/** A logger with the core's `Logger` methods (pino fits). */
+export const loggerSchema = z.custom<Logger>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['debug', 'info', 'warn', 'error', 'child'].every((method) => typeof (value as Record<string, unknown>)[method] === 'function'),
+  { error: 'expected a logger with debug, info, warn, error and child methods (pino fits)' },
+)
+
+/** `readFrom` is refused next to a passed-in client: its routing (`scaleReads`, `role`) is its own. */
+export const noReadFromWithClientSchema = z
+  .never({ error: "readFrom applies to clients the store creates; configure a passed-in client's own routing (scaleReads, role)" })
+  .optional()
 
 export const commandTimeoutSchema = z.int().positive()
 

@@ -1,3 +1,4 @@
+import type { Logger } from '@tiercache/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
 import {
@@ -5,19 +6,28 @@ import {
   busModeSchema,
   commandTimeoutSchema,
   DEFAULT_BUS_MODE,
+  DEFAULT_READ_FROM,
+  loggerSchema,
   noKeyPrefixSchema,
+  noReadFromWithClientSchema,
+  type ReadFrom,
+  readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
+  type StoreReadOptions,
 } from './common-options.js'
 import { invalidConfig, parseOptions } from './parse-options.js'
 
 /**
- * A standalone store that connects by itself, to `host`/`port` (or `path`, or `sentinels`):
- * every ioredis `RedisOptions` field passes through, with the defaults of
- * {@link DEFAULT_STANDALONE_STORE_OPTIONS} where a field is left out. `keyPrefix` is refused
- * (see the cache `namespace`).
+ * A standalone store that connects by itself, to `host`/`port` (or `path`), or to the primary
+ * that `sentinels` name for `name` (Redis Sentinel; the store follows failovers): every ioredis
+ * `RedisOptions` field passes through (`sentinelPassword`, `sentinelTLS`, `natMap`, ...), with
+ * the defaults of {@link DEFAULT_STANDALONE_STORE_OPTIONS} where a field is left out.
+ * `keyPrefix` is refused (see the cache `namespace`), and so is `role: 'slave'` (writes go to
+ * the primary; use `readFrom` to read from replicas). `readFrom` other than `'primary'` needs
+ * `sentinels`: they are how the store finds a replica.
  */
-export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix'>, StoreConnectionOptions {
+export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix' | 'role'>, StoreConnectionOptions, StoreReadOptions {
   url?: undefined
 }
 
@@ -26,7 +36,10 @@ export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix'>, 
  * database may ride in it); other ioredis `RedisOptions` fields pass through as with
  * {@link RedisStoreHostOptions}, minus `host` and `port`, which the URL gives.
  */
-export interface RedisStoreUrlOptions extends Omit<RedisOptions, 'keyPrefix' | 'host' | 'port'>, StoreConnectionOptions {
+export interface RedisStoreUrlOptions
+  extends Omit<RedisOptions, 'keyPrefix' | 'host' | 'port' | 'role'>,
+    StoreConnectionOptions,
+    StoreReadOptions {
   /** e.g. `redis://user:secret@cache.internal:6379/0`; `rediss://` turns TLS on. */
   url: string
 }
@@ -65,10 +78,23 @@ export const DEFAULT_STANDALONE_STORE_OPTIONS = {
   connectionName: 'tiercache',
 } as const satisfies RedisOptions & { bus: BusMode }
 
+/** What every standalone store resolves to besides its connection. */
+interface ResolvedStandaloneStoreCommon {
+  bus: BusMode
+  /** `undefined` when none was given (the store then stays silent). */
+  logger: Logger | undefined
+  deploymentCheck: boolean
+}
+
 /** The standalone store's options after parsing and defaulting. */
 export type ResolvedStandaloneStoreOptions =
-  | { kind: 'connect'; bus: BusMode; url: string | undefined; redisOptions: RedisOptions }
-  | { kind: 'client'; bus: BusMode; client: Redis }
+  | (ResolvedStandaloneStoreCommon & { kind: 'connect'; url: string | undefined; redisOptions: RedisOptions; readFrom: ReadFrom })
+  | (ResolvedStandaloneStoreCommon & { kind: 'client'; client: Redis })
+
+const sentinelSchema = z.looseObject({
+  host: z.string().min(1).optional(),
+  port: z.int().min(1).max(65535).optional(),
+})
 
 const connectOptionsSchema = z
   .looseObject({
@@ -79,6 +105,12 @@ const connectOptionsSchema = z
     host: z.string().min(1).optional(),
     port: z.int().min(1).max(65535).optional(),
     bus: busModeSchema.optional(),
+    logger: loggerSchema.optional(),
+    deploymentCheck: z.boolean().optional(),
+    readFrom: readFromSchema.optional(),
+    sentinels: z.array(sentinelSchema).min(1, { error: 'give at least one Sentinel' }).optional(),
+    name: z.string().min(1).optional(),
+    role: z.literal('master', { error: 'the store writes to the primary; to read from replicas set readFrom instead of role' }).optional(),
     commandTimeoutMs: commandTimeoutSchema.optional(),
     keyPrefix: noKeyPrefixSchema,
     username: z.string().optional(),
@@ -96,12 +128,23 @@ const connectOptionsSchema = z
     error: 'give either url or host/port, not both',
     path: ['url'],
   })
+  .refine((options) => options.sentinels === undefined || options.name !== undefined, {
+    error: 'give the name the Sentinels monitor the primary under (e.g. name: "mymaster")',
+    path: ['name'],
+  })
+  .refine((options) => options.readFrom === undefined || options.readFrom === 'primary' || options.sentinels !== undefined, {
+    error: 'reading from replicas needs sentinels (the store finds replicas through them) or a cluster (redisClusterStore)',
+    path: ['readFrom'],
+  })
 
 const clientOptionsSchema = z.strictObject({
   client: z.custom<Redis>(isStandaloneRedis, {
     error: 'expected an ioredis Redis client (for a cluster use redisClusterStore)',
   }),
   bus: busModeSchema.optional(),
+  logger: loggerSchema.optional(),
+  deploymentCheck: z.boolean().optional(),
+  readFrom: noReadFromWithClientSchema,
 })
 
 const WHAT = 'redisStore'
@@ -116,14 +159,23 @@ export function resolveStandaloneStoreOptions(input: unknown): ResolvedStandalon
     if (parsed.client.options.keyPrefix) {
       invalidConfig(WHAT, 'client: a client with keyPrefix is not supported; use the cache namespace instead')
     }
-    return { kind: 'client', bus: parsed.bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus, client: parsed.client }
+    return {
+      kind: 'client',
+      bus: parsed.bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
+      logger: parsed.logger,
+      deploymentCheck: parsed.deploymentCheck ?? true,
+      client: parsed.client,
+    }
   }
   const parsed = parseOptions(connectOptionsSchema, input, WHAT)
-  const { url, bus, commandTimeoutMs, ...rest } = parsed
+  const { url, bus, commandTimeoutMs, logger, deploymentCheck, readFrom, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_STANDALONE_STORE_OPTIONS
   return {
     kind: 'connect',
     bus: bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
+    logger,
+    deploymentCheck: deploymentCheck ?? true,
+    readFrom: readFrom ?? DEFAULT_READ_FROM,
     url,
     redisOptions: {
       ...defaults,
