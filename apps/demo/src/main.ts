@@ -1,129 +1,112 @@
 /**
- * The first thing a new user runs (`pnpm demo`): two service instances with an L1 each in
- * front of one shared Redis Cluster L2, reading a product catalogue under a skewed (Zipf)
- * load while prices change, then a summary of hits per tier and database loads.
+ * `pnpm demo`: a product catalogue on PostgreSQL served by two instances (Express and Fastify)
+ * with tiercache in front, under generated traffic for a bounded time, then a summary. While it
+ * runs, `/dashboard` on either instance shows it live and `/metrics` exports Prometheus text.
  *
- * Redis: `REDIS_NODES=host:port,...` uses an existing cluster; otherwise a local cluster is
- * started from `redis-server` (3 masters + 3 replicas) and stopped at the end; without
- * `redis-server` it runs L1-only and says so.
+ * Options (flag, or environment):
+ *   --duration <s>     DEMO_DURATION    how long the traffic runs, in seconds (default 60)
+ *   --port <n>         DEMO_PORT        the Express instance's port; Fastify takes the next (default 3000; 0 for free ports)
+ *                      DATABASE_URL     a PostgreSQL server (default: PGlite, embedded)
+ *                      REDIS_NODES      seed nodes of an existing Redis Cluster, host:port,... (default: a local cluster from redis-server)
  */
-import { createCache, type RemoteStore, type TierCache } from '@tiercache/core'
-import { redisClusterStore } from '@tiercache/redis'
-import { RedisCluster, requireRedisServer } from '@tiercache/testkit'
+import { type DemoSummary, startDemo } from './demo.js'
+import { formatSummary } from './summary.js'
 
-interface Product {
-  id: string
-  name: string
-  priceCents: number
+interface Cli {
+  durationS: number
+  port: number
 }
 
-const PRODUCTS = 10_000
-const READS = Number(process.env.DEMO_READS ?? 50_000)
-const DB_LATENCY_MS = 2
-
-// The "database": a map with a delay, counting the queries that reach it.
-const db = new Map<string, Product>()
-for (let i = 0; i < PRODUCTS; i++) db.set(String(i), { id: String(i), name: `Product ${i}`, priceCents: 1000 + i })
-let dbQueries = 0
-async function findProduct(id: string): Promise<Product | null> {
-  dbQueries++
-  await new Promise((resolve) => setTimeout(resolve, DB_LATENCY_MS))
-  return db.get(id) ?? null
-}
-
-// Zipf(1.1) over the catalogue: a few products take most reads, like real traffic.
-const weights = Array.from({ length: PRODUCTS }, (_, i) => 1 / (i + 1) ** 1.1)
-const total = weights.reduce((a, b) => a + b, 0)
-const cdf: number[] = []
-weights.reduce((acc, w, i) => {
-  cdf[i] = (acc + w) / total
-  return acc + w
-}, 0)
-function zipfId(): string {
-  const u = Math.random()
-  let lo = 0
-  let hi = PRODUCTS - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if ((cdf[mid] as number) < u) lo = mid + 1
-    else hi = mid
+function parseCli(argv: readonly string[], env: NodeJS.ProcessEnv): Cli {
+  const flag = (name: string): string | undefined => {
+    const index = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`))
+    if (index === -1) return undefined
+    const arg = argv[index] as string
+    return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[index + 1]
   }
-  return String(lo)
-}
-
-async function connectL2(): Promise<{ makeStore: (() => RemoteStore) | null; stop: () => Promise<void>; where: string }> {
-  if (process.env.REDIS_NODES) {
-    const nodes = process.env.REDIS_NODES.split(',')
-    return { makeStore: () => redisClusterStore({ nodes }), stop: async () => {}, where: `Redis Cluster at ${nodes.join(', ')}` }
+  const durationS = Number(flag('duration') ?? env.DEMO_DURATION ?? 60)
+  if (!Number.isFinite(durationS) || durationS < 5 || durationS > 3_600) {
+    throw new Error(`--duration / DEMO_DURATION: give a number of seconds from 5 to 3600, got ${flag('duration') ?? env.DEMO_DURATION}`)
   }
-  try {
-    requireRedisServer()
-  } catch (error) {
-    console.log(`No redis-server found (${(error as Error).message.split('\n')[0]}): running L1-only.`)
-    return { makeStore: null, stop: async () => {}, where: 'L1 only (no Redis)' }
-  }
-  process.stdout.write('Starting a local Redis Cluster (3 masters + 3 replicas)... ')
-  const cluster = await RedisCluster.start()
-  console.log('ok')
-  return {
-    makeStore: () => redisClusterStore({ nodes: cluster.seeds() }),
-    stop: () => cluster.stop(),
-    where: 'local Redis Cluster (3 masters + 3 replicas)',
-  }
+  const port = Number(flag('port') ?? env.DEMO_PORT ?? 3000)
+  if (!Number.isInteger(port) || port < 0 || port > 65_534) throw new Error(`--port / DEMO_PORT: give a port number, got ${port}`)
+  return { durationS, port }
 }
 
 async function main(): Promise<void> {
-  let instances: TierCache[] = []
-  const l2 = await connectL2()
-  const stopAll = async () => {
-    await Promise.all(instances.map((cache) => cache.close()))
-    await l2.stop()
-  }
-  process.once('SIGINT', () => {
-    void stopAll().then(() => process.exit(130))
-  })
-  instances = [0, 1].map(() =>
-    createCache({
-      namespace: 'demo',
-      ...(l2.makeStore ? { l2: l2.makeStore() } : {}),
-      entities: { product: { ttl: '30s', l1: { ttl: '5s', maxEntries: 2_000 }, grace: '1m', jitter: 0.1 } },
-    }),
-  )
-  await Promise.all(instances.map((cache) => cache.ready()))
-  const handles = instances.map((cache) => cache.entity<Product>('product'))
-  const getProduct = handles.map((products) => products.wrap(findProduct))
-
-  console.log(`tiercache demo: 2 instances, ${l2.where}, ${READS} reads over ${PRODUCTS} products, DB latency ${DB_LATENCY_MS} ms`)
-  const started = performance.now()
-  let updates = 0
-  const workers = Array.from({ length: 32 }, async (_, w) => {
-    for (let i = w; i < READS; i += 32) {
-      const instance = i % 2
-      await getProduct[instance]?.(zipfId())
-      if (i % 500 === 0) {
-        // a price change on one instance, invalidated everywhere
-        const id = zipfId()
-        const product = db.get(id)
-        if (product !== undefined) db.set(id, { ...product, priceCents: product.priceCents + 1 })
-        await handles[instance]?.invalidate(id)
-        updates++
-      }
+  const cli = parseCli(process.argv.slice(2), process.env)
+  const abort = new AbortController()
+  let interrupted = false
+  // Ctrl-C: stop the traffic at once; the summary of what ran is still printed, then everything is
+  // stopped (the Redis Cluster the demo started included). A second Ctrl-C quits at once.
+  process.on('SIGINT', () => {
+    if (interrupted) {
+      console.log('\nStopping now.')
+      process.exit(130)
     }
+    interrupted = true
+    console.log('\nInterrupted: stopping (Ctrl-C again to quit at once)...')
+    abort.abort()
   })
-  await Promise.all(workers)
-  const seconds = (performance.now() - started) / 1000
+  process.on('SIGTERM', () => abort.abort())
+  const log = (line: string) => console.log(line)
+  const demo = await startDemo({
+    durationMs: cli.durationS * 1000,
+    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    ...(process.env.REDIS_NODES ? { redisNodes: process.env.REDIS_NODES.split(',').map((node) => node.trim()) } : {}),
+    ports: cli.port === 0 ? [0, 0] : [cli.port, cli.port + 1],
+    signal: abort.signal,
+    log,
+  })
+  if (abort.signal.aborted) {
+    await demo.stop()
+    process.exitCode = 130
+    return
+  }
+  if (demo.l2.mode === 'l1-only') {
+    console.log('No redis-server found: running L1-only (each instance caches alone; no fleet-wide single-flight, no invalidation bus).')
+    console.log('Install it for the full demo: apt-get install redis-server (Debian/Ubuntu) or brew install redis (macOS).')
+  }
+  console.log(`Database: ${demo.database.description}`)
+  console.log(`Express instance: ${demo.urls.express}   Fastify instance: ${demo.urls.fastify}`)
+  console.log(`Dashboard: ${demo.urls.express}/dashboard   Metrics: ${demo.urls.express}/metrics, ${demo.urls.fastify}/metrics`)
+  console.log(`Traffic for ${cli.durationS} s: Zipf reads, price updates, a cold-start stampede, a flash sale. Ctrl-C stops it.\n`)
 
-  console.log(`\n${READS} reads and ${updates} price updates in ${seconds.toFixed(1)} s`)
-  console.log('instance  l1 hits  l2 hits  misses  loads  invalidations received')
-  instances.forEach((cache, i) => {
-    const s = cache.stats().product
-    if (s === undefined) return
-    console.log(
-      `${String(i).padEnd(8)}  ${String(s.l1Hits).padStart(7)}  ${String(s.l2Hits).padStart(7)}  ${String(s.misses).padStart(6)}  ${String(s.loads).padStart(5)}  ${String(s.invalidationsReceived).padStart(23)}`,
-    )
-  })
-  console.log(`database queries: ${dbQueries} for ${READS} reads (${((1 - dbQueries / READS) * 100).toFixed(1)}% served by the cache)`)
-  await stopAll()
+  const progress = setInterval(() => printProgress(demo.traffic.elapsedMs() / 1000, cli.durationS, demo), 500)
+  let summary: DemoSummary | undefined
+  try {
+    summary = await demo.run()
+  } finally {
+    clearInterval(progress)
+    if (process.stdout.isTTY) process.stdout.write('\n')
+  }
+  console.log(formatSummary(summary))
+  await demo.stop()
+  if (summary.consistency.pastBound > 0) process.exitCode = 1
+  if (interrupted) process.exitCode = 130
 }
 
-await main()
+let lastPrinted = -1
+function printProgress(elapsedS: number, durationS: number, demo: Awaited<ReturnType<typeof startDemo>>): void {
+  const point = demo.monitor.points.at(-1)
+  const reads = point ? point.tiers.l1 + point.tiers.l2 + point.tiers.stale + point.tiers.miss : 0
+  const share = (n: number) => (reads === 0 ? '  -' : `${Math.round((100 * n) / reads)}%`.padStart(3))
+  const width = 30
+  const done = Math.min(width, Math.round((elapsedS / durationS) * width))
+  const line =
+    `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${Math.min(elapsedS, durationS).toFixed(0).padStart(3)}/${durationS} s  ${demo.traffic.phase.padEnd(14)}` +
+    `${String(point?.requests ?? 0).padStart(6)} req/s  L1 ${share(point?.tiers.l1 ?? 0)} L2 ${share(point?.tiers.l2 ?? 0)} miss ${share(point?.tiers.miss ?? 0)}` +
+    `  db ${String(point?.dbQueries ?? 0).padStart(5)} q/s  p99 ${point?.p99?.toFixed(1) ?? '-'} ms`
+  if (process.stdout.isTTY) {
+    process.stdout.write(`\r${line}`)
+  } else if (Math.floor(elapsedS / 5) !== lastPrinted) {
+    // Not a terminal (CI, a pipe): one line every 5 s instead of a bar redrawn in place.
+    lastPrinted = Math.floor(elapsedS / 5)
+    console.log(line)
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exitCode = 1
+})
