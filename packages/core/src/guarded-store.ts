@@ -11,6 +11,7 @@ import type { BusHandlers, BusSubscription, RemoteStore } from './remote-store.j
  * into misses (reads) or logged, counted, retried failures (writes).
  *
  * `withTimeout(ms)` gives an entity its own timeout over the same breaker and connections.
+ * Each call costs one promise of its own: this sits on the L2 hit path.
  */
 export class GuardedStore implements RemoteStore {
   readonly name: string
@@ -29,12 +30,11 @@ export class GuardedStore implements RemoteStore {
     inner: RemoteStore,
     options: BreakerOptions & { timeoutMs: number; clock: Clock; onStateChange: (s: BreakerState, p: BreakerState) => void },
   ): GuardedStore {
-    return new GuardedStore(
-      inner,
-      new CircuitBreaker(options, options.clock, options.onStateChange),
-      new DeadlineSweeper(),
-      options.timeoutMs,
-    )
+    const breaker = new CircuitBreaker(options, options.clock, options.onStateChange)
+    // A sweep that expires many calls at once is one failure: the event loop or the network
+    // stalled once, and the breaker counts consecutive failures, not calls.
+    const sweeper = new DeadlineSweeper(() => breaker.failed())
+    return new GuardedStore(inner, breaker, sweeper, options.timeoutMs)
   }
 
   /** The same store with another per-call timeout (ms). */
@@ -47,45 +47,95 @@ export class GuardedStore implements RemoteStore {
   }
 
   get(key: string): Promise<string | null> {
-    return this.call('get', () => this.inner.get(key))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.get(key)),
+          'get',
+        )
+      : open('get')
   }
 
   /** The store's `getHot`, or its `get` when it has none; guarded like `get`. */
   getHot(key: string): Promise<string | null> {
     const inner = this.inner
-    return this.call('get', () => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key)))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key))),
+          'get',
+        )
+      : open('get')
   }
 
   getMany(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.call('getMany', () => this.inner.getMany(keys))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.getMany(keys)),
+          'getMany',
+        )
+      : open('getMany')
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.call('set', () => this.inner.set(key, value, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.set(key, value, ttlMs)),
+          'set',
+        )
+      : open('set')
   }
 
   delete(keys: readonly string[]): Promise<void> {
-    return this.call('delete', () => this.inner.delete(keys))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.delete(keys)),
+          'delete',
+        )
+      : open('delete')
   }
 
   acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.call('acquireLock', () => this.inner.acquireLock(lockKey, token, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.acquireLock(lockKey, token, ttlMs)),
+          'acquireLock',
+        )
+      : open('acquireLock')
   }
 
   setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('setIfLeaseHeld', () => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs)),
+          'setIfLeaseHeld',
+        )
+      : open('setIfLeaseHeld')
   }
 
   releaseLock(lockKey: string, token: string): Promise<void> {
-    return this.call('releaseLock', () => this.inner.releaseLock(lockKey, token))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.releaseLock(lockKey, token)),
+          'releaseLock',
+        )
+      : open('releaseLock')
   }
 
   getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
-    return this.call('getTagStamps', () => this.inner.getTagStamps(tagKeys))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.getTagStamps(tagKeys)),
+          'getTagStamps',
+        )
+      : open('getTagStamps')
   }
 
   stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
-    return this.call('stampTags', () => this.inner.stampTags(tagKeys, stampMs, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.stampTags(tagKeys, stampMs, ttlMs)),
+          'stampTags',
+        )
+      : open('stampTags')
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
@@ -93,15 +143,30 @@ export class GuardedStore implements RemoteStore {
   }
 
   setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('setReplica', () => this.inner.setReplica(key, value, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.setReplica(key, value, ttlMs)),
+          'setReplica',
+        )
+      : open('setReplica')
   }
 
   tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
-    return this.call('tombstone', () => this.inner.tombstone(keys, ttlMs))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.tombstone(keys, ttlMs)),
+          'tombstone',
+        )
+      : open('tombstone')
   }
 
   publish(channel: string, message: string): Promise<void> {
-    return this.call('publish', () => this.inner.publish(channel, message))
+    return this.breaker.allow()
+      ? this.guard(
+          this.started(() => this.inner.publish(channel, message)),
+          'publish',
+        )
+      : open('publish')
   }
 
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
@@ -114,27 +179,37 @@ export class GuardedStore implements RemoteStore {
     return this.inner.close()
   }
 
-  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) {
-      return Promise.reject(new TierCacheError('L2_UNAVAILABLE', `${operation} skipped: the L2 circuit breaker is open`))
-    }
-    let started: Promise<T>
+  /** Starts a call, turning a synchronous throw into a rejection. */
+  private started<T>(run: () => Promise<T>): Promise<T> {
     try {
-      started = run()
+      return run()
     } catch (error) {
-      started = Promise.reject(error)
+      return Promise.reject(error)
     }
-    return this.sweeper
-      .run(started, this.timeoutMs, () => new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${this.timeoutMs} ms`))
-      .then(
+  }
+
+  /** Bounds a started call by the timeout and reports its outcome to the breaker. */
+  private guard<T>(call: Promise<T>, operation: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const deadline = this.sweeper.register(this.timeoutMs, () =>
+        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${this.timeoutMs} ms`)),
+      )
+      call.then(
         (value) => {
+          this.sweeper.settle(deadline)
           this.breaker.succeeded()
-          return value
+          resolve(value)
         },
         (error: unknown) => {
+          this.sweeper.settle(deadline)
           this.breaker.failed()
-          throw error
+          reject(error)
         },
       )
+    })
   }
+}
+
+function open(operation: string): Promise<never> {
+  return Promise.reject(new TierCacheError('L2_UNAVAILABLE', `${operation} skipped: the L2 circuit breaker is open`))
 }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest'
+import { DeadlineSweeper } from '../src/deadline-sweeper.js'
+
+function busyWait(ms: number): void {
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    // a synchronous stall of the event loop, as a long GC or a CPU burst would cause
+  }
+}
+
+describe('DeadlineSweeper', () => {
+  it('expires a call past its deadline and reports the sweep once', async () => {
+    const sweeps: number[] = []
+    const sweeper = new DeadlineSweeper((n) => sweeps.push(n))
+    const expired: string[] = []
+    sweeper.register(10, () => expired.push('a'))
+    sweeper.register(10, () => expired.push('b'))
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    expect(expired.sort()).toEqual(['a', 'b'])
+    expect(sweeps).toEqual([2])
+    sweeper.stop()
+  })
+
+  it('does not expire a call that settled in time', async () => {
+    const sweeper = new DeadlineSweeper()
+    const expired: string[] = []
+    const entry = sweeper.register(20, () => expired.push('a'))
+    sweeper.settle(entry)
+    await new Promise((resolve) => setTimeout(resolve, 40))
+    expect(expired).toEqual([])
+    sweeper.stop()
+  })
+
+  it('does not expire a call whose reply was already waiting when a stalled event loop swept', async () => {
+    const sweeps: number[] = []
+    const sweeper = new DeadlineSweeper((n) => sweeps.push(n))
+    const expired: string[] = []
+    const entry = sweeper.register(8, () => expired.push('late'))
+    // The reply arrives at 5 ms, but the loop is stalled for 30 ms: when it runs again, the
+    // sweep and the reply are both due; the reply must win.
+    setTimeout(() => sweeper.settle(entry), 5)
+    busyWait(30)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    expect(expired).toEqual([])
+    expect(sweeps).toEqual([])
+    sweeper.stop()
+  })
+
+  it('needs no timer for an infinite timeout', () => {
+    const sweeper = new DeadlineSweeper()
+    expect(sweeper.register(Number.POSITIVE_INFINITY, () => {})).toBeNull()
+  })
+})
