@@ -104,20 +104,22 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
     const isFlashStockKey = (key: string) =>
       key === flashValueKey || (key.startsWith(flashReplicaPrefix) && key.endsWith(`:${FLASH_PRODUCT_ID}}`))
     const flashReadsByMaster: Record<MasterAddress, number> = {}
-    const countFlashRead = (key: string) => {
+    const hotSince: Record<string, number | null> = {}
+    // Counted once the instance sees the key hot: before that, every read goes to the primary key by design.
+    const countFlashRead = (instance: string) => (key: string) => {
+      if (hotSince[instance] === null || hotSince[instance] === undefined) return
       const master = l2.masterOf(key) ?? 'unknown'
       flashReadsByMaster[master] = (flashReadsByMaster[master] ?? 0) + 1
     }
 
     const repository = createRepository(database)
-    const hotSince: Record<string, number | null> = {}
     let traffic: TrafficGenerator | undefined
     let monitor: Monitor | undefined
     const instances = ['express', 'fastify'].map((name) => {
       const store = l2.makeStore()
       const cache = createCache({
         namespace: DEMO_NAMESPACE,
-        ...(store === undefined ? {} : { l2: countReadsByMaster(store, isFlashStockKey, countFlashRead) }),
+        ...(store === undefined ? {} : { l2: countReadsByMaster(store, isFlashStockKey, countFlashRead(name)) }),
         entities: DEMO_ENTITIES,
       })
       hotSince[name] = null
