@@ -34,7 +34,7 @@ export function formatSummary(summary: DemoSummary): string {
   const l2Reads = byMaster.reduce((sum, [, n]) => sum + n, 0)
   if (summary.mode === 'cluster' && l2Reads > 0) {
     lines.push(
-      `  hot stock L2 reads  ${num(l2Reads)} once hot, over ${byMaster.length} master${byMaster.length === 1 ? '' : 's'}: ${byMaster.map(([master, n]) => `${master} ${pct(n, l2Reads)}`).join(', ')}`,
+      `  hot stock L2 reads  ${num(l2Reads)} once hot, over ${byMaster.length} master${byMaster.length === 1 ? '' : 's'}: ${byMaster.map(([master, n]) => `${master} ${pct(n, l2Reads)}`).join(', ')} (one key: without replicas one master takes them all)`,
     )
   } else if (summary.mode === 'cluster') {
     lines.push('  hot stock L2 reads  none recorded')
