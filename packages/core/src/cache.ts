@@ -50,8 +50,8 @@ export interface TierCache {
    * hot-key replicas, tag stamps; on Redis with `SCAN` + `UNLINK` in batches on every master,
    * never `KEYS`), then tells the other instances on the bus to drop their L1 entries. Loads in
    * flight when it starts cannot put their values back (their leases are gone). Resolves with
-   * the number of L2 keys deleted (0 without L2). 100,000 keys took about half a second on a
-   * local 3-master cluster (the masters are walked in parallel); not bounded by the L2 timeout. Rejects when L2 cannot be cleared (a master
+   * the number of L2 keys deleted (0 without L2). 100,000 keys took 0.5 to 1.2 s on a local
+   * 3-master cluster (the masters are walked in parallel); not bounded by the L2 timeout. Rejects when L2 cannot be cleared (a master
    * down, a store without `deleteByPrefix`; L1 is dropped anyway, L2 may be partly cleared) or
    * the bus message cannot be sent (other instances then keep their L1 entries until L1 TTL).
    */
