@@ -20,7 +20,8 @@ export interface MetricsReading {
 export interface PrometheusOptions {
   /**
    * Labels added to every series, e.g. `{ instance: 'api-1' }` when one process exports several
-   * caches of the same namespace. Names must match `[a-zA-Z_][a-zA-Z0-9_]*`. Default none.
+   * caches of the same namespace. Names must match `[a-zA-Z_][a-zA-Z0-9_]*` and not be one of
+   * tiercache's (`namespace`, `entity`, `tier`, `le`, `state`, `direction`). Default none.
    */
   labels?: Readonly<Record<string, string>>
 }
@@ -46,6 +47,8 @@ const SIMPLE_COUNTERS: readonly [CounterField, string, string][] = [
 const TIERS: readonly ReadTier[] = ['l1', 'l2', 'stale', 'miss']
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half-open']
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
+// Labels tiercache's own series use: a constant label of the same name would collide with them.
+const RESERVED_LABELS = new Set(['namespace', 'entity', 'tier', 'le', 'state', 'direction'])
 
 /**
  * Renders a cache's readings in the Prometheus text exposition format (version 0.0.4): counters
@@ -55,7 +58,7 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/
 export function renderPrometheus(reading: MetricsReading, options: PrometheusOptions = {}): string {
   const constant: [string, string][] = [['namespace', reading.namespace]]
   for (const [name, value] of Object.entries(options.labels ?? {})) {
-    if (!LABEL_NAME.test(name) || name === 'namespace' || name === 'entity' || name === 'tier' || name === 'le') {
+    if (!LABEL_NAME.test(name) || RESERVED_LABELS.has(name)) {
       throw new TypeError(`metrics: label name ${JSON.stringify(name)} is not a valid, free Prometheus label name`)
     }
     constant.push([name, String(value)])
