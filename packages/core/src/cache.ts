@@ -31,7 +31,13 @@ export interface TierCache {
    * published on the bus for the other instances.
    */
   invalidateTag(tags: string | readonly string[]): Promise<void>
-  /** Resolves once the invalidation bus is subscribed (at once without L2 or bus). */
+  /**
+   * Resolves once L2 has passed its startup check (connected, credentials accepted, and every
+   * command the cache sends allowed on its keys and bus channel, see `RemoteStore.ready`) and the
+   * invalidation bus is subscribed; at once without L2. While L2 is unreachable it waits. Rejects
+   * with `L2_AUTH` when L2 refuses this cache (wrong password, missing ACL rights, an untrusted
+   * TLS certificate): that does not heal by waiting. Call it once at startup.
+   */
   ready(): Promise<void>
   /** Counters of every entity in this process. */
   stats(): Record<string, Readonly<EntityStats>>
@@ -211,6 +217,13 @@ export function createCache(options: CacheOptions): TierCache {
   }
   for (const [name, policy] of resolved.entities) entities.set(name, new EntityCache(ctx, policy))
   bus?.start()
+  // Watching the connection sends nothing, yet turns a refused password or TLS certificate into
+  // an error in the log at startup even if nobody calls ready(); ready() adds the probe of rights.
+  const store = resolved.l2
+  store?.ready?.().catch((error: unknown) => {
+    if (!ctx.closed) logger.error({ err: error }, 'L2 refused this cache; reads miss L2 until this is fixed')
+  })
+  let checked: Promise<void> | undefined
   let closing: Promise<void> | undefined
 
   const cache: TierCache = {
@@ -229,7 +242,8 @@ export function createCache(options: CacheOptions): TierCache {
     },
     invalidateTag: invalidateTags,
     ready() {
-      return bus === null ? Promise.resolve() : bus.ready()
+      checked ??= store?.ready?.({ probeKey: `{${resolved.namespace}:!ready}`, ...(bus === null ? {} : { channel: bus.channel }) })
+      return Promise.all([checked, bus?.ready()]).then(() => undefined)
     },
     stats() {
       const all: Record<string, Readonly<EntityStats>> = {}

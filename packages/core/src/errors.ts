@@ -12,6 +12,7 @@ export type TierCacheErrorCode =
   | 'LOADER_TIMEOUT'
   | 'L2_TIMEOUT'
   | 'L2_UNAVAILABLE'
+  | 'L2_AUTH'
   | 'CACHE_CLOSED'
 
 /**

@@ -12,7 +12,12 @@ export interface RemoteStore {
   /** A short name for logs and metrics, e.g. `redis-cluster`. */
   readonly name: string
 
-  /** Reads one raw envelope; `null` when the key does not exist. */
+  /**
+   * Reads one raw envelope; `null` when the key does not exist. A key holding something that is
+   * not a string (another application's hash or list) reads as a string that is not an envelope,
+   * so the core treats it like any foreign data (a miss, removed, logged) rather than as a
+   * failure of the store.
+   */
   get(key: string): Promise<string | null>
 
   /**
@@ -115,6 +120,31 @@ export interface RemoteStore {
 
   /** Releases every connection and timer this store owns. A client passed in by the user stays open. */
   close(): Promise<void>
+
+  /**
+   * Optional startup check; `createCache` starts it at once and `cache.ready()` waits for it.
+   * Resolves once the store is connected and may run what the cache sends (see {@link ReadyCheck}).
+   * Rejects with `TierCacheError` `L2_AUTH` as soon as the backend refuses this client for good
+   * (wrong user or password, missing ACL rights, a TLS certificate one side does not trust), and
+   * with `L2_UNAVAILABLE` when the store is closed first or `timeoutMs` passes while the backend
+   * is unreachable; until then an unreachable backend is waited for.
+   */
+  ready?(check?: ReadyCheck): Promise<void>
+}
+
+/** What {@link RemoteStore.ready} proves beyond connecting. */
+export interface ReadyCheck {
+  /**
+   * A key the check may write, read and delete within a few seconds, in the key space the cache
+   * uses: it runs every keyed command the cache sends on it, so missing ACL rights (commands or
+   * key patterns) surface at startup. `createCache` passes `{<namespace>:!ready}`, a key no entry
+   * can have. Without it only the connection and the credentials are checked.
+   */
+  probeKey?: string
+  /** A bus channel to subscribe to and leave again (nothing is published), proving the ACL allows it. */
+  channel?: string
+  /** Milliseconds to wait for an unreachable backend before rejecting with `L2_UNAVAILABLE`. Default: no limit. */
+  timeoutMs?: number
 }
 
 /** Callbacks of one bus subscription. */

@@ -1,4 +1,5 @@
-import { type BusHandlers, type BusSubscription, type Logger, type RemoteStore, silentLogger } from '@tiercache/core'
+import { randomUUID } from 'node:crypto'
+import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 import { busFlavour } from './bus/bus-flavour.js'
 import { PubSubBus } from './bus/pubsub-bus.js'
@@ -8,10 +9,12 @@ import { asDataClient, type DataClient } from './data-client.js'
 import { checkDeployment } from './deployment/deployment-check.js'
 import type { Finding } from './deployment/findings.js'
 import { groupBySlot, keySlot } from './key-slot.js'
+import { absorbLateSocketErrors } from './late-socket-errors.js'
 import { defineScripts, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
+import { runStartupCheck } from './startup-check.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -87,7 +90,14 @@ export class RedisRemoteStore implements RemoteStore {
 
   async get(key: string): Promise<string | null> {
     if (this.startup !== undefined) await this.startup
-    return this.reads.get(key)
+    try {
+      return await this.reads.get(key)
+    } catch (error) {
+      // Another application's hash or list under our key is foreign data, not a failing Redis:
+      // reported as an error it would count against the circuit breaker and never be removed.
+      if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return WRONG_TYPE
+      throw error
+    }
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
@@ -185,6 +195,44 @@ export class RedisRemoteStore implements RemoteStore {
   }
 
   /**
+   * The startup check: `createCache` runs it bare to watch the first connection, `cache.ready()`
+   * runs it with a probe key and the bus channel. Resolves once the client is connected and, with
+   * `probeKey`, every keyed command the store sends has run on that
+   * key (SET NX PX, the four Lua scripts, SET PX, GET, MGET, UNLINK; the key is gone afterwards),
+   * and with `channel` the bus could subscribe to it. Rejects with `TierCacheError`:
+   *
+   * - `L2_AUTH` at once when Redis refuses this client: `WRONGPASS`/`NOAUTH` (user or password),
+   *   `NOPERM` (a command, key pattern or channel the ACL does not grant), or a TLS failure (a
+   *   server certificate the client does not trust, a client certificate the server wants). The
+   *   message carries the server's or TLS layer's own words, never the credentials.
+   * - `L2_UNAVAILABLE` when the store is closed first, or `timeoutMs` passes while Redis cannot
+   *   be reached or cannot serve (default: no limit, it waits for Redis to come).
+   */
+  ready(check?: ReadyCheck): Promise<void> {
+    return runStartupCheck(this.client, { keyed: (key) => this.probe(key), subscribe: (channel) => this.probeChannel(channel) }, check)
+  }
+
+  /** Runs every keyed command the store sends on `key`, then deletes it; only errors matter, not replies. */
+  private async probe(key: string): Promise<void> {
+    const token = randomUUID()
+    await this.acquireLock(key, token, PROBE_TTL_MS)
+    await this.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
+    await this.set(key, PROBE_VALUE, PROBE_TTL_MS)
+    await this.get(key)
+    await this.getMany([key])
+    await this.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)
+    await this.stampTags([key], 0, PROBE_TTL_MS)
+    await this.releaseLock(key, token)
+    await this.tombstone([key], PROBE_TTL_MS)
+    await this.delete([key])
+  }
+
+  private async probeChannel(channel: string): Promise<void> {
+    const subscription = await this.subscribe(channel, { onMessage: () => {} })
+    await subscription.unsubscribe()
+  }
+
+  /**
    * Deletes every key starting with one of `prefixes` on every master: `SCAN MATCH` and `UNLINK`
    * in batches of about 1000 keys, never `KEYS`; see `unlinkByPrefix`. Resolves with the number
    * of keys deleted.
@@ -225,6 +273,7 @@ export class RedisRemoteStore implements RemoteStore {
     this.bus.close()
     await this.reads.close()
     if (!this.ownsClient) return
+    absorbLateSocketErrors(this.client)
     try {
       await this.commands.quit()
     } catch {
@@ -254,6 +303,11 @@ export class RedisRemoteStore implements RemoteStore {
 // Enough candidates to find a slot on each of dozens of masters: with M masters the chance
 // that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
 const MAX_SPREAD_CANDIDATES = 1024
+/** What `get` answers for a key holding another Redis type; never a valid envelope. */
+const WRONG_TYPE = 'tc-wrong-type'
+/** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
+const PROBE_TTL_MS = 5_000
+const PROBE_VALUE = 'tc-ready-probe'
 /** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
 const TOMBSTONE = 'tc1-tombstone'
 

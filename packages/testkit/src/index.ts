@@ -16,7 +16,7 @@ export {
   type RedisClusterOptions,
   type WaitOptions,
 } from './redis-cluster.js'
-export { type RedisNodeInfo, RedisNodeStartError } from './redis-node.js'
+export { type RedisNodeInfo, RedisNodeStartError, type RedisNodeTlsOptions } from './redis-node.js'
 export {
   DEFAULT_REDIS_SENTINEL_GROUP_OPTIONS,
   RedisSentinelGroup,

@@ -17,12 +17,29 @@ export interface RedisNodeClusterOptions {
   nodeTimeoutMs: number
 }
 
+/**
+ * TLS settings of a node: it accepts TLS on `port` besides its plain port, which stays open for
+ * the testkit's own health checks (its RESP client speaks plain TCP).
+ */
+export interface RedisNodeTlsOptions {
+  /** The TLS port (127.0.0.1 only). */
+  port: number
+  /** PEM files: the server's certificate and key, and the CA that client certificates must chain to. */
+  certFile: string
+  keyFile: string
+  caCertFile: string
+  /** Whether clients must present a certificate signed by the CA (`tls-auth-clients`). Default `false`. */
+  authClients?: boolean
+}
+
 /** How to start a {@link RedisNode}. */
 export interface RedisNodeOptions {
   /** The port to listen on (127.0.0.1 only). */
   port: number
   /** Start in cluster mode with these settings; omitted for a plain standalone node. */
   cluster?: RedisNodeClusterOptions
+  /** Also accept TLS connections; omitted for plain TCP only. */
+  tls?: RedisNodeTlsOptions
   /** Milliseconds to wait for the first PONG. Default 10000. */
   startTimeoutMs?: number
   /**
@@ -306,6 +323,20 @@ function redisServerArgs(dir: string, options: RedisNodeOptions): string[] {
     '--repl-ping-replica-period',
     '1',
   ]
+  if (options.tls !== undefined) {
+    args.push(
+      '--tls-port',
+      String(options.tls.port),
+      '--tls-cert-file',
+      options.tls.certFile,
+      '--tls-key-file',
+      options.tls.keyFile,
+      '--tls-ca-cert-file',
+      options.tls.caCertFile,
+      '--tls-auth-clients',
+      options.tls.authClients === true ? 'yes' : 'no',
+    )
+  }
   if (options.cluster !== undefined) {
     args.push(
       '--cluster-enabled',

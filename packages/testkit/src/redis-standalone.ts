@@ -1,8 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { findFreeRedisPort } from './free-port.js'
 import { ProcessRegistry } from './process-registry.js'
 import type { NodeAddress } from './redis-cluster.js'
-import { RedisNode } from './redis-node.js'
+import { RedisNode, type RedisNodeTlsOptions } from './redis-node.js'
 import { requireRedisServer } from './redis-server-binary.js'
 import type { RedisCommandOptions, RespValue } from './resp-client.js'
 import { waitUntil } from './wait-until.js'
@@ -11,6 +12,11 @@ import { waitUntil } from './wait-until.js'
 export interface RedisStandaloneOptions {
   /** Milliseconds allowed for the node to start answering PING. Default 10000. */
   startTimeoutMs?: number
+  /**
+   * Also accept TLS, on a free port of its own ({@link RedisStandalone.tlsPort}), with these PEM
+   * files; the plain port stays open. Redis must be built with TLS (Debian's and Homebrew's are).
+   */
+  tls?: Omit<RedisNodeTlsOptions, 'port'>
 }
 
 /** Everything needed to rebuild a {@link RedisStandalone} handle in another process; see `toJSON()`. */
@@ -20,6 +26,8 @@ export interface RedisStandaloneDescription {
   readonly runDir: string
   readonly host: string
   readonly port: number
+  /** The TLS port, when the node was started with `tls`. */
+  readonly tlsPort?: number
 }
 
 /**
@@ -44,12 +52,23 @@ export class RedisStandalone {
     requireRedisServer()
     const registry = ProcessRegistry.create()
     try {
-      const node = await RedisNode.startOnFreePort(registry, { startTimeoutMs: options.startTimeoutMs ?? 10_000 })
+      const exclude = new Set<number>()
+      const tlsPort = options.tls === undefined ? undefined : await findFreeRedisPort({ exclude })
+      if (tlsPort !== undefined) exclude.add(tlsPort)
+      const node = await RedisNode.startOnFreePort(
+        registry,
+        {
+          startTimeoutMs: options.startTimeoutMs ?? 10_000,
+          ...(options.tls === undefined || tlsPort === undefined ? {} : { tls: { ...options.tls, port: tlsPort } }),
+        },
+        exclude,
+      )
       const standalone = new RedisStandalone(registry, {
         kind: 'redis-standalone',
         runDir: registry.runDir,
         host: node.host,
         port: node.port,
+        ...(tlsPort === undefined ? {} : { tlsPort }),
       })
       writeFileSync(standalone.stateFile, JSON.stringify(standalone.description, null, 2))
       return standalone
@@ -70,6 +89,11 @@ export class RedisStandalone {
   /** The client port. */
   get port(): number {
     return this.description.port
+  }
+
+  /** The TLS port, or `undefined` when the node was started without `tls`. */
+  get tlsPort(): number | undefined {
+    return this.description.tlsPort
   }
 
   /** `redis://127.0.0.1:<port>`, for clients that take a URL. */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { absorbLateSocketErrors } from '../late-socket-errors.js'
 import type { BusFlavour } from './bus-flavour.js'
 import type { SubscriberTarget } from './subscriber-topology.js'
 
@@ -36,6 +37,7 @@ export class SubscriberLink {
   close(): void {
     this.connection.off('end', this.onEnd)
     // A subscriber has no replies worth waiting for, so there is nothing for QUIT to flush.
+    absorbLateSocketErrors(this.connection)
     this.connection.disconnect()
   }
 }
