@@ -21,6 +21,7 @@ export class GuardedStore implements RemoteStore {
     private readonly breaker: CircuitBreaker,
     private readonly sweeper: DeadlineSweeper,
     private readonly timeoutMs: number,
+    private readonly connection: { established: boolean } = { established: false },
   ) {
     this.name = inner.name
   }
@@ -39,7 +40,7 @@ export class GuardedStore implements RemoteStore {
 
   /** The same store with another per-call timeout (ms). */
   withTimeout(timeoutMs: number): GuardedStore {
-    return timeoutMs === this.timeoutMs ? this : new GuardedStore(this.inner, this.breaker, this.sweeper, timeoutMs)
+    return timeoutMs === this.timeoutMs ? this : new GuardedStore(this.inner, this.breaker, this.sweeper, timeoutMs, this.connection)
   }
 
   get breakerState(): BreakerState {
@@ -190,13 +191,16 @@ export class GuardedStore implements RemoteStore {
 
   /** Bounds a started call by the timeout and reports its outcome to the breaker. */
   private guard<T>(call: Promise<T>, operation: string): Promise<T> {
+    // Until the store has answered once, calls wait for its connection (a cluster client loads its
+    // slot map first): timing them out at the per-call timeout would send a freshly started
+    // fleet's first reads to the database all at once.
+    const timeoutMs = this.connection.established ? this.timeoutMs : Math.max(this.timeoutMs, CONNECT_TIMEOUT_MS)
     return new Promise<T>((resolve, reject) => {
-      const deadline = this.sweeper.register(this.timeoutMs, () =>
-        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${this.timeoutMs} ms`)),
-      )
+      const deadline = this.sweeper.register(timeoutMs, () => reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)))
       call.then(
         (value) => {
           this.sweeper.settle(deadline)
+          this.connection.established = true
           this.breaker.succeeded()
           resolve(value)
         },
@@ -209,6 +213,9 @@ export class GuardedStore implements RemoteStore {
     })
   }
 }
+
+// How long calls may take before the store first answers (ms).
+const CONNECT_TIMEOUT_MS = 5_000
 
 function open(operation: string): Promise<never> {
   return Promise.reject(new TierCacheError('L2_UNAVAILABLE', `${operation} skipped: the L2 circuit breaker is open`))

@@ -4,10 +4,10 @@
  * way a tiercache store sees it; see `tiercache --help` and docs/operations.md.
  */
 import { parseArgs } from 'node:util'
+import { parseAddress } from './deployment/node-connections.js'
+import { NothingReachableError } from './deployment/topology.js'
 import { runDoctor } from './doctor/doctor.js'
-import { parseAddress } from './doctor/node-connections.js'
 import { reportText } from './doctor/report-text.js'
-import { NothingReachableError } from './doctor/topology.js'
 
 const USAGE = `Usage: tiercache doctor <where> [options]
 

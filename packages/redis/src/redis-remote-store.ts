@@ -75,9 +75,13 @@ export class RedisRemoteStore implements RemoteStore {
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
     if (parts.deploymentCheck !== false) {
-      const check = () => void this.deploymentCheck().catch(() => {})
-      if (parts.client.status === 'ready') check()
-      else parts.client.once('ready', check)
+      // A Redis that cannot be reached now is checked once it is.
+      const check = (): void => {
+        this.deploymentCheck().catch(() => {
+          if (this.closing === undefined) parts.client.once('ready', check)
+        })
+      }
+      check()
     }
     // Every failure already reaches the caller of the command that hit it (the core counts and
     // logs them); without a listener, ioredis would also print each connection error to stderr.
@@ -247,10 +251,14 @@ export class RedisRemoteStore implements RemoteStore {
    * with `deploymentCheck: false`): `maxmemory` and `maxmemory-policy` of every master,
    * `cluster_state`, slot coverage, and the number of seed nodes (or Sentinels) given. Each
    * finding is logged once, as a warning, on the store's `logger`. Resolves with the findings
-   * (the same promise on every call); rejects only when the client is not ready within 10 s.
+   * (the same promise on every call). A cluster client that cannot get ready (ioredis waits for
+   * `cluster_state:ok`) is checked through its seed nodes; a standalone or Sentinel client that is
+   * not ready within 10 s rejects (and is checked once it is ready, when the check runs by itself).
    */
   deploymentCheck(): Promise<Finding[]> {
-    this.deploymentChecking ??= whenReady(this.client, FIRST_CONNECT_WAIT_MS).then(
+    this.deploymentChecking ??= (
+      this.cluster ? (firstConnectSettled(this.client) ?? Promise.resolve()) : whenReady(this.client, FIRST_CONNECT_WAIT_MS)
+    ).then(
       () => {
         const kind = this.cluster ? 'cluster' : (this.client as Redis).options.sentinels ? 'sentinel' : 'standalone'
         return checkDeployment({ client: this.client, kind, seeds: this.seeds }, this.log)

@@ -1,4 +1,4 @@
-import { RedisStandalone, testCluster } from '@tiercache/testkit'
+import { RedisCluster, RedisStandalone, testCluster } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { findingsOf } from '../src/deployment/findings.js'
 import { type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
@@ -110,6 +110,38 @@ describe('start-up check of the deployment on a standalone Redis of its own', ()
     expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([['config-unchecked', 'note']])
     expect(warnings(logger.records)).toEqual([
       `CONFIG GET is not permitted on 127.0.0.1:${redis.port} (NOPERM this user has no permissions to run the 'config|get' command): maxmemory and maxmemory-policy were not checked; check them with your provider or operator`,
+    ])
+  })
+})
+
+describe('start-up check of a cluster that is not ok', () => {
+  let cluster: RedisCluster
+  beforeAll(async () => {
+    cluster = await RedisCluster.start({ masters: 1, replicasPerMaster: 0 })
+  })
+  afterAll(async () => {
+    await cluster?.stop()
+  })
+
+  it('asks the seed nodes when the client cannot get ready, and warns about the cluster state and the slots without a master', async () => {
+    const [seed] = cluster.seeds()
+    if (seed === undefined) throw new Error('no node')
+    await cluster.command(seed.port, ['CLUSTER', 'DELSLOTSRANGE', 0, 99])
+    await vi.waitFor(async () => expect(String(await cluster.command(seed.port, ['CLUSTER', 'INFO']))).toContain('cluster_state:fail'), {
+      timeout: 15_000,
+      interval: 100,
+    })
+    const logger = recordingLogger()
+    const store = track(redisClusterStore({ nodes: [seed], logger }))
+    await vi.waitFor(() => expect(warnings(logger.records)).toHaveLength(5), { timeout: 20_000, interval: 50 })
+    expect(store.client.status).not.toBe('ready')
+    const address = `127.0.0.1:${seed.port}`
+    expect(warnings(logger.records)).toEqual([
+      `only one seed node given (${address}): if it is down when a service starts, the store cannot find the cluster; list several nodes, e.g. one per shard`,
+      `cluster_state is not ok on ${address}: the cluster refuses reads and writes there (CLUSTERDOWN) until every slot has a live master`,
+      '100 of 16384 hash slots have no master (0-99): keys that hash there can be neither read nor written; assign them (redis-cli --cluster fix)',
+      `maxmemory is 0 (no limit) on ${address}: Redis grows until the host runs out of memory; set maxmemory (e.g. 75% of the memory the node may use) with an evicting maxmemory-policy`,
+      `maxmemory-policy is noeviction on ${address}: once maxmemory is reached every cache write fails (OOM) instead of evicting old entries; use allkeys-lru or allkeys-lfu`,
     ])
   })
 })

@@ -2,7 +2,12 @@ import type { Logger } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 import { parseClusterNodes, type SlotRange, uncoveredSlots } from './cluster-nodes.js'
 import { type DeploymentFacts, type Finding, findingsOf } from './findings.js'
+import { type NodeAuth, NodeConnections } from './node-connections.js'
 import { type NodeCaller, type NodeFacts, nodeFacts } from './node-facts.js'
+import { discoverFromSeeds } from './topology.js'
+
+/** Per-command and connect timeout of the seed connections of a cluster that is not ready, in ms. */
+const SEED_TIMEOUT_MS = 2_000
 
 /** What the store's check needs to know beyond its client. */
 export interface DeploymentCheckTarget {
@@ -13,11 +18,14 @@ export interface DeploymentCheckTarget {
 }
 
 /**
- * The store's start-up check of the deployment: once the client is ready, asks every master
- * (a cluster's, through the client's own node connections; the primary otherwise) for its memory
- * settings and cluster state, reads the slot map from one master, and logs each finding once as a
- * warning (`{ check: code, nodes }`, then the message). Resolves with the findings; never rejects
- * (a failure of the check itself is logged at debug and yields no findings).
+ * The store's start-up check of the deployment: asks every master (a cluster's, through the
+ * client's own node connections; the primary otherwise) for its memory settings and cluster
+ * state, reads the slot map from one master, and logs each finding once as a warning
+ * (`{ check: code, nodes }`, then the message). A cluster client that is not ready is asked
+ * nothing: ioredis does not get ready while `cluster_state` is not ok, which is exactly what the
+ * check must report, so the seed nodes are asked instead, over short-lived connections with the
+ * client's credentials. Resolves with the findings; never rejects (a failure of the check itself
+ * is logged at debug and yields no findings).
  */
 export async function checkDeployment(target: DeploymentCheckTarget, logger: Logger): Promise<Finding[]> {
   let findings: Finding[]
@@ -37,9 +45,32 @@ async function gatherFacts(target: DeploymentCheckTarget): Promise<DeploymentFac
     const facts = await nodeFacts(callerOf(client), { cluster: false })
     return { kind: target.kind, seeds: target.seeds, nodes: [facts] }
   }
-  const masters = (target.client as Cluster).nodes('master').map(callerOf)
+  const cluster = target.client as Cluster
+  if (cluster.status !== 'ready' && target.seeds !== undefined) return factsFromSeeds(target.seeds, authOf(cluster))
+  const masters = cluster.nodes('master').map(callerOf)
   const nodes: NodeFacts[] = await Promise.all(masters.map((master) => nodeFacts(master, { cluster: true })))
   return { kind: 'cluster', seeds: target.seeds, nodes, uncoveredSlots: await slotGaps(masters) }
+}
+
+async function factsFromSeeds(seeds: readonly string[], auth: NodeAuth): Promise<DeploymentFacts> {
+  const connections = new NodeConnections(auth, SEED_TIMEOUT_MS)
+  try {
+    const topology = await discoverFromSeeds(seeds, connections)
+    const nodes = await Promise.all(topology.shards.map((shard) => nodeFacts(connections.node(shard.master), { cluster: true })))
+    return { kind: 'cluster', seeds, nodes, uncoveredSlots: topology.uncoveredSlots }
+  } finally {
+    connections.close()
+  }
+}
+
+/** The credentials and TLS settings of the cluster's node connections. */
+function authOf(cluster: Cluster): NodeAuth {
+  const options = cluster.options.redisOptions ?? {}
+  return {
+    username: options.username,
+    password: options.password,
+    tls: options.tls === undefined ? undefined : (options.tls as Record<string, unknown>),
+  }
 }
 
 /** The slots no master serves, from the `CLUSTER NODES` of the first master that answers. */

@@ -1,9 +1,9 @@
 import { namespaceKeyPrefixes } from '@tiercache/core'
 import { type Finding, findingsOf } from '../deployment/findings.js'
+import { type NodeAuth, NodeConnections } from '../deployment/node-connections.js'
 import { messageOf, type NodeFacts, nodeFacts } from '../deployment/node-facts.js'
+import { discoverFromSeeds, discoverFromSentinels, type Topology } from '../deployment/topology.js'
 import { countNamespaceKeys, type NamespaceKeyCount } from './namespace-keys.js'
-import { type DoctorAuth, NodeConnections } from './node-connections.js'
-import { discoverFromSeeds, discoverFromSentinels, type Topology } from './topology.js'
 
 /** What to examine and how; the CLI builds it from its arguments. */
 export interface DoctorOptions {
@@ -12,7 +12,7 @@ export interface DoctorOptions {
   /** Sentinels (`host:port`) and the name they monitor the primary under. */
   sentinels?: readonly string[] | undefined
   name?: string | undefined
-  auth?: DoctorAuth
+  auth?: NodeAuth
   /** Count this namespace's keys. */
   namespace?: string | undefined
   /** Keys looked at per master when counting a namespace. Default 10000. */

@@ -246,7 +246,8 @@ describe('stale-while-revalidate across instances', () => {
     const refresh = vi.fn(() => gate.promise)
     expect(await b.entity<string>('product').get('1', refresh)).toBe('v1')
     expect(await a.entity<string>('product').get('1', refresh)).toBe('v1')
-    expect(refresh).toHaveBeenCalledTimes(1)
+    // the stale values came back at once; the one refresh reaches its loader after its lock round trip
+    await eventually(() => refresh.mock.calls.length === 1)
     gate.resolve('v2')
     await eventually(async () => (await a.entity<string>('product').get('1', refresh)) === 'v2')
     expect(await b.entity<string>('product').get('1', refresh)).toBe('v2')

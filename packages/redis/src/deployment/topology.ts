@@ -1,7 +1,7 @@
-import { parseClusterNodes, type SlotRange, uncoveredSlots } from '../deployment/cluster-nodes.js'
-import { compareAddresses } from '../deployment/findings.js'
-import { messageOf, parseInfo } from '../deployment/node-facts.js'
+import { parseClusterNodes, type SlotRange, uncoveredSlots } from './cluster-nodes.js'
+import { compareAddresses } from './findings.js'
 import { type NodeConnections, parseAddress } from './node-connections.js'
+import { messageOf, parseInfo } from './node-facts.js'
 
 /** A master (primary) with its slots (cluster only) and its replicas. */
 export interface Shard {

@@ -1,27 +1,28 @@
 import { Redis } from 'ioredis'
-import type { NodeCaller } from '../deployment/node-facts.js'
+import type { NodeCaller } from './node-facts.js'
 
-/** Credentials and transport for the doctor's connections. */
-export interface DoctorAuth {
+/** Credentials and transport of short-lived node connections. */
+export interface NodeAuth {
   username?: string | undefined
   password?: string | undefined
-  /** Connect with TLS (system CAs). */
-  tls?: boolean | undefined
+  /** Connect with TLS: `true` for the system CAs, or ioredis/Node `tls` options (`ca`, `cert`, ...). */
+  tls?: boolean | Record<string, unknown> | undefined
   /** Password of the Sentinels, when they have one of their own. */
   sentinelPassword?: string | undefined
 }
 
 /**
- * The doctor's connections: one short-lived, non-retrying connection per node it asks, opened
- * on first use and all closed by `close()`. Unlike the store's clients they never reconnect or
- * queue: a node that does not answer within `timeoutMs` is reported, not waited for.
+ * Short-lived connections for inspecting a deployment (the doctor, and a store whose cluster
+ * client cannot get ready): one non-retrying connection per node asked, opened on first use and
+ * all closed by `close()`. They never reconnect or queue: a node that does not answer within
+ * `timeoutMs` is reported, not waited for.
  */
 export class NodeConnections {
   private readonly open = new Map<string, Redis>()
   private readonly lastErrors = new WeakMap<Redis, string>()
 
   constructor(
-    private readonly auth: DoctorAuth,
+    private readonly auth: NodeAuth,
     private readonly timeoutMs: number,
   ) {}
 
@@ -50,7 +51,7 @@ export class NodeConnections {
         port,
         ...(username === undefined ? {} : { username }),
         ...(password === undefined ? {} : { password }),
-        ...(this.auth.tls === true ? { tls: { servername: host } } : {}),
+        ...(this.auth.tls === true ? { tls: { servername: host } } : typeof this.auth.tls === 'object' ? { tls: this.auth.tls } : {}),
         lazyConnect: true,
         connectTimeout: this.timeoutMs,
         commandTimeout: this.timeoutMs,
