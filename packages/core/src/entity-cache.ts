@@ -100,6 +100,7 @@ interface Lease {
 }
 
 type RemoteRead = { status: 'hit'; candidate: Candidate; raw: string } | { status: 'miss' } | { status: 'error' }
+const MISS: RemoteRead = Object.freeze({ status: 'miss' })
 
 // Failures of L2 are logged at most this often per entity, so an outage does not flood logs.
 const L2_ERROR_LOG_INTERVAL_MS = 10_000
@@ -860,8 +861,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
     if (envelope === undefined) {
       // A replica that is not an envelope is a tombstone left by an invalidation: a plain miss.
-      if (replicaKey === undefined) this.dropCorrupt(id, 'not a tiercache envelope of this version')
-      return { status: 'miss' }
+      return replicaKey === undefined ? this.dropCorrupt(id, 'not a tiercache envelope of this version') : MISS
     }
     let value: unknown
     if (envelope.kind === 'n') value = null
@@ -870,13 +870,11 @@ export class EntityCache<T> implements EntityHandle<T> {
       try {
         value = this.ctx.serializer.deserialize(envelope.payload)
       } catch {
-        if (replicaKey === undefined) this.dropCorrupt(id, 'the payload does not deserialize')
-        return { status: 'miss' }
+        return replicaKey === undefined ? this.dropCorrupt(id, 'the payload does not deserialize') : MISS
       }
       // A value of an older shape (a deploy changed it) is reloaded rather than handed out.
       if (this.policy.schema !== null && !matchesSchema(this.policy.schema, value)) {
-        this.dropMismatch(id, replicaKey ?? this.keys.valueKey(id))
-        return { status: 'miss' }
+        return this.dropMismatch(id, replicaKey ?? this.keys.valueKey(id))
       }
     }
     const hit: RemoteRead = {
@@ -992,17 +990,24 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
   }
 
-  private dropCorrupt(id: string, why: string): void {
+  /**
+   * Removes a corrupt or foreign entry and reads as a miss once it is gone: the reload that
+   * follows writes the key again, and a removal still in flight could delete the new value.
+   */
+  private async dropCorrupt(id: string, why: string): Promise<RemoteRead> {
     this.counters.corruptEntries++
     const key = this.keys.valueKey(id)
     this.log.warn({ id, key, why }, 'corrupt entry in L2 removed')
-    this.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
+    await this.l2Call('delete', () => (this.l2 as GuardedStore).delete([key]))
+    return MISS
   }
 
-  private dropMismatch(id: string, key: string): void {
+  /** Like {@link dropCorrupt}, for a value of another shape than the entity's schema. */
+  private async dropMismatch(id: string, key: string): Promise<RemoteRead> {
     this.counters.schemaMismatches++
     this.log.warn({ id, key }, 'entry in L2 does not match the entity schema; removed and reloaded')
-    this.l2?.delete([key]).catch((error: unknown) => this.l2Failed('delete', error))
+    await this.l2Call('delete', () => (this.l2 as GuardedStore).delete([key]))
+    return MISS
   }
 
   private l2Failed(operation: string, error: unknown): void {
