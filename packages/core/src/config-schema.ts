@@ -272,15 +272,39 @@ function resolveHot(hot: z.output<typeof hotSchema> | false | undefined): HotKey
 
 /** Turns zod issues into one `INVALID_CONFIG` error whose message names each bad field's path. */
 export function configError(issues: readonly z.core.$ZodIssue[], root = 'options'): TierCacheError {
-  const lines = issues.map((issue) => {
-    const path = [root, ...issue.path.map(String)].join('.')
-    if (issue.code === 'unrecognized_keys') {
-      return `${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-    }
-    if (issue.code === 'invalid_key') return `${path}: ${issue.issues[0]?.message ?? issue.message}`
-    return `${path}: ${issue.message}`
-  })
+  const lines = issues.flatMap((issue) => issueLines(issue, [root]))
   return new TierCacheError('INVALID_CONFIG', lines.join('; '))
+}
+
+// Issues at the root of a union branch that mean "the input is not of this branch's kind".
+const KIND_MISMATCH = new Set(['invalid_type', 'invalid_value', 'custom', 'invalid_union'])
+
+function issueLines(issue: z.core.$ZodIssue, base: readonly string[]): string[] {
+  const at = [...base, ...issue.path.map(String)]
+  const path = at.join('.')
+  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+    // zod only says "Invalid input" for a union. When the input is of one branch's kind (an object
+    // for `false | { ... }`), that branch's own issues say what is wrong, deeper in the path;
+    // otherwise every branch's expectation together does.
+    const ofItsKind = issue.errors.find((branch) => branch.every((i) => i.path.length > 0 || !KIND_MISMATCH.has(i.code)))
+    if (ofItsKind !== undefined) return ofItsKind.flatMap((i) => issueLines(i, at))
+    const expected = issue.errors.map((branch) => branch.map(expectation).join(' and ')).join(' or ')
+    const received = issue.errors.flat().find((i) => i.code === 'invalid_type' && i.path.length === 0)
+    const kind = received === undefined ? undefined : /received (\w+)/.exec(received.message)?.[1]
+    return [`${path}: expected ${expected}${kind === undefined ? '' : `, received ${kind}`}`]
+  }
+  if (issue.code === 'unrecognized_keys') {
+    return [`${path}: unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`]
+  }
+  if (issue.code === 'invalid_key') return [`${path}: ${issue.issues[0]?.message ?? issue.message}`]
+  return [`${path}: ${issue.message}`]
+}
+
+/** What one union branch wanted, in words: `false`, `object`, or a custom check's own message. */
+function expectation(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return issue.values.map((v) => JSON.stringify(v)).join(' or ')
+  if (issue.code === 'invalid_type') return String(issue.expected)
+  return issue.message.replace(/^expected /, '')
 }
 
 function describe(input: unknown): string {

@@ -38,7 +38,9 @@ function isWellFormed(text: string): boolean {
 function invalidId(id: unknown, entity: string): TierCacheError {
   const what =
     typeof id !== 'string'
-      ? `a ${id === null ? 'null' : typeof id}`
+      ? id === null || id === undefined
+        ? String(id)
+        : `${/^[aeiou]/.test(typeof id) ? 'an' : 'a'} ${typeof id}`
       : id.length === 0
         ? 'an empty string'
         : `${id.length} characters long (the limit is ${MAX_ID_LENGTH})`

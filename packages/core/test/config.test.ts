@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { createCache, type TierCacheError } from '../src/index.js'
 
 function configErrorOf(options: unknown): TierCacheError {
@@ -46,7 +47,10 @@ describe('createCache options', () => {
       { ...valid, entities: { product: { ttl: '1m', jitter: '0.1' } } },
       'INVALID_CONFIG: options.entities.product.jitter: Invalid input: expected number, received string',
     ],
-    [{ ...valid, entities: { product: { ttl: '1m', l1: true } } }, 'INVALID_CONFIG: options.entities.product.l1: Invalid input'],
+    [
+      { ...valid, entities: { product: { ttl: '1m', l1: true } } },
+      'INVALID_CONFIG: options.entities.product.l1: expected false or object, received boolean',
+    ],
     [
       { ...valid, entities: { product: { ttl: '1m', l1: { maxEntries: 0 } } } },
       'INVALID_CONFIG: options.entities.product.l1.maxEntries: Too small: expected number to be >0',
@@ -65,11 +69,127 @@ describe('createCache options', () => {
       'INVALID_CONFIG: options.serializer: expected a serializer { serialize(value): string, deserialize(text): unknown }',
     ],
     [{ ...valid, extra: 1 }, 'INVALID_CONFIG: options: unknown option "extra"'],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: true } } } },
+      'INVALID_CONFIG: options.entities.product.hot: expected false or object, received boolean',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { keys: 'viral' } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.keys: expected array or a function (id) => boolean, received string',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { replicas: 65 } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.replicas: Too big: expected number to be <=64',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { replicas: 1.5 } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.replicas: Invalid input: expected int, received number',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { capacity: 4 } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.capacity: Too small: expected number to be >=8',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { threshold: { share: 1.5 } } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.threshold.share: Too big: expected number to be <=1',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { threshold: { rate: 0 } } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.threshold.rate: Too small: expected number to be >0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { window: 0 } } } } },
+      'INVALID_CONFIG: options.entities.product.hot.window: expected a duration greater than 0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { l1Ttl: 'soon' } } } } },
+      "INVALID_CONFIG: options.entities.product.hot.l1Ttl: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got \"soon\"",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hot: { treshold: {} } } } } },
+      'INVALID_CONFIG: options.entities.product.hot: unknown option "treshold"',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ l2Timeout: 0 } } } },
+      'INVALID_CONFIG: options.entities.product.l2Timeout: expected a duration greater than 0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ softTimeout: -1 } } } },
+      "INVALID_CONFIG: options.entities.product.softTimeout: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got -1",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ softTimeout: '1x' } } } },
+      "INVALID_CONFIG: options.entities.product.softTimeout: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got \"1x\"",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ hardTimeout: 0 } } } },
+      'INVALID_CONFIG: options.entities.product.hardTimeout: expected a duration greater than 0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ beta: 101 } } } },
+      'INVALID_CONFIG: options.entities.product.beta: Too big: expected number to be <=100',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ lockTtl: '0s' } } } },
+      'INVALID_CONFIG: options.entities.product.lockTtl: expected a duration greater than 0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ lockWait: true } } } },
+      "INVALID_CONFIG: options.entities.product.lockWait: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got boolean",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ negativeTtl: true } } } },
+      "INVALID_CONFIG: options.entities.product.negativeTtl: expected false or a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got boolean",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ grace: '1 hour' } } } },
+      "INVALID_CONFIG: options.entities.product.grace: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got \"1 hour\"",
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ maxValueBytes: 0 } } } },
+      'INVALID_CONFIG: options.entities.product.maxValueBytes: Too small: expected number to be >0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ tags: ['brand'] } } } },
+      'INVALID_CONFIG: options.entities.product.tags: expected a function (id, value) => string[]',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ schema: {} } } } },
+      'INVALID_CONFIG: options.entities.product.schema: expected a schema with safeParse(value) returning { success } (e.g. a zod schema)',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', ...{ schema: { parse: () => 1 } } } } },
+      'INVALID_CONFIG: options.entities.product.schema: expected a schema with safeParse(value) returning { success } (e.g. a zod schema)',
+    ],
+    [{ ...valid, breaker: true }, 'INVALID_CONFIG: options.breaker: expected false or object, received boolean'],
+    [{ ...valid, breaker: { failures: 0 } }, 'INVALID_CONFIG: options.breaker.failures: Too small: expected number to be >0'],
+    [
+      { ...valid, breaker: { coolDown: 'long' } },
+      "INVALID_CONFIG: options.breaker.coolDown: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got \"long\"",
+    ],
+    [{ ...valid, breaker: { probes: 1.5 } }, 'INVALID_CONFIG: options.breaker.probes: Invalid input: expected int, received number'],
+    [{ ...valid, breaker: { fails: 3 } }, 'INVALID_CONFIG: options.breaker: unknown option "fails"'],
+    [{ ...valid, l2Timeout: 0 }, 'INVALID_CONFIG: options.l2Timeout: expected a duration greater than 0'],
+    [
+      { ...valid, l2Timeout: 'fast' },
+      "INVALID_CONFIG: options.l2Timeout: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got \"fast\"",
+    ],
+    [{ ...valid, bus: 'yes' }, 'INVALID_CONFIG: options.bus: Invalid input: expected boolean, received string'],
+    [{ ...valid, clock: Date }, 'INVALID_CONFIG: options.clock: expected a clock { now(): number }'],
+    [{ ...valid, random: 0.5 }, 'INVALID_CONFIG: options.random: expected a function returning [0, 1)'],
+    [{ ...valid, l1: { ttl: '0ms' } }, 'INVALID_CONFIG: options.l1.ttl: expected a duration greater than 0'],
   ])('rejects %j with a message naming the field', (options, message) => {
     const error = configErrorOf(options)
     expect(error.name).toBe('TierCacheError')
     expect(error.code).toBe('INVALID_CONFIG')
     expect(error.message).toBe(message)
+  })
+
+  it('accepts a zod schema, or any object with safeParse, as an entity schema', () => {
+    expect(() => createCache({ ...valid, entities: { product: { ttl: '1m', schema: z.object({ id: z.string() }) } } })).not.toThrow()
+    expect(() =>
+      createCache({ ...valid, entities: { product: { ttl: '1m', schema: { safeParse: () => ({ success: true }) } } } }),
+    ).not.toThrow()
   })
 
   it('throws UNKNOWN_ENTITY for a name not configured', () => {

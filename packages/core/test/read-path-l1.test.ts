@@ -158,8 +158,8 @@ describe('read path without L2', () => {
     ['', 'an empty string'],
     ['x'.repeat(513), '513 characters long (the limit is 512)'],
     [42, 'a number'],
-    [null, 'a null'],
-    [undefined, 'a undefined'],
+    [null, 'null'],
+    [undefined, 'undefined'],
   ])('rejects the id %j with INVALID_KEY', async (id, what) => {
     const { cache } = l1Cache({ product: { ttl: '1m' } })
     await expect(cache.entity('product').get(id as string, async () => 'v')).rejects.toThrowError(
