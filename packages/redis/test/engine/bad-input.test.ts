@@ -302,7 +302,7 @@ describe('an entity schema', () => {
 
   it('treats an L2 value of an older shape as a miss: reloaded, removed, counted and logged once', async () => {
     const namespace = uniqueNamespace()
-    const entity = { ttl: '1m', l1: false, hot: false } as const
+    const entity: EntityOptions = { ttl: '1m', l1: false, hot: false }
     const before = await fleet(1, { namespace, entities: { product: entity } })
     await before.caches[0]!.entity('product').get('1', async () => ({ id: '1', price: 9.99 }))
     await before.close()
@@ -350,7 +350,7 @@ describe('an entity schema', () => {
 
   it('checks hot-key replicas too: an old shape on a replica is never served and is removed', async () => {
     const namespace = uniqueNamespace()
-    const entity = { ttl: '1m', l1: false, hot: { keys: ['viral'], l1Ttl: 0 } } as const
+    const entity: EntityOptions = { ttl: '1m', l1: false, hot: { keys: ['viral'], l1Ttl: 0 } }
     const keys = new KeyBuilder(namespace, 'product')
     const store = redisClusterStore({ nodes: testCluster().seeds() })
     await store.get('warm-up: loads the slot map')
