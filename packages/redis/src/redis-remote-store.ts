@@ -14,6 +14,7 @@ import { defineScripts, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
+import { redactCredentials } from './redact-credentials.js'
 import { runStartupCheck } from './startup-check.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
@@ -85,7 +86,9 @@ export class RedisRemoteStore implements RemoteStore {
     }
     // Every failure already reaches the caller of the command that hit it (the core counts and
     // logs them); without a listener, ioredis would also print each connection error to stderr.
-    if (parts.ownsClient) parts.client.on('error', () => {})
+    // The listener blanks the password a failed AUTH/HELLO carries before anyone else sees it.
+    if (parts.ownsClient) parts.client.prependListener('error', redactCredentials)
+    parts.client.prependListener('node error', redactCredentials)
     this.startup = firstConnectSettled(parts.client)
     this.startup?.then(() => {
       this.startup = undefined

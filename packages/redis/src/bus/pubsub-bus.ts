@@ -1,5 +1,6 @@
 import { type BusHandlers, type BusSubscription, TierCacheError } from '@tiercache/core'
 import type { DataClient } from '../data-client.js'
+import { redactCredentials } from '../redact-credentials.js'
 import type { BusFlavour } from './bus-flavour.js'
 import { SubscriberLink } from './subscriber-link.js'
 import type { SubscriberTopology } from './subscriber-topology.js'
@@ -61,7 +62,8 @@ export class PubSubBus {
         await this.place(channel, entry, false)
       } catch (error) {
         await this.removeHandlers(channel, entry, handlers)
-        throw error
+        // The subscriber connection's failed handshake may be the error: it carries the password.
+        throw redactCredentials(error)
       }
     }
     let subscribed = true

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { absorbLateSocketErrors } from '../late-socket-errors.js'
+import { redactCredentials } from '../redact-credentials.js'
 import type { BusFlavour } from './bus-flavour.js'
 import type { SubscriberTarget } from './subscriber-topology.js'
 
@@ -24,7 +25,7 @@ export class SubscriberLink {
     this.connection = target.open()
     // Connection errors are reported through the loss (and the bus callbacks), not as
     // unhandled 'error' events, which ioredis would print for every failed attempt.
-    this.connection.on('error', () => {})
+    this.connection.prependListener('error', redactCredentials)
     this.connection.on(flavour.messageEvent, onMessage)
     // A shard channel's slot moved (the server sent an unsolicited SUNSUBSCRIBE): drop the
     // connection so the bus subscribes again where the slot lives now.
