@@ -37,14 +37,19 @@ async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2), process.env)
   const abort = new AbortController()
   let interrupted = false
+  let interruptedAt = 0
   // Ctrl-C: stop the traffic at once; the summary of what ran is still printed, then everything is
-  // stopped (the Redis Cluster the demo started included). A second Ctrl-C quits at once.
+  // stopped (the Redis Cluster the demo started included). A second Ctrl-C quits at once. A SIGINT
+  // within a second of the first is the same Ctrl-C delivered twice (the terminal signals the whole
+  // process group, and pnpm forwards it too), not a second one.
   process.on('SIGINT', () => {
     if (interrupted) {
+      if (Date.now() - interruptedAt < 1_000) return
       console.log('\nStopping now.')
       process.exit(130)
     }
     interrupted = true
+    interruptedAt = Date.now()
     console.log('\nInterrupted: stopping (Ctrl-C again to quit at once)...')
     abort.abort()
   })

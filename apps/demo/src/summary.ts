@@ -22,17 +22,22 @@ export function formatSummary(summary: DemoSummary): string {
   )
   lines.push(`  request latency     p50 ${ms(summary.latencyMs.p50)}, p99 ${ms(summary.latencyMs.p99)} (HTTP on loopback, both instances)`)
   const stampede = summary.stampede
-  lines.push(
-    `  cold-start stampede ${stampede.requests} concurrent requests for category ${stampede.category} (cached nowhere): ${stampede.loaderCalls} loader call${stampede.loaderCalls === 1 ? '' : 's'}, ${Math.round(stampede.durationMs)} ms, ${stampede.failed} failed${summary.mode === 'l1-only' ? ' (one per instance: without L2 there is no fleet-wide lock)' : ''}`,
-  )
+  if (stampede.requests === 0) lines.push('  cold-start stampede not reached (the run stopped before it)')
+  else
+    lines.push(
+      `  cold-start stampede ${stampede.requests} concurrent requests for category ${stampede.category} (cached nowhere): ${stampede.loaderCalls} loader call${stampede.loaderCalls === 1 ? '' : 's'}, ${Math.round(stampede.durationMs)} ms, ${stampede.failed} failed${summary.mode === 'l1-only' ? ' (one per instance: without L2 there is no fleet-wide lock)' : ''}`,
+    )
   const flash = summary.flashSale
   const hot = Object.entries(flash.hotAfterS)
     .map(([instance, s]) => `${instance} ${s === null ? 'never' : `${s} s`}`)
     .join(', ')
-  lines.push(`  flash sale          product ${flash.productId}: ${num(flash.reads)} reads; its stock hot after ${hot}`)
+  if (flash.reads === 0) lines.push('  flash sale          not reached (the run stopped before it)')
+  else lines.push(`  flash sale          product ${flash.productId}: ${num(flash.reads)} reads; its stock hot after ${hot}`)
   const byMaster = Object.entries(flash.l2ReadsByMaster).sort(([a], [b]) => a.localeCompare(b))
   const l2Reads = byMaster.reduce((sum, [, n]) => sum + n, 0)
-  if (summary.mode === 'cluster' && l2Reads > 0) {
+  if (flash.reads === 0) {
+    // nothing to say about the hot key
+  } else if (summary.mode === 'cluster' && l2Reads > 0) {
     lines.push(
       `  hot stock L2 reads  ${num(l2Reads)} once hot, over ${byMaster.length} master${byMaster.length === 1 ? '' : 's'}: ${byMaster.map(([master, n]) => `${master} ${pct(n, l2Reads)}`).join(', ')} (one key: without replicas one master takes them all)`,
     )
