@@ -9,8 +9,31 @@ export interface Clock {
 /** A source of uniform random numbers in [0, 1). Injected for the same reason as {@link Clock}. */
 export type RandomSource = () => number
 
-/** The wall clock (`Date.now`). */
-export const systemClock: Clock = { now: () => Date.now() }
+// Date.now() costs ~35 ns, a third of an L1 hit. The first read in a millisecond takes it and
+// arms a 1 ms timer; reads until the timer fires reuse it (lru-cache's `ttlResolution` does the
+// same). The timer runs only while the clock is read, and does not keep the process alive.
+let cachedNow = 0
+let cacheTimer: NodeJS.Timeout | null = null
+function expireCachedNow(): void {
+  cacheTimer = null
+}
+
+/**
+ * The wall clock, at a resolution of about 1 ms: `Date.now()` read at most once per
+ * millisecond of activity. Time does not advance while the event loop is kept busy without
+ * reaching its timers phase (a long synchronous stretch or an unbroken chain of microtasks), so
+ * an entry can outlive its TTL by the length of such a stretch.
+ */
+export const systemClock: Clock = {
+  now(): number {
+    if (cacheTimer === null) {
+      cachedNow = Date.now()
+      cacheTimer = setTimeout(expireCachedNow, 1)
+      cacheTimer.unref()
+    }
+    return cachedNow
+  },
+}
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
