@@ -196,7 +196,9 @@ export class GuardedStore implements RemoteStore {
     // fleet's first reads to the database all at once.
     const timeoutMs = this.connection.established ? this.timeoutMs : Math.max(this.timeoutMs, CONNECT_TIMEOUT_MS)
     return new Promise<T>((resolve, reject) => {
-      const deadline = this.sweeper.register(timeoutMs, () => reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)))
+      const deadline = this.sweeper.register(timeoutMs, () =>
+        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)),
+      )
       call.then(
         (value) => {
           this.sweeper.settle(deadline)

@@ -36,8 +36,10 @@ describe.each([
       expect(new Set(data.map((connection) => connection.port)).size).toBe(data.length)
       expect((await storeConnections(admin)).filter((connection) => connection.name === 'tiercache:bus')).toHaveLength(0)
 
-      const first = await store.subscribe('connections:a', { onMessage: () => {} })
-      const second = await store.subscribe('connections:b', { onMessage: () => {} })
+      // One hash tag: with sharded pub/sub (the cluster default) both channels live on one shard,
+      // as the core's one bus channel per namespace does.
+      const first = await store.subscribe('{connections}:a', { onMessage: () => {} })
+      const second = await store.subscribe('{connections}:b', { onMessage: () => {} })
       const bus = (await storeConnections(admin)).filter((connection) => connection.name === 'tiercache:bus')
       expect(bus).toHaveLength(1)
       expect(bus[0]?.flags).toContain('P')

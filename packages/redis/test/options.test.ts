@@ -49,7 +49,7 @@ describe('redisClusterStore options', () => {
       commandTimeoutMs: 250,
     })
     if (resolved.kind !== 'nodes') throw new Error('expected nodes mode')
-    expect(resolved.bus).toBe('publish')
+    expect(resolved.bus).toBe('spublish')
     expect(resolved.nodes).toEqual(['127.0.0.1:7000', { host: '127.0.0.2', port: 7001 }])
     expect(resolved.clusterOptions).toMatchObject({
       enableAutoPipelining: true,

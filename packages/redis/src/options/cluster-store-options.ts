@@ -5,7 +5,7 @@ import {
   type BusMode,
   busModeSchema,
   commandTimeoutSchema,
-  DEFAULT_BUS_MODE,
+  DEFAULT_CLUSTER_BUS_MODE,
   DEFAULT_READ_FROM,
   functionSchema,
   loggerSchema,
@@ -78,7 +78,7 @@ export type RedisClusterStoreOptions = RedisClusterStoreNodesOptions | RedisClus
  *   in `CLIENT LIST`.
  */
 export const DEFAULT_CLUSTER_STORE_OPTIONS = {
-  bus: DEFAULT_BUS_MODE,
+  bus: DEFAULT_CLUSTER_BUS_MODE,
   enableAutoPipelining: true,
   scaleReads: 'master',
   enableOfflineQueue: false,

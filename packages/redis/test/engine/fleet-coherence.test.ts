@@ -111,16 +111,15 @@ describe('invalidation bus and L1 coherence', () => {
     const namespace = uniqueNamespace()
     const { caches, close } = await fleet(2, { namespace, entities: { product: { ttl: '1m' } } })
     const messages: string[] = []
-    // a plain subscriber on the same channel counts what goes over the wire
-    const subscriber = new Cluster(testCluster().seeds())
-    await subscriber.subscribe(`{${namespace}}!bus`)
-    subscriber.on('message', (_channel: string, message: string) => messages.push(message))
+    // a third store subscribed to the same channel counts what goes over the wire
+    const subscriber = redisClusterStore({ nodes: testCluster().seeds() })
+    await subscriber.subscribe(`{${namespace}}!bus`, { onMessage: (message) => messages.push(message) })
     const ids = Array.from({ length: 100 }, (_, i) => `p${i}`)
     await caches[0]!.entity('product').invalidate(ids)
     await eventually(() => (caches[1]!.stats().product?.invalidationsReceived ?? 0) === 100)
     await eventually(() => messages.length === 1)
     expect(JSON.parse(messages[0] as string)).toMatchObject({ e: 'product', k: ids })
-    await subscriber.quit()
+    await subscriber.close()
     await close()
   })
 
