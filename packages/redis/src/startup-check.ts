@@ -39,7 +39,7 @@ export async function runStartupCheck(client: Redis | Cluster, probes: Probes, c
       if (check.channel !== undefined) await probes.subscribe(check.channel)
       return
     } catch (error) {
-      const refused = refusal(error, addressOf(client))
+      const refused = refusal(error, describeClient(client))
       if (refused !== undefined) throw refused
       if (client.status === 'end') throw closed()
       if (Date.now() >= deadline) throw unavailable(`the probe kept failing: ${messageOf(error)}`)
@@ -58,7 +58,7 @@ function connected(client: Redis | Cluster, deadline: number): Promise<void> {
     const onError = (error: unknown, address?: string) => {
       // A cluster reports "Failed to refresh slots cache" with the node's own error inside.
       const cause = (error as { lastNodeError?: unknown }).lastNodeError ?? error
-      const refused = refusal(cause, address ?? addressOf(client))
+      const refused = refusal(cause, address === undefined ? describeClient(client) : `Redis at ${address}`)
       if (refused !== undefined) settle(refused)
       else last = messageOf(cause)
     }
@@ -88,7 +88,7 @@ function connected(client: Redis | Cluster, deadline: number): Promise<void> {
 }
 
 /** `L2_AUTH` for an error that means Redis (or TLS) refused this client for good, else `undefined`. */
-function refusal(error: unknown, address: string): TierCacheError | undefined {
+function refusal(error: unknown, who: string): TierCacheError | undefined {
   const message = messageOf(error)
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code === 'string' && TLS_CODE.test(code)) {
@@ -96,19 +96,22 @@ function refusal(error: unknown, address: string): TierCacheError | undefined {
     const reason = (error as { reason?: unknown }).reason
     return new TierCacheError(
       'L2_AUTH',
-      `TLS with Redis at ${address} failed: ${typeof reason === 'string' ? reason : message} (${code}). Check tls.ca (the CA that signed the server's certificate), the server name, and the client certificate if the server asks for one`,
+      `TLS with ${who} failed: ${typeof reason === 'string' ? reason : message} (${code}). Check tls.ca (the CA that signed the server's certificate), the server name, and the client certificate if the server asks for one`,
     )
   }
   if (!REFUSED_REPLY.test(message)) return undefined
   const hint = message.startsWith('NOPERM')
     ? 'the Redis user lacks a right the cache needs; see "ACL users" in the @tiercache/redis README for what to grant'
     : 'check username and password'
-  return new TierCacheError('L2_AUTH', `Redis at ${address} refused this client: ${message.replace(/\.$/, '')}; ${hint}`)
+  return new TierCacheError('L2_AUTH', `${who} refused this client: ${message.replace(/\.$/, '')}; ${hint}`)
 }
 
-function addressOf(client: Redis | Cluster): string {
+/** `Redis at host:port` for a standalone client, `the Redis cluster` when no single node is known. */
+function describeClient(client: Redis | Cluster): string {
   const options = (client as { options?: { host?: unknown; port?: unknown } }).options
-  return typeof options?.host === 'string' && typeof options.port === 'number' ? `${options.host}:${options.port}` : 'the cluster'
+  return typeof options?.host === 'string' && typeof options.port === 'number'
+    ? `Redis at ${options.host}:${options.port}`
+    : 'the Redis cluster'
 }
 
 function messageOf(error: unknown): string {

@@ -11,8 +11,9 @@ import { eventually, recordingLogger } from '../engine/helpers.js'
  * its keys and bus channel only, and only the commands the store sends (plus the handshake
  * commands ioredis runs on connect, so nothing is printed about them).
  */
-function cacheUserRules(ns: string): string[] {
-  const commands = ['get', 'mget', 'set', 'unlink', 'del', 'pttl', 'pexpire', 'evalsha', 'eval', 'publish', 'subscribe', 'unsubscribe']
+function cacheUserRules(ns: string, bus: 'publish' | 'spublish' = 'publish'): string[] {
+  const pubsub = bus === 'publish' ? ['publish', 'subscribe', 'unsubscribe'] : ['spublish', 'ssubscribe', 'sunsubscribe']
+  const commands = ['get', 'mget', 'set', 'unlink', 'del', 'pttl', 'pexpire', 'evalsha', 'eval', ...pubsub]
   const handshake = ['ping', 'info', 'client|setname', 'cluster|slots', 'cluster|info']
   return [
     'resetkeys',
@@ -60,7 +61,7 @@ function cacheAs(username: string, password = PASSWORD, logger = recordingLogger
   return createCache({
     namespace: NS,
     logger,
-    l2: redisStore({ host: '127.0.0.1', port: node.port, username, password }),
+    l2: redisStore({ host: '127.0.0.1', port: node.port, username, password, bus: 'publish' }),
     entities: { product: { ttl: '1m', l1: false, tags: (_id, value) => [`brand:${(value as { brand: string }).brand}`] } },
   })
 }
@@ -72,6 +73,13 @@ async function readyError(cache: TierCache): Promise<TierCacheError> {
   )
   if (error === undefined) throw new Error('expected ready() to reject')
   return error
+}
+
+/** Redis 7.0 says `this user has no permissions`, 7.2 and later `User <name> has no permissions`. */
+function noPermToSet(message: string): string {
+  const reply = /NOPERM (this user|User \S+) has no permissions to run the 'set' command/.exec(message)?.[0]
+  if (reply === undefined) throw new Error(`no NOPERM reply about 'set' in: ${message}`)
+  return reply
 }
 
 const NOPERM_HINT = 'the Redis user lacks a right the cache needs; see "ACL users" in the @tiercache/redis README for what to grant'
@@ -109,16 +117,18 @@ describe('ACL users on a standalone Redis', () => {
   })
 
   it('an unknown user is refused like a wrong password', async () => {
-    const error = await readyError(cacheAs('nobody'))
+    const cache = cacheAs('nobody')
+    const error = await readyError(cache)
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toContain('WRONGPASS')
+    await cache.close()
   })
 
   it('a user that may read but not write: ready() rejects with L2_AUTH naming the refused command', async () => {
     const cache = cacheAs('reader')
     const error = await readyError(cache)
     expect(error.message).toBe(
-      `L2_AUTH: Redis at 127.0.0.1:${node.port} refused this client: NOPERM this user has no permissions to run the 'set' command; ${NOPERM_HINT}`,
+      `L2_AUTH: Redis at 127.0.0.1:${node.port} refused this client: ${noPermToSet(error.message)}; ${NOPERM_HINT}`,
     )
     await cache.close()
   })
@@ -163,29 +173,32 @@ describe('ACL users on a Redis Cluster', () => {
   const ns = `acl${randomUUID().slice(0, 6)}`
   const password = `pw-${randomUUID()}`
   const user = `cache-${ns}`
+  const readOnly = `reader-${ns}`
 
   beforeAll(async () => {
     const cluster = testCluster()
+    const rules = cacheUserRules(ns, 'spublish')
     for (const seed of cluster.seeds()) {
-      await cluster.command(seed.port, ['ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, ...cacheUserRules(ns)])
+      await cluster.command(seed.port, ['ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, ...rules])
+      await cluster.command(seed.port, ['ACL', 'SETUSER', readOnly, 'reset', 'on', `>${password}`, ...rules.filter((r) => r !== '+set')])
     }
   })
 
   afterAll(async () => {
     // leaves the shared cluster as it found it
     const cluster = testCluster()
-    for (const seed of cluster.seeds()) await cluster.command(seed.port, ['ACL', 'DELUSER', user]).catch(() => {})
+    for (const seed of cluster.seeds()) await cluster.command(seed.port, ['ACL', 'DELUSER', user, readOnly]).catch(() => {})
   })
 
-  function clusterCache(pass: string): TierCache {
+  function clusterCache(pass: string, username = user): TierCache {
     return createCache({
       namespace: ns,
-      l2: redisClusterStore({ nodes: testCluster().seeds(), redisOptions: { username: user, password: pass } }),
+      l2: redisClusterStore({ nodes: testCluster().seeds(), bus: 'spublish', redisOptions: { username, password: pass } }),
       entities: { product: { ttl: '1m', l1: false, hot: { keys: ['viral'], l1Ttl: 0 } } },
     })
   }
 
-  it('a user with the documented rights on every node runs reads, hot-key replicas and invalidation with no L2 error', async () => {
+  it('a user with the documented rights (sharded bus) on every node runs reads, hot-key replicas and invalidation with no L2 error', async () => {
     const [a, b] = [clusterCache(password), clusterCache(password)]
     await Promise.all([a.ready(), b.ready()])
     expect(await a.entity('product').get('viral', async () => 'v1')).toBe('v1')
@@ -201,6 +214,13 @@ describe('ACL users on a Redis Cluster', () => {
     for (const cache of [a, b]) expect(cache.stats().product?.l2Errors).toBe(0)
     await admin.quit()
     await Promise.all([a.close(), b.close()])
+  })
+
+  it('a user without a right on the cluster: ready() rejects with L2_AUTH naming the refused command', async () => {
+    const cache = clusterCache(password, readOnly)
+    const error = await readyError(cache)
+    expect(error.message).toBe(`L2_AUTH: the Redis cluster refused this client: ${noPermToSet(error.message)}; ${NOPERM_HINT}`)
+    await cache.close()
   })
 
   it('a wrong password: ready() rejects with L2_AUTH naming a node', async () => {
