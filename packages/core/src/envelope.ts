@@ -21,7 +21,6 @@ export interface Envelope {
 // A positional header parses with a few indexOf calls instead of a JSON.parse of a wrapper
 // object, and the payload stays in the serializer's own format: one parse per L2 hit.
 const MAGIC = 'tc1|'
-const HEADER_FIELDS = 6
 const NO_TAGS: readonly string[] = Object.freeze([])
 
 /** Encodes an envelope into the string stored in the remote tier. */
@@ -37,21 +36,22 @@ export function encodeEnvelope(envelope: Envelope): string {
  */
 export function decodeEnvelope(raw: string): Envelope | undefined {
   if (!raw.startsWith(MAGIC)) return undefined
-  const fields: string[] = []
-  let start = MAGIC.length
-  for (let i = 0; i < HEADER_FIELDS; i++) {
-    const end = raw.indexOf('|', start)
-    if (end === -1) return undefined
-    fields.push(raw.slice(start, end))
-    start = end + 1
-  }
-  const [kind, created, fresh, stale, load, tagsLength] = fields as [string, string, string, string, string, string]
+  // Six '|'-separated header fields, read in place (this runs on every L2 hit).
+  const kindEnd = raw.indexOf('|', MAGIC.length)
+  const createdEnd = kindEnd === -1 ? -1 : raw.indexOf('|', kindEnd + 1)
+  const freshEnd = createdEnd === -1 ? -1 : raw.indexOf('|', createdEnd + 1)
+  const staleEnd = freshEnd === -1 ? -1 : raw.indexOf('|', freshEnd + 1)
+  const loadEnd = staleEnd === -1 ? -1 : raw.indexOf('|', staleEnd + 1)
+  const tagsLengthEnd = loadEnd === -1 ? -1 : raw.indexOf('|', loadEnd + 1)
+  if (tagsLengthEnd === -1 || kindEnd !== MAGIC.length + 1) return undefined
+  const kind = raw[MAGIC.length]
   if (kind !== 'v' && kind !== 'n' && kind !== 'u') return undefined
-  const createdAt = toTime(created)
-  const freshUntil = toTime(fresh)
-  const staleUntil = toTime(stale)
-  const loadMs = toTime(load)
-  const tagsLen = toTime(tagsLength)
+  const createdAt = toTime(raw.slice(kindEnd + 1, createdEnd))
+  const freshUntil = toTime(raw.slice(createdEnd + 1, freshEnd))
+  const staleUntil = toTime(raw.slice(freshEnd + 1, staleEnd))
+  const loadMs = toTime(raw.slice(staleEnd + 1, loadEnd))
+  const tagsLen = toTime(raw.slice(loadEnd + 1, tagsLengthEnd))
+  const start = tagsLengthEnd + 1
   if (
     createdAt === undefined ||
     freshUntil === undefined ||

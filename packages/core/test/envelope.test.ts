@@ -23,6 +23,8 @@ describe('envelope', () => {
     ['non-numeric time', 'tc1|v|abc|2000|3000|0|0|1'],
     ['negative time', 'tc1|v|-1|2000|3000|0|0|1'],
     ['unknown kind', 'tc1|x|1000|2000|3000|0|0|1'],
+    ['a two-letter kind', 'tc1|vv|1000|2000|3000|0|0|1'],
+    ['an empty kind', 'tc1||1000|2000|3000|0|0|1'],
     ['fresh before created', 'tc1|v|3000|2000|3000|0|0|1'],
     ['tags length past the end', 'tc1|v|1000|2000|3000|0|99|["a"]'],
     ['tags that are not strings', 'tc1|v|1000|2000|3000|0|3|[1]x'],
