@@ -5,6 +5,7 @@ import type { TierCache } from '@tiercache/core'
 import express, { type Request, type Response } from 'express'
 import { httpCache, invalidateOnWrite } from '../src/index.js'
 import { describeHttpCacheCases } from './http-cases.js'
+import { describeHttpFuzzCases } from './http-fuzz-cases.js'
 import type { AppSpec, HttpDriver, RunningApp, TestReply } from './http-harness.js'
 
 function write(res: Response, reply: TestReply): void {
@@ -60,3 +61,4 @@ export const expressDriver: HttpDriver = {
 
 describeHttpCacheCases(expressDriver)
 describeHttpCacheCases(expressDriver, { l1Only: true })
+describeHttpFuzzCases(expressDriver)

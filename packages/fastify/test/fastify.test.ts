@@ -2,6 +2,7 @@ import { Readable } from 'node:stream'
 import type { TierCache } from '@tiercache/core'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { describeHttpCacheCases } from '../../express/test/http-cases.js'
+import { describeHttpFuzzCases } from '../../express/test/http-fuzz-cases.js'
 import type { AppSpec, HttpDriver, RunningApp, TestReply } from '../../express/test/http-harness.js'
 import { tiercache } from '../src/index.js'
 
@@ -52,3 +53,4 @@ export const fastifyDriver: HttpDriver = {
 
 describeHttpCacheCases(fastifyDriver)
 describeHttpCacheCases(fastifyDriver, { l1Only: true })
+describeHttpFuzzCases(fastifyDriver)
