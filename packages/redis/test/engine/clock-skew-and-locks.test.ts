@@ -1,0 +1,104 @@
+import { type Clock, createCache, KeyBuilder } from '@tiercache/core'
+import { testCluster } from '@tiercache/testkit'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { redisClusterStore } from '../../src/index.js'
+import { deferred, eventually, uniqueNamespace } from './helpers.js'
+
+let raw: Cluster
+
+beforeAll(() => {
+  raw = new Cluster(testCluster().seeds())
+})
+
+afterAll(async () => {
+  await raw.quit()
+})
+
+/** A wall clock shifted by `offsetMs`: an instance whose machine clock is wrong. */
+function skewedClock(offsetMs: number): Clock {
+  return { now: () => Date.now() + offsetMs }
+}
+
+describe('locks that expire mid-load, and clock skew between instances', () => {
+  it('a lock that expires mid-load lets another instance load, and the first load cannot write its late value', async () => {
+    const namespace = uniqueNamespace()
+    const seeds = testCluster().seeds()
+    const make = () =>
+      createCache({
+        namespace,
+        l2: redisClusterStore({ nodes: seeds }),
+        entities: { product: { ttl: '1m', lockTtl: 200, lockWait: '5s' } },
+      })
+    const [a, b] = [make(), make()]
+    await Promise.all([a.ready(), b.ready()])
+    const keys = new KeyBuilder(namespace, 'product')
+    const started = deferred<void>()
+    const release = deferred<void>()
+    const slow = a.entity<string>('product').get('1', async () => {
+      started.resolve()
+      await release.promise
+      return 'old'
+    })
+    await started.promise
+    // the lock expires by its TTL while a is still loading
+    await eventually(async () => (await raw.exists(keys.lockKey('1'))) === 0, 2_000)
+    const loader = vi.fn(async () => 'new')
+    expect(await b.entity<string>('product').get('1', loader)).toBe('new')
+    expect(loader).toHaveBeenCalledTimes(1)
+    release.resolve()
+    expect(await slow).toBe('old')
+    const stored = (await raw.get(keys.valueKey('1'))) as string
+    expect(stored.endsWith('"new"')).toBe(true)
+    // a's lease was gone: its L1 did not take the old value either
+    expect(await a.entity<string>('product').get('1', async () => 'reloaded')).toBe('new')
+    await Promise.all([a.close(), b.close()])
+  })
+
+  it('an instance whose clock runs an hour behind never serves a value past its L2 lifetime (ttl + grace, kept by Redis)', async () => {
+    const namespace = uniqueNamespace()
+    const seeds = testCluster().seeds()
+    const writer = createCache({
+      namespace,
+      l2: redisClusterStore({ nodes: seeds }),
+      entities: { product: { ttl: 300, l1: false, hot: false } },
+    })
+    const behind = createCache({
+      namespace,
+      clock: skewedClock(-3_600_000),
+      l2: redisClusterStore({ nodes: seeds }),
+      entities: { product: { ttl: 300, l1: false, hot: false } },
+    })
+    await Promise.all([writer.ready(), behind.ready()])
+    await writer.entity<string>('product').get('1', async () => 'v1')
+    // to the late clock the entry looks fresh for another hour, but Redis expires it by PX
+    expect(await behind.entity<string>('product').get('1', async () => 'loaded')).toBe('v1')
+    await eventually(async () => (await raw.exists(new KeyBuilder(namespace, 'product').valueKey('1'))) === 0, 2_000)
+    const loader = vi.fn(async () => 'v2')
+    expect(await behind.entity<string>('product').get('1', loader)).toBe('v2')
+    expect(loader).toHaveBeenCalledTimes(1)
+    await Promise.all([writer.close(), behind.close()])
+  })
+
+  it('an instance whose clock runs ahead treats entries as expired early and reloads them, never serving them longer', async () => {
+    const namespace = uniqueNamespace()
+    const seeds = testCluster().seeds()
+    const writer = createCache({
+      namespace,
+      l2: redisClusterStore({ nodes: seeds }),
+      entities: { product: { ttl: '10s', l1: false, hot: false } },
+    })
+    const ahead = createCache({
+      namespace,
+      clock: skewedClock(60_000),
+      l2: redisClusterStore({ nodes: seeds }),
+      entities: { product: { ttl: '10s', l1: false, hot: false } },
+    })
+    await Promise.all([writer.ready(), ahead.ready()])
+    await writer.entity<string>('product').get('1', async () => 'v1')
+    const loader = vi.fn(async () => 'v2')
+    expect(await ahead.entity<string>('product').get('1', loader)).toBe('v2')
+    expect(loader).toHaveBeenCalledTimes(1)
+    await Promise.all([writer.close(), ahead.close()])
+  })
+})
