@@ -51,6 +51,10 @@ export interface InvalidatingOptions<A extends unknown[], R> {
 export interface EntityHandle<T> {
   /** The entity's name. */
   readonly name: string
+  /** The entity's resolved policy (every option defaulted, durations in ms); read-only. */
+  readonly policy: EntityPolicy
+  /** The clock of the cache the entity belongs to (what its TTLs are measured against). */
+  readonly clock: Clock
   /**
    * Returns the cached value of `id`, or loads it with `loader` (once per key across the
    * fleet: in-process single-flight, then a lock in L2), caches it and returns it. The value
@@ -137,7 +141,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   readonly metrics: EntityMetrics
   private readonly log: Logger
   /** The cache's clock, held directly: the L1 hit path reads it on every call. */
-  private readonly clock: Clock
+  readonly clock: Clock
   /** Hot-key detection and replica placement, or `null` when the entity has `hot: false`. */
   private readonly hot: HotKeys | null
   /** L2 behind the cache's breaker, with this entity's per-call timeout; `null` for L1-only. */
@@ -149,7 +153,7 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly policy: EntityPolicy,
+    readonly policy: EntityPolicy,
   ) {
     this.name = policy.name
     this.keys = new KeyBuilder(ctx.namespace, policy.name)
