@@ -26,6 +26,8 @@ export interface Sample {
    * of the code under test plus its client library.
    */
   cpuUsPerOp: number
+  /** Operations that threw or rejected (counted, and timed like the others). */
+  errors: number
 }
 
 /** The median of several samples of one contender, metric by metric, with the samples themselves. */
@@ -34,6 +36,8 @@ export interface Summary {
   p50Us: number
   p99Us: number
   cpuUsPerOp: number
+  /** Errors summed over the runs. */
+  errors: number
   runs: Sample[]
 }
 
@@ -48,6 +52,7 @@ export async function measure(op: Operation, options: MeasureOptions): Promise<S
   // Indices are claimed in time order, so the first claim past the deadline ends the run and
   // every smaller index was claimed, and completes, before it.
   let end = options.maxOps
+  let errors = 0
   const cpuBefore = process.cpuUsage()
   const started = performance.now()
   const deadline = started + options.maxMs
@@ -60,7 +65,11 @@ export async function measure(op: Operation, options: MeasureOptions): Promise<S
         end = Math.min(end, i)
         return
       }
-      await op(i)
+      try {
+        await op(i)
+      } catch {
+        errors++
+      }
       latencies[i] = performance.now() - t0
     }
   }
@@ -78,6 +87,7 @@ export async function measure(op: Operation, options: MeasureOptions): Promise<S
     p50Us: percentile(done, 0.5) * 1000,
     p99Us: percentile(done, 0.99) * 1000,
     cpuUsPerOp: (cpu.user + cpu.system) / ops,
+    errors,
   }
 }
 
@@ -123,6 +133,7 @@ export function summarize(samples: Sample[]): Summary {
     p50Us: median(samples.map((s) => s.p50Us)),
     p99Us: median(samples.map((s) => s.p99Us)),
     cpuUsPerOp: median(samples.map((s) => s.cpuUsPerOp)),
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
     runs: samples,
   }
 }

@@ -1,139 +1,165 @@
 import { performance } from 'node:perf_hooks'
-import { createCache, type TierCache } from '@tiercache/core'
-import { type BusMode, redisClusterStore } from '@tiercache/redis'
+import { DEFAULT_CLUSTER_STORE_OPTIONS } from '@tiercache/redis'
 import type { NodeAddress } from '@tiercache/testkit'
+import { type AdapterContext, type AdapterSpec, type CacheAdapter, contender, contendersFor } from '../adapters/index.js'
 import { median, percentile } from '../harness.js'
 import { makeProduct, type Product } from '../product.js'
+import { contextFor, openAdapter, TTL_MS, uniqueNamespace } from './common.js'
 
 /** Invalidations measured per run. */
 export const STALENESS_ITERATIONS = 200
-/** Runs; medians of each statistic are reported. */
+/** Runs per contender; medians of each statistic are reported. */
 export const STALENESS_RUNS = 3
-const STALENESS_ENTITY = 'productCoherence'
-// A poll loop that has not seen the new value by then records the cap and counts as timed out.
-const GIVE_UP_MS = 5_000
+/**
+ * A window still open after this long (ms) is recorded at the cap and ends the run: the
+ * contender has no bus, or lost the message, and B would stay stale until its memory TTL.
+ */
+export const STALENESS_GIVE_UP_MS = 2_000
 
-/** Statistics of one run's windows (ms from `invalidate()` resolving until B returns the new value). */
+/** The tiercache store's default bus mode, and the other one. */
+export const DEFAULT_BUS = DEFAULT_CLUSTER_STORE_OPTIONS.bus
+const OTHER_BUS = DEFAULT_BUS === 'publish' ? 'spublish' : 'publish'
+
+/** Statistics of one run's windows (ms from `invalidate()` resolving on A until B returns the new value). */
 export interface StalenessStats {
   p50Ms: number
   p99Ms: number
   maxMs: number
-  /** Windows in which B's first read after `invalidate()` resolved still returned the old value. */
+  /** Windows in which B's first read after A's `invalidate()` resolved still returned the old value. */
   staleReads: number
-  /** Windows that hit {@link GIVE_UP_MS}. */
+  /** Windows that hit {@link STALENESS_GIVE_UP_MS} (the run stops at the first). */
   timedOut: number
-  /** p50 of the time until B had applied the bus message (ms; 0 when it had before `invalidate()` resolved). */
-  busP50Ms: number
-  /** p99 of the same. */
-  busP99Ms: number
+  /** Invalidations measured (fewer than {@link STALENESS_ITERATIONS} when a window timed out). */
+  iterations: number
+  /** Reads before an invalidation in which A or B still answered the version before the last one. */
+  setupDisagreements: number
 }
 
-/** The staleness workload's result for one bus mode. */
-export interface StalenessResult {
-  /** The store's pub/sub flavour for the invalidation bus. */
-  bus: BusMode
-  iterations: number
-  /** Median over runs, statistic by statistic. */
+/** One contender's staleness figures. */
+export interface StalenessFigure {
+  /** Row label: the contender, and tiercache's bus mode. */
+  label: string
+  contender: string
+  coherence: string
   median: StalenessStats
   runs: (StalenessStats & { windowsMs: number[] })[]
 }
 
-/**
- * Cross-instance staleness window: instances A and B (each with its own store and connections)
- * in this process, L1 on in both. Each iteration both read the key so B holds it in L1, the
- * source changes, A invalidates, and B is polled (one read per event-loop turn, so the bus
- * socket is serviced between reads) until it returns the new version. `bus` picks the store's
- * pub/sub flavour: classic PUBLISH crosses the cluster bus to reach a subscriber on another
- * node; SPUBLISH stays on the channel's shard.
- */
-export async function runStaleness(seeds: readonly NodeAddress[], namespace: string, bus: BusMode): Promise<StalenessResult> {
-  const open = (): TierCache =>
-    createCache({
-      namespace,
-      l2: redisClusterStore({ nodes: [...seeds], bus }),
-      entities: { [STALENESS_ENTITY]: { ttl: '10m', l1: { ttl: '1m' } } },
-    })
-  const cacheA = open()
-  const cacheB = open()
-  try {
-    await Promise.all([cacheA.ready(), cacheB.ready()])
-    const a = cacheA.entity<Product>(STALENESS_ENTITY)
-    const b = cacheB.entity<Product>(STALENESS_ENTITY)
-    const runs: StalenessResult['runs'] = []
-    for (let run = 0; run < STALENESS_RUNS; run++) {
-      const key = `coherence-${bus}-${run}`
-      const source = { version: 1 }
-      const loader = (id: string): Product => makeProduct(id, source.version)
-      const windowsMs: number[] = []
-      const busWindowsMs: number[] = []
-      let staleReads = 0
-      let timedOut = 0
-      for (let n = 0; n < STALENESS_ITERATIONS; n++) {
-        const current = source.version
-        const [fromA, fromB] = [await a.get(key, loader), await b.get(key, loader)]
-        if (fromA.version !== current || fromB.version !== current) {
-          throw new Error(`staleness: setup read version ${fromA.version}/${fromB.version}, expected ${current}`)
-        }
-        // B must answer from L1 now, or the window measures nothing.
-        const hitsBefore = b.stats().l1Hits
-        await b.get(key, loader)
-        if (b.stats().l1Hits !== hitsBefore + 1) throw new Error('staleness: B does not hold the key in L1')
+/** (e) the staleness workload's result. */
+export interface StalenessResult {
+  iterations: number
+  giveUpMs: number
+  figures: StalenessFigure[]
+}
 
-        source.version = current + 1
-        const receivedBefore = b.stats().invalidationsReceived
-        await a.invalidate(key)
-        const t0 = performance.now()
-        let reads = 0
-        let busMs = Number.NaN
-        for (;;) {
-          if (Number.isNaN(busMs) && b.stats().invalidationsReceived > receivedBefore) busMs = performance.now() - t0
-          const value = await b.get(key, loader)
-          reads++
-          const elapsed = performance.now() - t0
-          if (value.version === source.version) {
-            windowsMs.push(elapsed)
-            break
-          }
-          if (elapsed >= GIVE_UP_MS) {
-            windowsMs.push(elapsed)
-            timedOut++
-            break
-          }
-          await new Promise<void>((resolve) => setImmediate(resolve))
-        }
-        if (reads > 1) staleReads++
-        // Read again after the loop when the message came in during the last read.
-        if (Number.isNaN(busMs) && b.stats().invalidationsReceived > receivedBefore) busMs = performance.now() - t0
-        busWindowsMs.push(busMs)
-      }
-      const sorted = [...windowsMs].sort((x, y) => x - y)
-      const busSorted = busWindowsMs.filter((ms) => !Number.isNaN(ms)).sort((x, y) => x - y)
-      runs.push({
-        p50Ms: percentile(sorted, 0.5),
-        p99Ms: percentile(sorted, 0.99),
-        maxMs: sorted[sorted.length - 1] ?? Number.NaN,
-        staleReads,
-        timedOut,
-        busP50Ms: percentile(busSorted, 0.5),
-        busP99Ms: percentile(busSorted, 0.99),
-        windowsMs,
+/**
+ * (e) Cross-instance staleness window. Two instances A and B of a contender (own connections
+ * each) in this process, memory tier on in both. Each iteration both read the key so B holds it
+ * in memory, the source changes, A invalidates, and B is polled (one read per event-loop turn, so
+ * its bus socket is serviced between reads) until it returns the new version. tiercache runs with
+ * both of its bus modes; the peers with their own multi-instance set-up.
+ */
+export async function runStaleness(seeds: readonly NodeAddress[]): Promise<StalenessResult> {
+  const variants: { label: string; spec: AdapterSpec; extra: Pick<AdapterContext, 'bus'> }[] = [
+    { label: `tiercache (${DEFAULT_BUS}, default)`, spec: contender('tiercache'), extra: { bus: DEFAULT_BUS } },
+    { label: `tiercache (${OTHER_BUS})`, spec: contender('tiercache'), extra: { bus: OTHER_BUS } },
+    ...contendersFor('l1')
+      .filter((spec) => spec.name !== 'tiercache' && spec.name !== 'lru-cache')
+      .map((spec) => ({ label: spec.name, spec, extra: {} })),
+  ]
+  const figures: StalenessFigure[] = []
+  for (const variant of variants) {
+    const context = contextFor('l1', uniqueNamespace('stale', variant.label), seeds, variant.extra)
+    const a = await openAdapter(variant.spec, context)
+    const b = await openAdapter(variant.spec, context)
+    try {
+      const runs: StalenessFigure['runs'] = []
+      for (let run = 0; run < STALENESS_RUNS; run++) runs.push(await measureRun(a, b, `coherence-${run}`))
+      figures.push({
+        label: variant.label,
+        contender: variant.spec.name,
+        coherence: variant.spec.coherence,
+        median: {
+          p50Ms: median(runs.map((r) => r.p50Ms)),
+          p99Ms: median(runs.map((r) => r.p99Ms)),
+          maxMs: median(runs.map((r) => r.maxMs)),
+          staleReads: median(runs.map((r) => r.staleReads)),
+          timedOut: median(runs.map((r) => r.timedOut)),
+          iterations: median(runs.map((r) => r.iterations)),
+          setupDisagreements: median(runs.map((r) => r.setupDisagreements)),
+        },
+        runs,
       })
+    } finally {
+      await Promise.all([a.teardown(), b.teardown()])
     }
-    return {
-      bus,
-      iterations: STALENESS_ITERATIONS,
-      median: {
-        p50Ms: median(runs.map((r) => r.p50Ms)),
-        p99Ms: median(runs.map((r) => r.p99Ms)),
-        maxMs: median(runs.map((r) => r.maxMs)),
-        staleReads: median(runs.map((r) => r.staleReads)),
-        timedOut: median(runs.map((r) => r.timedOut)),
-        busP50Ms: median(runs.map((r) => r.busP50Ms)),
-        busP99Ms: median(runs.map((r) => r.busP99Ms)),
-      },
-      runs,
+  }
+  return { iterations: STALENESS_ITERATIONS, giveUpMs: STALENESS_GIVE_UP_MS, figures }
+}
+
+async function measureRun(a: CacheAdapter, b: CacheAdapter, key: string): Promise<StalenessStats & { windowsMs: number[] }> {
+  const source = { version: 1 }
+  const loader = (): Product => makeProduct(key, source.version)
+  const windowsMs: number[] = []
+  let staleReads = 0
+  let timedOut = 0
+  let setupDisagreements = 0
+  for (let n = 0; n < STALENESS_ITERATIONS && timedOut === 0; n++) {
+    const current = source.version
+    // Both must hold the current version before the invalidation; a contender whose A still
+    // answers an older one (a late write or message from the last iteration) is polled until it
+    // agrees, and that is counted.
+    const setupStarted = performance.now()
+    let agreed = false
+    while (!agreed && performance.now() - setupStarted < STALENESS_GIVE_UP_MS) {
+      const fromA = await a.getOrSet(key, loader, TTL_MS)
+      const fromB = await b.getOrSet(key, loader, TTL_MS)
+      agreed = fromA.version === current && fromB.version === current
+      if (!agreed) {
+        setupDisagreements++
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
     }
-  } finally {
-    await Promise.all([cacheA.close(), cacheB.close()])
+    if (!agreed) {
+      timedOut++
+      break
+    }
+    // tiercache exposes its counters: B must answer from L1 now, or the window measures nothing.
+    const hitsBefore = b.entityStats?.().l1Hits
+    await b.getOrSet(key, loader, TTL_MS)
+    if (hitsBefore !== undefined && b.entityStats?.().l1Hits !== hitsBefore + 1)
+      throw new Error(`staleness: B of ${key} does not hold the key in L1`)
+
+    source.version = current + 1
+    await a.invalidate(key)
+    const t0 = performance.now()
+    let reads = 0
+    for (;;) {
+      const value = await b.getOrSet(key, loader, TTL_MS)
+      reads++
+      const elapsed = performance.now() - t0
+      if (value.version === source.version) {
+        windowsMs.push(elapsed)
+        break
+      }
+      if (elapsed >= STALENESS_GIVE_UP_MS) {
+        windowsMs.push(elapsed)
+        timedOut++
+        break
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    if (reads > 1) staleReads++
+  }
+  const sorted = [...windowsMs].sort((x, y) => x - y)
+  return {
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
+    staleReads,
+    timedOut,
+    iterations: windowsMs.length,
+    setupDisagreements,
+    windowsMs,
   }
 }

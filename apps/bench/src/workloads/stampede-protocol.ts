@@ -1,11 +1,12 @@
-import type { EntityStats } from '@tiercache/core'
 import type { NodeAddress } from '@tiercache/testkit'
+import type { ContenderName, Profile } from '../adapters/index.js'
 
 /** What the parent passes to each stampede worker (as its one argument, JSON). */
 export interface StampedeWorkerConfig {
   seeds: NodeAddress[]
   namespace: string
-  entity: string
+  contender: ContenderName
+  profile: Profile
   /** Concurrent `get` calls per worker on the cold key. */
   callers: number
   /** How long the loader takes (ms). */
@@ -38,8 +39,8 @@ export interface DoneMessage {
   errors: number
   /** Distinct product versions the callers received (1 when everyone saw the same load). */
   versions: number[]
-  /** Counter deltas of the entity over the round. */
-  stats: Pick<EntityStats, 'l2Hits' | 'misses' | 'loads' | 'lockWaits' | 'l2Errors'>
+  /** Errors the library reported on events during the round (not to callers). */
+  reportedErrors: number
 }
 
 /** Worker to parent: the worker could not start or run. */

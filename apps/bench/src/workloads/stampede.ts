@@ -2,7 +2,9 @@ import { type ChildProcess, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { NodeAddress } from '@tiercache/testkit'
+import { type AdapterSpec, CONTENDERS } from '../adapters/index.js'
 import { median } from '../harness.js'
+import { uniqueNamespace } from './common.js'
 import type { DoneMessage, GoMessage, StampedeWorkerConfig, WorkerMessage } from './stampede-protocol.js'
 
 /** Processes that read the cold key at once. */
@@ -13,7 +15,6 @@ export const STAMPEDE_CALLERS = 250
 export const STAMPEDE_LOADER_MS = 100
 /** Rounds, each on a fresh cold key; medians are reported. */
 export const STAMPEDE_ROUNDS = 3
-const STAMPEDE_ENTITY = 'productStampede'
 // A worker that has not answered by then is treated as stuck and the workload fails.
 const WORKER_TIMEOUT_MS = 30_000
 
@@ -33,29 +34,63 @@ export interface StampedeRound {
   perProcess: Omit<DoneMessage, 'type' | 'round'>[]
 }
 
-/** The stampede workload's result. */
+/** One contender's rounds. */
+export interface StampedeFigure {
+  contender: string
+  profile: string
+  rounds: StampedeRound[]
+  /** Median over rounds. */
+  median: { loaderCalls: number; serveAllMs: number; p50Ms: number; errors: number }
+}
+
+/** The cross-process stampede workload's result. */
 export interface StampedeResult {
   processes: number
   callersPerProcess: number
   loaderMs: number
-  rounds: StampedeRound[]
-  /** Median over rounds. */
-  median: { loaderCalls: number; serveAllMs: number; p50Ms: number }
+  figures: StampedeFigure[]
 }
 
 /**
- * Cross-process stampede: forks worker processes, each with its own cache instance on the
- * cluster; once all report ready, the parent says go, and each worker fires `callers`
- * concurrent reads of one cold key whose loader takes `loaderMs`.
+ * (d) Cross-process stampede, contender by contender (each in its default set-up): forks worker
+ * processes, each with its own instance on the cluster; once all report ready, the parent says
+ * go, and each worker fires `callers` concurrent reads of one cold key whose loader takes `loaderMs`.
  */
-export async function runStampede(seeds: readonly NodeAddress[], namespace: string, children: Set<ChildProcess>): Promise<StampedeResult> {
-  const config: StampedeWorkerConfig = {
-    seeds: [...seeds],
-    namespace,
-    entity: STAMPEDE_ENTITY,
-    callers: STAMPEDE_CALLERS,
-    loaderMs: STAMPEDE_LOADER_MS,
+export async function runStampede(
+  seeds: readonly NodeAddress[],
+  children: Set<ChildProcess>,
+  specs: readonly AdapterSpec[] = CONTENDERS,
+): Promise<StampedeResult> {
+  const figures: StampedeFigure[] = []
+  for (const spec of specs) {
+    const profile = spec.profiles[0] ?? 'l1'
+    const rounds = await stampedeContender(
+      {
+        seeds: [...seeds],
+        namespace: uniqueNamespace('stampede4', spec.name),
+        contender: spec.name,
+        profile,
+        callers: STAMPEDE_CALLERS,
+        loaderMs: STAMPEDE_LOADER_MS,
+      },
+      children,
+    )
+    figures.push({
+      contender: spec.name,
+      profile,
+      rounds,
+      median: {
+        loaderCalls: median(rounds.map((r) => r.loaderCalls)),
+        serveAllMs: median(rounds.map((r) => r.serveAllMs)),
+        p50Ms: median(rounds.map((r) => r.p50Ms)),
+        errors: median(rounds.map((r) => r.errors)),
+      },
+    })
   }
+  return { processes: STAMPEDE_PROCESSES, callersPerProcess: STAMPEDE_CALLERS, loaderMs: STAMPEDE_LOADER_MS, figures }
+}
+
+async function stampedeContender(config: StampedeWorkerConfig, children: Set<ChildProcess>): Promise<StampedeRound[]> {
   const script = fileURLToPath(new URL('./stampede-worker.js', import.meta.url))
   const workers = Array.from(
     { length: STAMPEDE_PROCESSES },
@@ -82,17 +117,7 @@ export async function runStampede(seeds: readonly NodeAddress[], namespace: stri
         perProcess: results.map(({ type: _type, round: _round, ...rest }) => rest),
       })
     }
-    return {
-      processes: STAMPEDE_PROCESSES,
-      callersPerProcess: STAMPEDE_CALLERS,
-      loaderMs: STAMPEDE_LOADER_MS,
-      rounds,
-      median: {
-        loaderCalls: median(rounds.map((r) => r.loaderCalls)),
-        serveAllMs: median(rounds.map((r) => r.serveAllMs)),
-        p50Ms: median(rounds.map((r) => r.p50Ms)),
-      },
-    }
+    return rounds
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()))
   }

@@ -1,0 +1,46 @@
+import { createCache, type EntityHandle, type TierCache } from '@tiercache/core'
+import { redisClusterStore } from '@tiercache/redis'
+import type { AdapterContext, CacheAdapter, Loader } from './types.js'
+
+const ENTITY = 'item'
+
+/**
+ * tiercache with its defaults: one entity whose TTL is the workload's (tiercache sets TTLs per
+ * entity, so `getOrSet`'s `ttlMs` is the one the entity was declared with), L1 per the context
+ * or none, L2 on the Redis Cluster store (auto-pipelining, sharded pub/sub bus).
+ */
+export function tiercacheAdapter(context: AdapterContext): CacheAdapter {
+  let cache: TierCache | undefined
+  let entity: EntityHandle<unknown> | undefined
+  return {
+    reportedErrors: 0,
+    async setup() {
+      cache = createCache({
+        namespace: context.namespace,
+        l2: redisClusterStore({ nodes: [...context.cluster], ...(context.bus === undefined ? {} : { bus: context.bus }) }),
+        entities: {
+          [ENTITY]: {
+            ttl: context.ttlMs,
+            l1: context.profile === 'l1' ? { ttl: context.l1.ttlMs, maxEntries: context.l1.maxEntries } : false,
+            ...(context.hot === undefined ? {} : { hot: context.hot }),
+          },
+        },
+      })
+      await cache.ready()
+      entity = cache.entity(ENTITY)
+    },
+    getOrSet<T>(key: string, loader: Loader<T>): Promise<T> {
+      return (entity as EntityHandle<T>).get(key, loader)
+    },
+    invalidate(key) {
+      return (entity as EntityHandle<unknown>).invalidate(key)
+    },
+    async teardown() {
+      await cache?.close()
+    },
+    entityStats: () => {
+      const s = (entity as EntityHandle<unknown>).stats()
+      return { l1Hits: s.l1Hits, l2Hits: s.l2Hits, misses: s.misses, loads: s.loads, l2Errors: s.l2Errors }
+    },
+  }
+}
