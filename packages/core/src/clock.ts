@@ -11,8 +11,12 @@ export type RandomSource = () => number
 
 // Date.now() costs ~35 ns, a third of an L1 hit. The first read in a millisecond takes it and
 // arms a 1 ms timer; reads until the timer fires reuse it (lru-cache's `ttlResolution` does the
-// same). The timer runs only while the clock is read, and does not keep the process alive.
+// same), the timer runs only while the clock is read and does not keep the process alive. A
+// read budget bounds how long the cached value can lag when the event loop cannot reach its
+// timers phase (an unbroken chain of microtasks): every 1,024th read takes Date.now() again.
+const READS_PER_REFRESH = 1024
 let cachedNow = 0
+let readsLeft = 0
 let cacheTimer: NodeJS.Timeout | null = null
 function expireCachedNow(): void {
   cacheTimer = null
@@ -20,16 +24,17 @@ function expireCachedNow(): void {
 
 /**
  * The wall clock, at a resolution of about 1 ms: `Date.now()` read at most once per
- * millisecond of activity. Time does not advance while the event loop is kept busy without
- * reaching its timers phase (a long synchronous stretch or an unbroken chain of microtasks), so
- * an entry can outlive its TTL by the length of such a stretch.
+ * millisecond of activity, and at least once every 1,024 reads.
  */
 export const systemClock: Clock = {
   now(): number {
-    if (cacheTimer === null) {
+    if (cacheTimer === null || --readsLeft <= 0) {
       cachedNow = Date.now()
-      cacheTimer = setTimeout(expireCachedNow, 1)
-      cacheTimer.unref()
+      readsLeft = READS_PER_REFRESH
+      if (cacheTimer === null) {
+        cacheTimer = setTimeout(expireCachedNow, 1)
+        cacheTimer.unref()
+      }
     }
     return cachedNow
   },
