@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { SpaceSaving } from '../src/space-saving.js'
-
-// A small seeded PRNG (mulberry32) so every run sees the same stream.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded } from './seeded-random.js'
 
 // A skewed stream over `keys` keys: key i drawn with weight 1 / (i + 1).
 function skewedStream(length: number, keys: number, random: () => number): string[] {

@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { earlyRefreshFrom, shouldRefreshEarly } from '../src/xfetch.js'
-
-// A small seeded PRNG (mulberry32) so the statistical check is the same on every run.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { seeded } from './seeded-random.js'
 
 describe('XFetch early refresh', () => {
   it('refreshes exactly when -ln(u) >= (freshUntil - now) / (loadMs * beta)', () => {
