@@ -11,11 +11,7 @@ export class SingleFlight<V> {
     const existing = this.pending.get(key)
     if (existing !== undefined) return existing
     const promise = start()
-    this.pending.set(key, promise)
-    const clear = (): void => {
-      if (this.pending.get(key) === promise) this.pending.delete(key)
-    }
-    promise.then(clear, clear)
+    this.set(key, promise)
     return promise
   }
 
@@ -36,9 +32,5 @@ export class SingleFlight<V> {
   /** Detaches the pending load of `key`: its current callers still get its result, new callers start afresh. */
   forget(key: string): void {
     this.pending.delete(key)
-  }
-
-  get size(): number {
-    return this.pending.size
   }
 }
