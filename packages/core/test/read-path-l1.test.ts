@@ -1,27 +1,9 @@
 import { describe, expect, it, vi } from 'vitest'
-import { type CacheOptions, createCache, ManualClock } from '../src/index.js'
-import { recordingLogger } from './recording-logger.js'
-
-function l1Cache(entities: CacheOptions['entities'], extra: Partial<CacheOptions> = {}) {
-  const clock = new ManualClock()
-  const logger = recordingLogger()
-  const cache = createCache({ namespace: 'test', entities, clock, logger, ...extra })
-  return { cache, clock, logger }
-}
+import { deferred, l1Cache } from './l1-cache.js'
 
 function warningError(record: { obj: object } | undefined): { code: string; message: string } {
   if (record === undefined) throw new Error('expected a warning')
   return (record.obj as { err: { code: string; message: string } }).err
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
 }
 
 describe('read path without L2', () => {
