@@ -1,7 +1,16 @@
-export type { SlotRange } from './deployment/cluster-nodes.js'
-export type { DeploymentFacts, Finding, FindingCode } from './deployment/findings.js'
-export type { NodeFacts } from './deployment/node-facts.js'
-export { keySlot } from './key-slot.js'
+export {
+  type BusMode,
+  type DeploymentFacts,
+  type Finding,
+  type FindingCode,
+  keySlot,
+  type NodeFacts,
+  type ReadFrom,
+  type SlotRange,
+  type StoreBusOptions,
+  type StoreConnectionOptions,
+  type StoreReadOptions,
+} from '@tiercache/redis-common'
 export {
   type ClusterNodeAddress,
   type ClusterNodeRedisOptions,
@@ -10,7 +19,6 @@ export {
   type RedisClusterStoreNodesOptions,
   type RedisClusterStoreOptions,
 } from './options/cluster-store-options.js'
-export type { BusMode, ReadFrom, StoreBusOptions, StoreConnectionOptions, StoreReadOptions } from './options/common-options.js'
 export {
   DEFAULT_STANDALONE_STORE_OPTIONS,
   type RedisStoreClientOptions,

@@ -1,5 +1,5 @@
+import type { ReadFrom } from '@tiercache/redis-common'
 import { type Cluster, Command, type Redis } from 'ioredis'
-import type { ReadFrom } from './options/common-options.js'
 
 /**
  * Where the store's reads go (`readFrom`). Only `GET` and `MGET` are routed: writes, locks,

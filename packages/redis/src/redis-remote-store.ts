@@ -1,21 +1,31 @@
-import { randomUUID } from 'node:crypto'
 import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
+import {
+  type BusMode,
+  type Finding,
+  foreignType,
+  mgetBySlot,
+  PubSubBus,
+  parseStamp,
+  perSlot,
+  probeChannel,
+  probeKeyedCommands,
+  runStartupCheck,
+  spreadOverMasters,
+  TOMBSTONE,
+} from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import { busFlavour } from './bus/bus-flavour.js'
-import { PubSubBus } from './bus/pubsub-bus.js'
-import type { SubscriberTopology } from './bus/subscriber-topology.js'
+import { linkTopology } from './bus/subscriber-link.js'
+import type { RedisSubscriberTopology } from './bus/subscriber-topology.js'
 import { FIRST_CONNECT_WAIT_MS, firstConnectSettled, whenReady } from './client-readiness.js'
 import { asDataClient, type DataClient } from './data-client.js'
 import { checkDeployment } from './deployment/deployment-check.js'
-import type { Finding } from './deployment/findings.js'
-import { groupBySlot, keySlot } from './key-slot.js'
 import { absorbLateSocketErrors } from './late-socket-errors.js'
 import { defineScripts, type ScriptCommands } from './lua-scripts.js'
-import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
 import { redactCredentials } from './redact-credentials.js'
-import { runStartupCheck } from './startup-check.js'
+import { startupClient } from './startup-client.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -26,7 +36,7 @@ export interface RedisRemoteStoreParts {
   /** Multi-key commands must be split by hash slot. */
   cluster: boolean
   bus: BusMode
-  topology: SubscriberTopology
+  topology: RedisSubscriberTopology
   /** Where `GET`/`MGET` go (`readFrom`); default: the client, i.e. the primary. */
   reads?: ReadRouting
   /** Where the deployment check's warnings go; default: silent. */
@@ -71,7 +81,13 @@ export class RedisRemoteStore implements RemoteStore {
     this.scripts = defineScripts(parts.client)
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
-    this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    const flavour = busFlavour(parts.bus)
+    this.bus = new PubSubBus({
+      publish: (channel, message) => flavour.publish(this.commands, channel, message),
+      topology: linkTopology(parts.topology, flavour),
+      sharded: flavour.sharded,
+      cleanError: redactCredentials,
+    })
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
@@ -106,7 +122,7 @@ export class RedisRemoteStore implements RemoteStore {
     if (keys.length === 0) return []
     if (this.startup !== undefined) await this.startup
     if (!this.cluster) return this.reads.mget(keys as string[])
-    return this.mgetBySlot(keys)
+    return mgetBySlot(keys, (group) => this.reads.mget(group))
   }
 
   /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
@@ -127,8 +143,7 @@ export class RedisRemoteStore implements RemoteStore {
       await this.commands.unlink(keys as string[])
       return
     }
-    const groups = groupBySlot(keys)
-    await Promise.all(Array.from(groups.values(), (positions) => this.commands.unlink(pick(keys, positions))))
+    await perSlot(keys, (group) => this.commands.unlink(group))
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
@@ -162,18 +177,7 @@ export class RedisRemoteStore implements RemoteStore {
     // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
     if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
     const slots = (this.client as Cluster).slots
-    const masters = new Set<string>()
-    const keys: string[] = []
-    // Candidates are tried in order, so every instance with the same slot map picks the same keys.
-    for (let n = 0; n < MAX_SPREAD_CANDIDATES && keys.length < count; n++) {
-      const key = makeKey(n)
-      const master = slots[keySlot(key)]?.[0]
-      if (master === undefined) return []
-      if (masters.has(master)) continue
-      masters.add(master)
-      keys.push(key)
-    }
-    return keys
+    return spreadOverMasters(makeKey, count, (slot) => slots[slot]?.[0])
   }
 
   async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
@@ -211,27 +215,11 @@ export class RedisRemoteStore implements RemoteStore {
    *   be reached or cannot serve (default: no limit, it waits for Redis to come).
    */
   ready(check?: ReadyCheck): Promise<void> {
-    return runStartupCheck(this.client, { keyed: (key) => this.probe(key), subscribe: (channel) => this.probeChannel(channel) }, check)
-  }
-
-  /** Runs every keyed command the store sends on `key`, then deletes it; only errors matter, not replies. */
-  private async probe(key: string): Promise<void> {
-    const token = randomUUID()
-    await this.acquireLock(key, token, PROBE_TTL_MS)
-    await this.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
-    await this.set(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.get(key)
-    await this.getMany([key])
-    await this.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.stampTags([key], 0, PROBE_TTL_MS)
-    await this.releaseLock(key, token)
-    await this.tombstone([key], PROBE_TTL_MS)
-    await this.delete([key])
-  }
-
-  private async probeChannel(channel: string): Promise<void> {
-    const subscription = await this.subscribe(channel, { onMessage: () => {} })
-    await subscription.unsubscribe()
+    return runStartupCheck(
+      startupClient(this.client),
+      { keyed: (key) => probeKeyedCommands(this, key), subscribe: (channel) => probeChannel(this, channel) },
+      check,
+    )
   }
 
   /**
@@ -287,52 +275,4 @@ export class RedisRemoteStore implements RemoteStore {
       this.commands.disconnect()
     }
   }
-
-  /**
-   * One MGET per slot, all issued in the same tick: auto-pipelining then packs the MGETs bound
-   * for one node into one write, so a batch costs about one round trip per node.
-   */
-  private async mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
-    const groups = groupBySlot(keys)
-    if (groups.size === 1) return this.reads.mget(keys as string[])
-    const values = new Array<string | null>(keys.length)
-    await Promise.all(
-      Array.from(groups.values(), async (positions) => {
-        const replies = await this.reads.mget(pick(keys, positions))
-        for (let i = 0; i < positions.length; i++) values[positions[i] as number] = replies[i] ?? null
-      }),
-    )
-    return values
-  }
-}
-
-// Enough candidates to find a slot on each of dozens of masters: with M masters the chance
-// that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
-const MAX_SPREAD_CANDIDATES = 1024
-/** What `get` answers for a key holding another Redis type; never a valid envelope. */
-const WRONG_TYPE = 'tc-wrong-type'
-/** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
-const PROBE_TTL_MS = 5_000
-const PROBE_VALUE = 'tc-ready-probe'
-/** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
-const TOMBSTONE = 'tc1-tombstone'
-
-/**
- * Another application's hash or list under our key is foreign data, not a failing Redis:
- * reported as an error it would count against the circuit breaker and never be removed.
- */
-function foreignType(error: unknown): string {
-  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return WRONG_TYPE
-  throw error
-}
-
-function pick(keys: readonly string[], positions: readonly number[]): string[] {
-  return positions.map((position) => keys[position] as string)
-}
-
-/** A stamp is a non-negative integer of ms; anything else (missing, garbage) counts as never. */
-function parseStamp(raw: string | null): number {
-  if (raw === null) return 0
-  const stamp = Number(raw)
-  return Number.isSafeInteger(stamp) && stamp >= 0 ? stamp : 0
 }

@@ -1,9 +1,9 @@
 import { createCache, namespaceKeyPrefixes } from '@tiercache/core'
+import { scanPatterns } from '@tiercache/redis-common'
 import { testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisClusterStore, redisStore } from '../src/index.js'
-import { scanPatterns } from '../src/prefix-unlink.js'
 import { eventually, fleet, uniqueNamespace } from './engine/helpers.js'
 
 const TTL_MS = 600_000

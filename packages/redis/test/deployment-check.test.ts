@@ -1,6 +1,6 @@
+import { findingsOf } from '@tiercache/redis-common'
 import { RedisCluster, RedisStandalone, testCluster } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { findingsOf } from '../src/deployment/findings.js'
 import { type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
 import { type LogRecord, recordingLogger } from './engine/helpers.js'
 

@@ -1,6 +1,6 @@
+import type { BusMode } from '@tiercache/redis-common'
 import type { Redis } from 'ioredis'
 import type { DataClient } from '../data-client.js'
-import type { BusMode } from '../options/common-options.js'
 
 /**
  * One way of carrying bus messages over Redis pub/sub. The bus is written against this

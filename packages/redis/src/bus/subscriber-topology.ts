@@ -1,23 +1,23 @@
+import { keySlot } from '@tiercache/redis-common'
 import type { Cluster, Redis, RedisOptions } from 'ioredis'
 import { whenReady } from '../client-readiness.js'
-import { keySlot } from '../key-slot.js'
 
 /**
  * Where a subscriber connection goes. `key` names the place: channels whose targets share a
  * key share one connection. `open()` creates the (not yet connected) connection.
  */
-export interface SubscriberTarget {
+export interface RedisSubscriberTarget {
   readonly key: string
   open(): Redis
 }
 
 /** Finds the node a bus channel's subscriber must connect to. */
-export interface SubscriberTopology {
+export interface RedisSubscriberTopology {
   /**
    * @param sharded the channel is a shard channel, served only by the master owning its slot.
    * @param stale the last attempt failed or a slot moved: refresh what is known first.
    */
-  locate(channel: string, sharded: boolean, stale: boolean): Promise<SubscriberTarget>
+  locate(channel: string, sharded: boolean, stale: boolean): Promise<RedisSubscriberTarget>
 }
 
 /**
@@ -37,8 +37,8 @@ const SUBSCRIBER_OPTIONS: Partial<RedisOptions> = {
 }
 
 /** A standalone Redis: every subscriber goes to the one server, with the client's options. */
-export function standaloneSubscriberTopology(client: Redis): SubscriberTopology {
-  const target: SubscriberTarget = { key: 'main', open: () => client.duplicate(SUBSCRIBER_OPTIONS) }
+export function standaloneSubscriberTopology(client: Redis): RedisSubscriberTopology {
+  const target: RedisSubscriberTarget = { key: 'main', open: () => client.duplicate(SUBSCRIBER_OPTIONS) }
   return { locate: async () => target }
 }
 
@@ -54,7 +54,7 @@ const CLUSTER_READY_TIMEOUT_MS = 10_000
  * sit on the master owning the channel's slot. Subscriber connections copy the options of the
  * cluster's own node connections (TLS, ACL user, NAT-mapped address).
  */
-export function clusterSubscriberTopology(cluster: Cluster): SubscriberTopology {
+export function clusterSubscriberTopology(cluster: Cluster): RedisSubscriberTopology {
   return {
     async locate(channel, sharded, stale) {
       if (stale && cluster.status === 'ready') await refreshSlots(cluster)

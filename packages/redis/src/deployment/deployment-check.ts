@@ -1,9 +1,7 @@
 import type { Logger } from '@tiercache/core'
+import { clusterFacts, type DeploymentFacts, type Finding, type NodeCaller, nodeFacts, reportFindings } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
-import { parseClusterNodes, type SlotRange, uncoveredSlots } from './cluster-nodes.js'
-import { type DeploymentFacts, type Finding, findingsOf } from './findings.js'
 import { type NodeAuth, NodeConnections } from './node-connections.js'
-import { type NodeCaller, type NodeFacts, nodeFacts } from './node-facts.js'
 import { discoverFromSeeds } from './topology.js'
 
 /** Per-command and connect timeout of the seed connections of a cluster that is not ready, in ms. */
@@ -27,16 +25,8 @@ export interface DeploymentCheckTarget {
  * client's credentials. Resolves with the findings; never rejects (a failure of the check itself
  * is logged at debug and yields no findings).
  */
-export async function checkDeployment(target: DeploymentCheckTarget, logger: Logger): Promise<Finding[]> {
-  let findings: Finding[]
-  try {
-    findings = findingsOf(await gatherFacts(target))
-  } catch (error) {
-    logger.debug({ err: error }, 'the deployment check could not run')
-    return []
-  }
-  for (const finding of findings) logger.warn({ check: finding.code, nodes: finding.nodes }, finding.message)
-  return findings
+export function checkDeployment(target: DeploymentCheckTarget, logger: Logger): Promise<Finding[]> {
+  return reportFindings(() => gatherFacts(target), logger)
 }
 
 async function gatherFacts(target: DeploymentCheckTarget): Promise<DeploymentFacts> {
@@ -47,9 +37,7 @@ async function gatherFacts(target: DeploymentCheckTarget): Promise<DeploymentFac
   }
   const cluster = target.client as Cluster
   if (cluster.status !== 'ready' && target.seeds !== undefined) return factsFromSeeds(target.seeds, authOf(cluster))
-  const masters = cluster.nodes('master').map(callerOf)
-  const nodes: NodeFacts[] = await Promise.all(masters.map((master) => nodeFacts(master, { cluster: true })))
-  return { kind: 'cluster', seeds: target.seeds, nodes, uncoveredSlots: await slotGaps(masters) }
+  return clusterFacts(cluster.nodes('master').map(callerOf), target.seeds)
 }
 
 async function factsFromSeeds(seeds: readonly string[], auth: NodeAuth): Promise<DeploymentFacts> {
@@ -71,19 +59,6 @@ function authOf(cluster: Cluster): NodeAuth {
     password: options.password,
     tls: options.tls === undefined ? undefined : (options.tls as Record<string, unknown>),
   }
-}
-
-/** The slots no master serves, from the `CLUSTER NODES` of the first master that answers. */
-async function slotGaps(masters: readonly NodeCaller[]): Promise<SlotRange[] | undefined> {
-  for (const master of masters) {
-    try {
-      const lines = parseClusterNodes(String(await master.call('CLUSTER', 'NODES')))
-      return uncoveredSlots(lines.filter((line) => line.role === 'master').flatMap((line) => line.slots))
-    } catch {
-      // This master cannot tell; ask the next.
-    }
-  }
-  return undefined
 }
 
 function callerOf(client: Redis): NodeCaller {

@@ -1,5 +1,5 @@
+import type { NodeCaller } from '@tiercache/redis-common'
 import { Redis } from 'ioredis'
-import type { NodeCaller } from './node-facts.js'
 
 /** Credentials and transport of short-lived node connections. */
 export interface NodeAuth {

@@ -1,7 +1,5 @@
-import { parseClusterNodes, type SlotRange, uncoveredSlots } from './cluster-nodes.js'
-import { compareAddresses } from './findings.js'
+import { compareAddresses, messageOf, parseClusterNodes, parseInfo, type SlotRange, uncoveredSlots } from '@tiercache/redis-common'
 import { type NodeConnections, parseAddress } from './node-connections.js'
-import { messageOf, parseInfo } from './node-facts.js'
 
 /** A master (primary) with its slots (cluster only) and its replicas. */
 export interface Shard {

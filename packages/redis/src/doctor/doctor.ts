@@ -1,7 +1,6 @@
 import { namespaceKeyPrefixes } from '@tiercache/core'
-import { type Finding, findingsOf } from '../deployment/findings.js'
+import { type Finding, findingsOf, messageOf, type NodeFacts, nodeFacts } from '@tiercache/redis-common'
 import { type NodeAuth, NodeConnections } from '../deployment/node-connections.js'
-import { messageOf, type NodeFacts, nodeFacts } from '../deployment/node-facts.js'
 import { discoverFromSeeds, discoverFromSentinels, type Topology } from '../deployment/topology.js'
 import { countNamespaceKeys, type NamespaceKeyCount } from './namespace-keys.js'
 

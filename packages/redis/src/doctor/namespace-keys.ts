@@ -1,5 +1,4 @@
-import type { NodeCaller } from '../deployment/node-facts.js'
-import { SCAN_BATCH } from '../prefix-unlink.js'
+import { type NodeCaller, SCAN_BATCH } from '@tiercache/redis-common'
 
 /** The namespace's keys on one master. */
 export interface MasterKeyCount {

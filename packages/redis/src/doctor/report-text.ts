@@ -1,5 +1,4 @@
-import { formatSlotRanges, slotCount } from '../deployment/cluster-nodes.js'
-import type { NodeFacts } from '../deployment/node-facts.js'
+import { formatSlotRanges, type NodeFacts, slotCount } from '@tiercache/redis-common'
 import type { DoctorReport } from './doctor.js'
 
 const KIND = { cluster: 'Redis Cluster', standalone: 'standalone Redis', sentinel: 'Redis with Sentinel' } as const

@@ -1,6 +1,4 @@
 import type { Logger } from '@tiercache/core'
-import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
-import { z } from 'zod'
 import {
   type BusMode,
   busModeSchema,
@@ -8,16 +6,19 @@ import {
   DEFAULT_CLUSTER_BUS_MODE,
   DEFAULT_READ_FROM,
   functionSchema,
+  invalidConfig,
   loggerSchema,
   noKeyPrefixSchema,
   noReadFromWithClientSchema,
+  parseOptions,
   type ReadFrom,
   readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
-} from './common-options.js'
-import { invalidConfig, parseOptions } from './parse-options.js'
+} from '@tiercache/redis-common'
+import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
+import { z } from 'zod'
 
 /** A seed node of the cluster: `'host:port'` or `{ host, port }`. */
 export type ClusterNodeAddress = string | { host: string; port: number }

@@ -1,22 +1,23 @@
 import type { Logger } from '@tiercache/core'
-import { Redis, type RedisOptions } from 'ioredis'
-import { z } from 'zod'
 import {
   type BusMode,
   busModeSchema,
   commandTimeoutSchema,
   DEFAULT_BUS_MODE,
   DEFAULT_READ_FROM,
+  invalidConfig,
   loggerSchema,
   noKeyPrefixSchema,
   noReadFromWithClientSchema,
+  parseOptions,
   type ReadFrom,
   readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
-} from './common-options.js'
-import { invalidConfig, parseOptions } from './parse-options.js'
+} from '@tiercache/redis-common'
+import { Redis, type RedisOptions } from 'ioredis'
+import { z } from 'zod'
 
 /**
  * A standalone store that connects by itself, to `host`/`port` (or `path`), or to the primary

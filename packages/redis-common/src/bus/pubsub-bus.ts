@@ -1,14 +1,58 @@
 import { type BusHandlers, type BusSubscription, TierCacheError } from '@tiercache/core'
-import type { DataClient } from '../data-client.js'
-import { redactCredentials } from '../redact-credentials.js'
-import type { BusFlavour } from './bus-flavour.js'
-import { SubscriberLink } from './subscriber-link.js'
-import type { SubscriberTopology } from './subscriber-topology.js'
 
 /** First delay before placing lost channels again, in ms; doubles per failed attempt. */
 const RECOVERY_BASE_DELAY_MS = 50
 /** Cap of the recovery delay, in ms. */
 const RECOVERY_MAX_DELAY_MS = 2_000
+
+/**
+ * One subscriber connection, as a client library opens it. It never reconnects by itself: when
+ * it is lost (killed, node down, slot moved) it calls the `onLost` it was opened with, once, and
+ * the bus places its channels again, possibly on another node.
+ */
+export interface SubscriberConnection {
+  /** Subscribes (`SUBSCRIBE` or `SSUBSCRIBE`, per the bus mode); resolves once the server confirmed. */
+  subscribe(channel: string): Promise<unknown>
+  unsubscribe(channel: string): Promise<unknown>
+  /** Closes the connection without calling `onLost`: the bus asked for it. */
+  close(): void
+}
+
+/**
+ * Where a subscriber connection goes. `key` names the place: channels whose targets share a
+ * key share one connection. `open` creates the connection, handing each message to `onMessage`.
+ */
+export interface SubscriberTarget {
+  readonly key: string
+  open(onMessage: (channel: string, message: string) => void, onLost: () => void): SubscriberConnection
+}
+
+/** Finds the node a bus channel's subscriber must connect to. */
+export interface SubscriberTopology {
+  /**
+   * @param sharded the channel is a shard channel, served only by the master owning its slot.
+   * @param stale the last attempt failed or a slot moved: refresh what is known first.
+   */
+  locate(channel: string, sharded: boolean, stale: boolean): Promise<SubscriberTarget>
+}
+
+/** What a {@link PubSubBus} runs on; each store supplies it for its client library. */
+export interface PubSubBusParts {
+  /** `PUBLISH` or `SPUBLISH` on the store's data connection(s). */
+  publish(channel: string, message: string): Promise<unknown>
+  topology: SubscriberTopology
+  /** Shard channels (`SSUBSCRIBE`): a subscriber sits on the master owning the channel's slot. */
+  sharded: boolean
+  /** Cleans an error before the caller sees it (e.g. blanks a password a failed handshake carries). */
+  cleanError?: (error: unknown) => unknown
+}
+
+/** One open subscriber connection and the channels it carries. */
+interface SubscriberLink {
+  readonly key: string
+  readonly channels: Set<string>
+  readonly connection: SubscriberConnection
+}
 
 /** The state of one subscribed channel, shared by every subscription to it. */
 interface ChannelEntry {
@@ -39,14 +83,10 @@ export class PubSubBus {
   private recoveryAttempts = 0
   private closed = false
 
-  constructor(
-    private readonly client: DataClient,
-    private readonly topology: SubscriberTopology,
-    private readonly flavour: BusFlavour,
-  ) {}
+  constructor(private readonly parts: PubSubBusParts) {}
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.flavour.publish(this.client, channel, message)
+    await this.parts.publish(channel, message)
   }
 
   async subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
@@ -63,7 +103,7 @@ export class PubSubBus {
       } catch (error) {
         await this.removeHandlers(channel, entry, handlers)
         // The subscriber connection's failed handshake may be the error: it carries the password.
-        throw redactCredentials(error)
+        throw this.parts.cleanError === undefined ? error : this.parts.cleanError(error)
       }
     }
     let subscribed = true
@@ -81,7 +121,7 @@ export class PubSubBus {
     this.closed = true
     clearTimeout(this.recoveryTimer)
     this.recoveryTimer = undefined
-    for (const link of this.links.values()) link.close()
+    for (const link of this.links.values()) link.connection.close()
     this.links.clear()
     this.channels.clear()
   }
@@ -95,18 +135,24 @@ export class PubSubBus {
   }
 
   private async attach(channel: string, entry: ChannelEntry, stale: boolean): Promise<void> {
-    const target = await this.topology.locate(channel, this.flavour.sharded, stale)
+    const target = await this.parts.topology.locate(channel, this.parts.sharded, stale)
     if (this.closed) throw storeClosed()
     let link = this.links.get(target.key)
     if (link === undefined) {
-      link = new SubscriberLink(target, this.flavour, this.dispatch, this.onLinkLost)
+      const channels = new Set<string>()
+      let opened: SubscriberLink | undefined
+      const connection = target.open(this.dispatch, () => {
+        if (opened !== undefined) this.onLinkLost(opened)
+      })
+      opened = { key: target.key, channels, connection }
+      link = opened
       this.links.set(target.key, link)
     }
     // Recorded before the reply so that a loss during SUBSCRIBE is seen as a loss of this channel.
     entry.link = link
     link.channels.add(channel)
     try {
-      await this.flavour.subscribe(link.connection, channel)
+      await link.connection.subscribe(channel)
     } catch (error) {
       this.detach(channel, entry, link)
       throw error
@@ -128,7 +174,7 @@ export class PubSubBus {
     link.channels.delete(channel)
     if (link.channels.size === 0 && this.links.get(link.key) === link) {
       this.links.delete(link.key)
-      link.close()
+      link.connection.close()
     }
   }
 
@@ -147,10 +193,10 @@ export class PubSubBus {
     link.channels.delete(channel)
     if (link.channels.size === 0) {
       if (this.links.get(link.key) === link) this.links.delete(link.key)
-      link.close()
+      link.connection.close()
       return
     }
-    await this.flavour.unsubscribe(link.connection, channel)
+    await link.connection.unsubscribe(channel)
   }
 
   private readonly dispatch = (channel: string, message: string): void => {
@@ -161,7 +207,7 @@ export class PubSubBus {
         handlers.onMessage(message)
       } catch (error) {
         // One failing handler must not starve the others; the error still surfaces as an
-        // uncaught exception, as a throwing ioredis listener would.
+        // uncaught exception, as a throwing client listener would.
         process.nextTick(() => {
           throw error
         })

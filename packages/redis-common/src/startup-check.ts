@@ -1,5 +1,5 @@
 import { type ReadyCheck, TierCacheError } from '@tiercache/core'
-import type { Cluster, Redis } from 'ioredis'
+import { messageOf } from './deployment/node-facts.js'
 
 /** Pause between two probes while the backend answers but cannot serve yet (failover, CLUSTERDOWN), in ms. */
 const PROBE_RETRY_MS = 100
@@ -21,74 +21,52 @@ export interface Probes {
 }
 
 /**
- * The startup check behind `RedisRemoteStore.ready`: waits for the client to connect, then runs
+ * The client side of the startup check: each store supplies it for its client library.
+ */
+export interface StartupClient {
+  /**
+   * Resolves once the client is ready; rejects with {@link refusal}'s `L2_AUTH` on a refusal,
+   * {@link closedBeforeReady} when it ends, {@link unavailable} at `deadline` (ms since the epoch).
+   */
+  connected(deadline: number): Promise<void>
+  /** The client was closed. */
+  ended(): boolean
+  /** `Redis at host:port`, or `the Redis cluster`, for messages. */
+  describe(): string
+}
+
+/**
+ * The startup check behind the stores' `ready()`: waits for the client to connect, then runs
  * the probes. A refusal (credentials, ACL rights, TLS) rejects at once with `L2_AUTH`, because
  * waiting does not fix it; anything else (refused connections, a failover, CLUSTERDOWN) is waited
  * out until `timeoutMs`, then rejects with `L2_UNAVAILABLE`.
  *
- * Errors are rebuilt from their message and code only: ioredis attaches the failed command and
- * its arguments to reply errors, and for AUTH or HELLO those arguments hold the password.
+ * Errors are rebuilt from their message and code only: a client may attach the failed command and
+ * its arguments to reply errors (ioredis does), and for AUTH or HELLO those hold the password.
  */
-export async function runStartupCheck(client: Redis | Cluster, probes: Probes, check: ReadyCheck = {}): Promise<void> {
+export async function runStartupCheck(client: StartupClient, probes: Probes, check: ReadyCheck = {}): Promise<void> {
   const deadline = check.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + check.timeoutMs
   for (;;) {
-    await connected(client, deadline)
+    await client.connected(deadline)
     try {
       if (check.probeKey !== undefined) await probes.keyed(check.probeKey)
       // Subscribing, not publishing: a probe message would reach every instance of the fleet.
       if (check.channel !== undefined) await probes.subscribe(check.channel)
       return
     } catch (error) {
-      const refused = refusal(error, describeClient(client))
+      const refused = refusal(error, client.describe())
       if (refused !== undefined) throw refused
-      if (client.status === 'end') throw closed()
+      if (client.ended()) throw closedBeforeReady()
       if (Date.now() >= deadline) throw unavailable(`the probe kept failing: ${messageOf(error)}`)
       await pause(PROBE_RETRY_MS)
     }
   }
 }
 
-/** Resolves once the client is ready; rejects on a refusal, when it ends, or at `deadline`. */
-function connected(client: Redis | Cluster, deadline: number): Promise<void> {
-  if (client.status === 'ready') return Promise.resolve()
-  if (client.status === 'end') return Promise.reject(closed())
-  if (client.status === 'wait') client.connect().catch(() => {})
-  return new Promise((resolve, reject) => {
-    let last = 'no answer yet'
-    const onError = (error: unknown, address?: string) => {
-      // A cluster reports "Failed to refresh slots cache" with the node's own error inside.
-      const cause = (error as { lastNodeError?: unknown }).lastNodeError ?? error
-      const refused = refusal(cause, address === undefined ? describeClient(client) : `Redis at ${address}`)
-      if (refused !== undefined) settle(refused)
-      else last = messageOf(cause)
-    }
-    const onNodeError = (error: unknown, address: string) => onError(error, address)
-    const onReady = () => settle()
-    const onEnd = () => settle(closed())
-    const timer =
-      deadline === Number.POSITIVE_INFINITY
-        ? undefined
-        : setTimeout(() => settle(unavailable(`not connected within the timeout; last error: ${last}`)), Math.max(0, deadline - Date.now()))
-    // A check still waiting must not keep an otherwise idle process alive.
-    timer?.unref()
-    const settle = (error?: TierCacheError) => {
-      clearTimeout(timer)
-      client.off('error', onError)
-      client.off('node error', onNodeError)
-      client.off('ready', onReady)
-      client.off('end', onEnd)
-      if (error === undefined) resolve()
-      else reject(error)
-    }
-    client.on('error', onError)
-    client.on('node error', onNodeError)
-    client.once('ready', onReady)
-    client.once('end', onEnd)
-  })
-}
-
-/** `L2_AUTH` for an error that means Redis (or TLS) refused this client for good, else `undefined`. */
-function refusal(error: unknown, who: string): TierCacheError | undefined {
+/**
+ * `L2_AUTH` for an error that means Redis (or TLS) refused this client for good, else `undefined`.
+ */
+export function refusal(error: unknown, who: string): TierCacheError | undefined {
   const message = messageOf(error)
   const code = (error as { code?: unknown } | null)?.code
   if (typeof code === 'string' && TLS_CODE.test(code)) {
@@ -106,23 +84,13 @@ function refusal(error: unknown, who: string): TierCacheError | undefined {
   return new TierCacheError('L2_AUTH', `${who} refused this client: ${message.replace(/\.$/, '')}; ${hint}`)
 }
 
-/** `Redis at host:port` for a standalone client, `the Redis cluster` when no single node is known. */
-function describeClient(client: Redis | Cluster): string {
-  const options = (client as { options?: { host?: unknown; port?: unknown } }).options
-  return typeof options?.host === 'string' && typeof options.port === 'number'
-    ? `Redis at ${options.host}:${options.port}`
-    : 'the Redis cluster'
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
-
-function closed(): TierCacheError {
+/** `L2_UNAVAILABLE`: the store was closed before it was ready. */
+export function closedBeforeReady(): TierCacheError {
   return new TierCacheError('L2_UNAVAILABLE', 'the store was closed before it was ready')
 }
 
-function unavailable(why: string): TierCacheError {
+/** `L2_UNAVAILABLE` saying why Redis is not ready. */
+export function unavailable(why: string): TierCacheError {
   return new TierCacheError('L2_UNAVAILABLE', `Redis is not ready: ${why}`)
 }
 

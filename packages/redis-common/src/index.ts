@@ -1,0 +1,39 @@
+/**
+ * The Redis-generic parts of tiercache's Redis stores, shared by `@tiercache/redis` (ioredis) and
+ * `@tiercache/node-redis` (node-redis): what does not depend on the client library lives here,
+ * once. Applications import a store package, not this one.
+ */
+export {
+  PubSubBus,
+  type PubSubBusParts,
+  type SubscriberConnection,
+  type SubscriberTarget,
+  type SubscriberTopology,
+} from './bus/pubsub-bus.js'
+export {
+  CLUSTER_SLOT_COUNT,
+  type ClusterNodeLine,
+  formatSlotRanges,
+  parseClusterNodes,
+  type SlotRange,
+  slotCount,
+  uncoveredSlots,
+} from './deployment/cluster-nodes.js'
+export { compareAddresses, type DeploymentFacts, type Finding, type FindingCode, findingsOf } from './deployment/findings.js'
+export { messageOf, type NodeCaller, type NodeFacts, nodeFacts, parseInfo } from './deployment/node-facts.js'
+export { clusterFacts, reportFindings } from './deployment/report-findings.js'
+export { groupBySlot, keySlot, mgetBySlot, perSlot } from './key-slot.js'
+export { LUA_SCRIPTS, type LuaScriptName } from './lua-scripts.js'
+export * from './options/common-options.js'
+export { invalidConfig, parseOptions } from './options/parse-options.js'
+export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
+export { closedBeforeReady, type Probes, refusal, runStartupCheck, type StartupClient, unavailable } from './startup-check.js'
+export {
+  foreignType,
+  parseStamp,
+  probeChannel,
+  probeKeyedCommands,
+  spreadOverMasters,
+  TOMBSTONE,
+  WRONG_TYPE,
+} from './store-values.js'
