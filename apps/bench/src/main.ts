@@ -27,6 +27,7 @@ const VERSIONED = [
   '@tiercache/core',
   '@tiercache/redis',
   '@tiercache/redis>ioredis',
+  '@tiercache/node-redis>@redis/client',
   '@tiercache/core>lru-cache',
   'bentocache',
   'ioredis',

@@ -16,6 +16,20 @@ export const CONTENDERS: readonly AdapterSpec[] = [
     load: async () => (await import('./tiercache.js')).tiercacheAdapter,
   },
   {
+    name: 'tiercache (node-redis)',
+    profiles: ['l1', 'l2'],
+    packages: ['@tiercache/core', '@tiercache/node-redis'],
+    coherence: 'invalidation bus on Redis pub/sub (sharded SPUBLISH by default)',
+    config: {
+      l1: 'createCache with nodeRedisClusterStore({ nodes }) (its defaults: sharded-pub/sub bus); one entity with L1 { ttl, maxEntries }',
+      l2: 'the same store; entity with l1: false',
+    },
+    load: async () => {
+      const { tiercacheAdapter } = await import('./tiercache.js')
+      return (context) => tiercacheAdapter(context, 'node-redis')
+    },
+  },
+  {
     name: 'bentocache',
     profiles: ['l1', 'l2'],
     packages: ['bentocache', 'ioredis', '@boringnode/bus'],
@@ -68,6 +82,14 @@ export const CONTENDERS: readonly AdapterSpec[] = [
     },
   },
   {
+    name: 'node-redis',
+    profiles: ['l2'],
+    packages: ['@redis/client'],
+    coherence: 'nothing to keep coherent (no memory tier)',
+    config: { l1: 'n/a', l2: 'createCluster({ rootNodes }) (node-redis pipelines each tick); GET + JSON.parse, on a miss loader + SET PX' },
+    load: async () => (await import('./node-redis.js')).nodeRedisAdapter,
+  },
+  {
     name: 'ioredis (no pipelining)',
     profiles: ['l2'],
     packages: ['ioredis-v6'],
@@ -87,7 +109,12 @@ export function contender(name: ContenderName): AdapterSpec {
   return spec
 }
 
-/** The contenders that can run `profile`. */
+/**
+ * The contenders that can run `profile`; `BENCH_CONTENDERS` (comma-separated names, e.g.
+ * `BENCH_CONTENDERS='node-redis,ioredis,tiercache,tiercache (node-redis)'`) keeps only those, for
+ * a focused run (a report is written only from a full run).
+ */
 export function contendersFor(profile: Profile): AdapterSpec[] {
-  return CONTENDERS.filter((c) => c.profiles.includes(profile))
+  const only = process.env.BENCH_CONTENDERS?.split(',').map((name) => name.trim())
+  return CONTENDERS.filter((c) => c.profiles.includes(profile) && (only === undefined || only.includes(c.name)))
 }

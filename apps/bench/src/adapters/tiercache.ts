@@ -1,4 +1,5 @@
-import { createCache, type EntityHandle, type TierCache } from '@tiercache/core'
+import { createCache, type EntityHandle, type RemoteStore, type TierCache } from '@tiercache/core'
+import { nodeRedisClusterStore } from '@tiercache/node-redis'
 import { redisClusterStore } from '@tiercache/redis'
 import type { AdapterContext, CacheAdapter, Loader } from './types.js'
 
@@ -7,9 +8,10 @@ const ENTITY = 'item'
 /**
  * tiercache with its defaults: one entity whose TTL is the workload's (tiercache sets TTLs per
  * entity, so `getOrSet`'s `ttlMs` is the one the entity was declared with), L1 per the context
- * or none, L2 on the Redis Cluster store (auto-pipelining, sharded pub/sub bus).
+ * or none, L2 on a Redis Cluster store (its defaults: sharded pub/sub bus): `@tiercache/redis`
+ * (ioredis, auto-pipelining) or, with `client: 'node-redis'`, `@tiercache/node-redis`.
  */
-export function tiercacheAdapter(context: AdapterContext): CacheAdapter {
+export function tiercacheAdapter(context: AdapterContext, client: 'ioredis' | 'node-redis' = 'ioredis'): CacheAdapter {
   let cache: TierCache | undefined
   let entity: EntityHandle<unknown> | undefined
   return {
@@ -17,7 +19,7 @@ export function tiercacheAdapter(context: AdapterContext): CacheAdapter {
     async setup() {
       cache = createCache({
         namespace: context.namespace,
-        l2: redisClusterStore({ nodes: [...context.cluster], ...(context.bus === undefined ? {} : { bus: context.bus }) }),
+        l2: clusterStore(context, client),
         entities: {
           [ENTITY]: {
             ttl: context.ttlMs,
@@ -43,4 +45,11 @@ export function tiercacheAdapter(context: AdapterContext): CacheAdapter {
       return { l1Hits: s.l1Hits, l2Hits: s.l2Hits, misses: s.misses, loads: s.loads, l2Errors: s.l2Errors }
     },
   }
+}
+
+function clusterStore(context: AdapterContext, client: 'ioredis' | 'node-redis'): RemoteStore {
+  const bus = context.bus === undefined ? {} : { bus: context.bus }
+  if (client === 'node-redis')
+    return nodeRedisClusterStore({ nodes: context.cluster.map((node) => ({ host: node.host, port: node.port })), ...bus })
+  return redisClusterStore({ nodes: [...context.cluster], ...bus })
 }

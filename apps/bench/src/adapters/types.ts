@@ -73,4 +73,13 @@ export interface AdapterSpec {
 }
 
 /** Every contender's name. */
-export type ContenderName = 'tiercache' | 'bentocache' | 'cacheable' | 'cache-manager' | 'lru-cache' | 'ioredis' | 'ioredis (no pipelining)'
+export type ContenderName =
+  | 'tiercache'
+  | 'tiercache (node-redis)'
+  | 'node-redis'
+  | 'bentocache'
+  | 'cacheable'
+  | 'cache-manager'
+  | 'lru-cache'
+  | 'ioredis'
+  | 'ioredis (no pipelining)'

@@ -1,0 +1,230 @@
+import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
+import {
+  type BusMode,
+  type Finding,
+  foreignType,
+  mgetBySlot,
+  PubSubBus,
+  parseStamp,
+  perSlot,
+  probeChannel,
+  probeKeyedCommands,
+  runStartupCheck,
+  type SubscriberTopology,
+  scanPatterns,
+  spreadOverMasters,
+  TOMBSTONE,
+  unlinkOnNode,
+} from '@tiercache/redis-common'
+import type { ClientHandle, DataCommands, NodeRedisClient } from './connection/client-handle.js'
+import { firstConnectSettled, startupClient } from './connection/startup-client.js'
+import { checkNodeRedisDeployment } from './deployment-check.js'
+import { runScript } from './lua-scripts.js'
+import { primaryReads, type ReadRouting } from './read-routing.js'
+
+/** What a {@link NodeRedisRemoteStore} is built from; the factories assemble it. */
+export interface NodeRedisRemoteStoreParts {
+  name: string
+  handle: ClientHandle
+  /** The store created the client, so `close()` closes it. */
+  ownsClient: boolean
+  bus: BusMode
+  topology: SubscriberTopology
+  /** Where `GET`/`MGET` go (`readFrom`); default: the primary. */
+  reads?: ReadRouting | undefined
+  /** Where the deployment check's warnings go; default: silent. */
+  logger?: Logger | undefined
+  /** Run the deployment check once the client is first ready. Default `true`. */
+  deploymentCheck?: boolean | undefined
+  /** The seed nodes or Sentinels the client was given (`host:port`); `undefined` for a passed-in client. */
+  seeds?: readonly string[] | undefined
+}
+
+/**
+ * `RemoteStore` on node-redis v5 (`@redis/client`), for a Redis Cluster, a standalone Redis or a
+ * Sentinel deployment. Create one with `nodeRedisClusterStore` or `nodeRedisStore`.
+ *
+ * All reads, writes, locks, leases and tag stamps share the client's connections (one per node
+ * for a cluster, one for a standalone server; node-redis pipelines the commands of one tick into
+ * one write); the bus adds its subscriber connection(s) on the first `subscribe`. Errors from
+ * Redis reject the returned promises as they are: deciding what a failure means is the core's job.
+ */
+export class NodeRedisRemoteStore implements RemoteStore {
+  /** `node-redis-cluster`, `node-redis` or `node-redis-sentinel`. */
+  readonly name: string
+  /** The node-redis client, e.g. to listen to its events. */
+  readonly client: NodeRedisClient
+  private readonly handle: ClientHandle
+  private readonly commands: DataCommands
+  private readonly cluster: boolean
+  private readonly ownsClient: boolean
+  private readonly bus: PubSubBus
+  private readonly reads: ReadRouting
+  private readonly log: Logger
+  private readonly seeds: readonly string[] | undefined
+  private deploymentChecking: Promise<Finding[]> | undefined
+  /** Pending until the client's first connection attempt settles. */
+  private startup: Promise<void> | undefined
+  private closing: Promise<void> | undefined
+
+  constructor(parts: NodeRedisRemoteStoreParts) {
+    this.name = parts.name
+    this.handle = parts.handle
+    this.client = parts.handle.client
+    this.commands = parts.handle.commands
+    this.cluster = parts.handle.kind === 'cluster'
+    this.ownsClient = parts.ownsClient
+    this.reads = parts.reads ?? primaryReads(this.commands)
+    this.log = (parts.logger ?? silentLogger).child({ component: 'node-redis-store', store: parts.name })
+    this.seeds = parts.seeds
+    const sharded = parts.bus === 'spublish'
+    this.bus = new PubSubBus({
+      publish: (channel, message) => this.handle.publish(sharded, channel, message),
+      topology: parts.topology,
+      sharded,
+    })
+    // Connects a client the store created (and a passed-in one that is not open yet), retrying
+    // until Redis answers; commands sent before the first attempt settles wait for it.
+    void this.handle.connect()
+    this.startup = firstConnectSettled(this.handle)
+    this.startup?.then(() => {
+      this.startup = undefined
+    })
+    if (parts.deploymentCheck !== false) void this.deploymentCheck()
+  }
+
+  // Not async: this is the L2 hit path, and an async wrapper with an await costs a promise and
+  // microtask turns per read.
+  get(key: string): Promise<string | null> {
+    if (this.startup !== undefined) return this.startup.then(() => this.reads.get(key).catch(foreignType))
+    return this.reads.get(key).catch(foreignType)
+  }
+
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return []
+    if (this.startup !== undefined) await this.startup
+    if (!this.cluster) return this.reads.mget(keys as string[])
+    return mgetBySlot(keys, (group) => this.reads.mget(group))
+  }
+
+  /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
+  async getHot(key: string): Promise<string | null> {
+    if (this.startup !== undefined) await this.startup
+    return this.reads.getHot(key)
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await this.commands.set(key, value, { expiration: { type: 'PX', value: ttlMs } })
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    if (keys.length === 0) return
+    if (this.startup !== undefined) await this.startup
+    if (!this.cluster) await this.commands.unlink(keys as string[])
+    else await perSlot(keys, (group) => this.commands.unlink(group))
+  }
+
+  async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    return (await this.commands.set(lockKey, token, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' })) === 'OK'
+  }
+
+  async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    return Number(await runScript(this.commands, 'setIfLeaseHeld', [key, lockKey], [token, value, ttlMs])) === 1
+  }
+
+  async releaseLock(lockKey: string, token: string): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await runScript(this.commands, 'releaseLock', [lockKey], [token])
+  }
+
+  async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
+    const raw = await this.getMany(tagKeys)
+    return raw.map(parseStamp)
+  }
+
+  async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    // One script per tag: tags live on different slots, and each raise is atomic on its own.
+    await Promise.all(tagKeys.map((tagKey) => runScript(this.commands, 'stampTag', [tagKey], [stampMs, ttlMs])))
+  }
+
+  spreadKeys(makeKey: (n: number) => string, count: number): string[] {
+    // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
+    if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
+    return spreadOverMasters(makeKey, count, (slot) => this.handle.masterOfSlot(slot))
+  }
+
+  async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.startup !== undefined) await this.startup
+    return Number(await runScript(this.commands, 'setReplica', [key], [TOMBSTONE, value, ttlMs])) === 1
+  }
+
+  async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
+    if (keys.length === 0) return
+    if (this.startup !== undefined) await this.startup
+    await Promise.all(keys.map((key) => this.commands.set(key, TOMBSTONE, { expiration: { type: 'PX', value: ttlMs } })))
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    if (this.startup !== undefined) await this.startup
+    await this.bus.publish(channel, message)
+  }
+
+  subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
+    return this.bus.subscribe(channel, handlers)
+  }
+
+  /**
+   * The startup check, as `RedisRemoteStore.ready` in `@tiercache/redis` does it: resolves once
+   * the client is connected and, with `probeKey`, every keyed command the store sends has run on
+   * that key, and with `channel` the bus could subscribe to it. Rejects with `TierCacheError`
+   * `L2_AUTH` at once when Redis refuses this client (`WRONGPASS`, `NOAUTH`, `NOPERM`, a TLS
+   * failure), and `L2_UNAVAILABLE` when the store is closed first or `timeoutMs` passes.
+   */
+  ready(check?: ReadyCheck): Promise<void> {
+    return runStartupCheck(
+      startupClient(this.handle, () => this.closing !== undefined),
+      { keyed: (key) => probeKeyedCommands(this, key), subscribe: (channel) => probeChannel(this, channel) },
+      check,
+    )
+  }
+
+  /**
+   * Deletes every key starting with one of `prefixes` on every master: `SCAN MATCH` and `UNLINK`
+   * in batches of about 1000 keys, never `KEYS`. Resolves with the number of keys deleted.
+   */
+  async deleteByPrefix(prefixes: readonly string[]): Promise<number> {
+    if (prefixes.length === 0) return 0
+    await this.handle.connect()
+    const patterns = scanPatterns(prefixes)
+    const masters = await this.handle.masters()
+    const removed = await Promise.all(masters.map((master) => unlinkOnNode(master, patterns, this.cluster)))
+    return removed.reduce((sum, count) => sum + count, 0)
+  }
+
+  /**
+   * The check of the deployment this store runs once its client is first ready (unless created
+   * with `deploymentCheck: false`): `maxmemory` and `maxmemory-policy` of every master,
+   * `cluster_state`, slot coverage, and the number of seed nodes (or Sentinels) given. Each
+   * finding is logged once, as a warning, on the store's `logger`. Resolves with the findings
+   * (the same promise on every call), once the client has connected.
+   */
+  deploymentCheck(): Promise<Finding[]> {
+    this.deploymentChecking ??= this.handle.connect().then(() => checkNodeRedisDeployment(this.handle, this.seeds, this.log))
+    return this.deploymentChecking
+  }
+
+  /** Closes the bus' connections, then the client if the store created it. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown()
+    return this.closing
+  }
+
+  private async shutdown(): Promise<void> {
+    this.bus.close()
+    await this.handle.close(this.ownsClient)
+  }
+}

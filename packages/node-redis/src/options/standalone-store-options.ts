@@ -1,0 +1,153 @@
+import type { RedisClientOptions, RedisClientType, RedisSentinelType } from '@redis/client'
+import {
+  DEFAULT_BUS_MODE,
+  DEFAULT_READ_FROM,
+  noReadFromWithClientSchema,
+  parseOptions,
+  type ReadFrom,
+  readFromSchema,
+  type StoreBusOptions,
+  type StoreReadOptions,
+} from '@tiercache/redis-common'
+import { z } from 'zod'
+import {
+  authSchema,
+  commonSchema,
+  type NodeRedisAuthOptions,
+  nodeAddressSchema,
+  parseNodeAddress,
+  type ResolvedCommon,
+  resolveCommon,
+} from './connection-options.js'
+
+/** What every standalone store that connects by itself accepts. */
+interface NodeRedisStoreConnectOptions extends StoreBusOptions, NodeRedisAuthOptions {
+  /** Database number (`SELECT`). Default 0. */
+  database?: number | undefined
+  /** Anything else for node-redis' `createClient` (`socket.connectTimeout`, `RESP`, ...). */
+  clientOptions?: Omit<RedisClientOptions, 'url'> | undefined
+}
+
+/** A standalone Redis at a `redis://` or `rediss://` URL (user, password and database may ride in it). */
+export interface NodeRedisStoreUrlOptions extends NodeRedisStoreConnectOptions {
+  url: string
+}
+
+/** A standalone Redis at `host`/`port`. */
+export interface NodeRedisStoreHostOptions extends NodeRedisStoreConnectOptions {
+  host: string
+  /** Default 6379. */
+  port?: number | undefined
+}
+
+/**
+ * The primary of a Redis Sentinel deployment: the store asks the Sentinels for it and follows
+ * failovers. `readFrom` other than `'primary'` reads from a replica the Sentinels name.
+ */
+export interface NodeRedisStoreSentinelOptions extends NodeRedisStoreConnectOptions, StoreReadOptions {
+  sentinel: {
+    /** The name the Sentinels monitor the primary under, e.g. `mymaster`. */
+    name: string
+    /** Every Sentinel, `host:port` or `{ host, port }`. */
+    sentinels: readonly (string | { host: string; port: number })[]
+    /** Password of the Sentinels, when they have one of their own. */
+    password?: string | undefined
+  }
+}
+
+/** A standalone or Sentinel node-redis client the application already has; `close()` leaves it open. */
+export interface NodeRedisStoreClientOptions extends StoreBusOptions {
+  client: RedisClientType | RedisSentinelType
+}
+
+/** Options of `nodeRedisStore`: a URL, host/port, Sentinels, or an existing client. */
+export type NodeRedisStoreOptions =
+  | NodeRedisStoreUrlOptions
+  | NodeRedisStoreHostOptions
+  | NodeRedisStoreSentinelOptions
+  | NodeRedisStoreClientOptions
+
+/** The standalone store's options after parsing and defaulting. */
+export type ResolvedNodeRedisStoreOptions =
+  | (ResolvedCommon & { kind: 'client'; client: RedisClientType | RedisSentinelType; sentinel: boolean })
+  | (ResolvedCommon & {
+      kind: 'connect'
+      auth: NodeRedisAuthOptions
+      clientOptions: Record<string, unknown>
+      sentinel: { name: string; sentinels: { host: string; port: number }[]; password: string | undefined } | undefined
+      readFrom: ReadFrom
+    })
+
+const connectSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
+      .optional(),
+    host: z.string().min(1).optional(),
+    port: z.int().min(1).max(65535).optional(),
+    sentinel: z
+      .strictObject({
+        name: z.string().min(1, { error: 'give the name the Sentinels monitor the primary under (e.g. "mymaster")' }),
+        sentinels: z.array(nodeAddressSchema).min(1, { error: 'give at least one Sentinel' }),
+        password: z.string().optional(),
+      })
+      .optional(),
+    database: z.int().min(0).optional(),
+    clientOptions: z.looseObject({ url: z.never({ error: 'give the URL as url' }).optional() }).optional(),
+    readFrom: readFromSchema.optional(),
+    ...authSchema,
+    ...commonSchema,
+  })
+  .refine((options) => [options.url, options.host, options.sentinel].filter((given) => given !== undefined).length === 1, {
+    error: 'give exactly one of url, host (with port) or sentinel',
+    path: ['url'],
+  })
+  .refine((options) => options.readFrom === undefined || options.readFrom === 'primary' || options.sentinel !== undefined, {
+    error: 'reading from replicas needs sentinel (the store finds replicas through it) or a cluster (nodeRedisClusterStore)',
+    path: ['readFrom'],
+  })
+
+const clientSchema = z.strictObject({
+  client: z.custom<RedisClientType | RedisSentinelType>(isClient, {
+    error: 'expected a node-redis client (createClient or createSentinel; for a cluster use nodeRedisClusterStore)',
+  }),
+  ...commonSchema,
+  readFrom: noReadFromWithClientSchema,
+})
+
+const WHAT = 'nodeRedisStore'
+
+/** Parses and defaults `nodeRedisStore` options; throws `INVALID_CONFIG` naming the bad field. */
+export function resolveNodeRedisStoreOptions(input: unknown): ResolvedNodeRedisStoreOptions {
+  if (typeof input === 'object' && input !== null && 'client' in input) {
+    const parsed = parseOptions(clientSchema, input, WHAT)
+    return { kind: 'client', client: parsed.client, sentinel: 'getMasterNode' in parsed.client, ...resolveCommon(parsed, DEFAULT_BUS_MODE) }
+  }
+  const parsed = parseOptions(connectSchema, input, WHAT)
+  const clientOptions: Record<string, unknown> = { ...(parsed.clientOptions ?? {}) }
+  if (parsed.url !== undefined) clientOptions.url = parsed.url
+  if (parsed.host !== undefined) clientOptions.socket = { ...(clientOptions.socket ?? {}), host: parsed.host, port: parsed.port ?? 6379 }
+  if (parsed.database !== undefined) clientOptions.database = parsed.database
+  return {
+    kind: 'connect',
+    ...resolveCommon(parsed, DEFAULT_BUS_MODE),
+    auth: { username: parsed.username, password: parsed.password, tls: parsed.tls },
+    clientOptions,
+    sentinel:
+      parsed.sentinel === undefined
+        ? undefined
+        : { name: parsed.sentinel.name, sentinels: parsed.sentinel.sentinels.map(parseNodeAddress), password: parsed.sentinel.password },
+    readFrom: parsed.readFrom ?? DEFAULT_READ_FROM,
+  }
+}
+
+function isClient(value: unknown): value is RedisClientType | RedisSentinelType {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !('_slots' in value) &&
+    typeof (value as { sendCommand?: unknown }).sendCommand === 'function' &&
+    typeof (value as { connect?: unknown }).connect === 'function'
+  )
+}
