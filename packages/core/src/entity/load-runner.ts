@@ -62,41 +62,55 @@ export async function runLoader(
 }
 
 /**
- * Runs a batch loader for `ids` under the hard timeout and aligns its result with `ids`. Past
- * the hard timeout it throws `LOADER_TIMEOUT` and the late result is dropped. A loader error is
- * counted in `loadErrors`; a timeout is counted in `loadTimeouts` only (see docs/decisions/0005).
+ * Runs a batch loader for `ids` under the hard timeout and aligns its result with `ids`. Like
+ * {@link runLoader}: a loader that throws, or returns something that does not align with `ids`,
+ * is counted in `loadErrors` (docs/decisions/0005); past the hard timeout it throws
+ * `LOADER_TIMEOUT` (counted in `loadTimeouts` only) and `onLate` gets the late values if they
+ * ever arrive (docs/decisions/0004).
  */
 export async function runBatchLoader(
   core: EntityCore,
   ids: readonly string[],
   batchLoader: BatchLoader<unknown>,
+  onLate: (late: Loaded<unknown[]>) => unknown,
 ): Promise<Loaded<unknown[]>> {
-  const startedAt = core.ctx.clock.now()
+  const clock = core.ctx.clock
+  const startedAt = clock.now()
   core.counters.loads++
   const loadAt = performance.now()
-  let loaded: unknown
-  try {
-    const raced = await raceTimeout(
-      Promise.resolve().then(() => batchLoader(ids as string[])),
-      core.policy.hardTimeoutMs,
-    )
-    if (!raced.done) {
-      core.counters.loadTimeouts++
-      throw new TierCacheError(
-        'LOADER_TIMEOUT',
-        `entity "${core.name}": the batch loader took longer than hardTimeout ${core.policy.hardTimeoutMs} ms`,
-        { entity: core.name },
-      )
-    }
-    loaded = raced.value
-    core.metrics.load(ids, loadAt, undefined)
-  } catch (error) {
-    if (!(error instanceof TierCacheError)) core.counters.loadErrors++
+  const failed = (error: unknown): never => {
+    core.counters.loadErrors++
     core.metrics.load(ids, loadAt, error)
     throw error
   }
-  const value = alignBatch(core.name, ids, loaded)
-  return { value, startedAt, loadMs: core.ctx.clock.now() - startedAt }
+  const loading = Promise.resolve().then(() => batchLoader(ids as string[]))
+  let raced: Awaited<ReturnType<typeof raceTimeout<unknown>>>
+  try {
+    raced = await raceTimeout(loading, core.policy.hardTimeoutMs)
+  } catch (error) {
+    return failed(error)
+  }
+  if (!raced.done) {
+    core.counters.loadTimeouts++
+    const error = new TierCacheError(
+      'LOADER_TIMEOUT',
+      `entity "${core.name}": the batch loader took longer than hardTimeout ${core.policy.hardTimeoutMs} ms`,
+      { entity: core.name },
+    )
+    core.metrics.load(ids, loadAt, error)
+    loading
+      .then((loaded) => onLate({ value: alignBatch(core.name, ids, loaded), startedAt, loadMs: clock.now() - startedAt }))
+      .catch(() => {})
+    throw error
+  }
+  let value: unknown[]
+  try {
+    value = alignBatch(core.name, ids, raced.value)
+  } catch (error) {
+    return failed(error)
+  }
+  core.metrics.load(ids, loadAt, undefined)
+  return { value, startedAt, loadMs: clock.now() - startedAt }
 }
 
 /** Turns a batch loader's array or Map into values aligned with `ids`; throws `INVALID_LOADER_RESULT` otherwise. */

@@ -3,7 +3,7 @@ import { assertOpen, type EntityCore } from './entity-core.js'
 import { waitForHolder } from './fleet-load.js'
 import { acceptL2Hit } from './l1-fill.js'
 import { holdingLeases, type Lease, newLease, tryLock } from './lease.js'
-import { alignBatch, runBatchLoader } from './load-runner.js'
+import { alignBatch, type Loaded, runBatchLoader } from './load-runner.js'
 import type { BatchLoader, Loader } from './loader-types.js'
 import type { Refresher } from './refresher.js'
 import { parseRemote } from './remote-read.js'
@@ -103,12 +103,16 @@ async function readThroughMany(
   const toLoad = [...leases.keys()].sort((a, b) => a - b)
   if (toLoad.length > 0) {
     const held = [...leases.values()].filter((lease): lease is Lease => lease !== null)
-    await holdingLeases(core, held, async (spent) => {
-      const loaded = await runBatchLoader(
-        core,
-        toLoad.map((i) => ids[i] as string),
-        batchLoader,
+    const loadIds = toLoad.map((i) => ids[i] as string)
+    // After a hard timeout the late values still fill this instance's L1, never L2 (docs/decisions/0004).
+    const keepLate = (late: Loaded<unknown[]>): Promise<unknown> =>
+      Promise.all(
+        loadIds.map((id, k) =>
+          writeValue(core, { id, value: late.value[k], loadMs: late.loadMs, startedAt: late.startedAt, startEpoch, l2: NO_L2_WRITE }),
+        ),
       )
+    await holdingLeases(core, held, async (spent) => {
+      const loaded = await runBatchLoader(core, loadIds, batchLoader, keepLate)
       await Promise.all(
         toLoad.map(async (index, k) => {
           const lease = leases.get(index) ?? null
