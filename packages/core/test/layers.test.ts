@@ -20,41 +20,41 @@ describe('the layer check of packages/core/src', () => {
     copy = undefined
   })
 
+  /** Checks a copy of the source tree after `change` edits it. */
+  function checkChanged(change: (dir: string) => void): { status: number | null; output: string } {
+    copy = mkdtempSync(join(tmpdir(), 'layers-'))
+    cpSync(src, copy, { recursive: true })
+    change(copy)
+    return check(copy)
+  }
+
   it('passes on the source tree as it is', () => {
     const result = check()
     expect(result.output).toContain('layers: no violation')
     expect(result.status).toBe(0)
   })
 
-  it('fails when a lower layer imports an entity step', () => {
-    copy = mkdtempSync(join(tmpdir(), 'layers-'))
-    cpSync(src, copy, { recursive: true })
-    writeFileSync(
-      join(copy, 'l2', 'upward.ts'),
-      "import { readThrough } from '../entity/read-through.js'\nexport const step = readThrough\n",
-    )
-    const result = check(copy)
+  it.each([
+    {
+      case: 'a lower layer imports an entity step',
+      file: 'l2/upward.ts',
+      text: "import { readThrough } from '../entity/read-through.js'\nexport const step = readThrough\n",
+      says: 'l2/upward.ts → entity/read-through.ts: layer "l2" may not import from layer "entity" above it',
+    },
+    {
+      case: 'the config imports a type from above it that is not the declared exception',
+      file: 'config/upward.ts',
+      text: "import type { GuardedStore } from '../l2/guarded-store.js'\nexport type Store = GuardedStore\n",
+      says: 'config/upward.ts → l2/guarded-store.ts: layer "config" may not import from layer "l2" above it',
+    },
+  ])('fails when $case', ({ file, text, says }) => {
+    const result = checkChanged((dir) => writeFileSync(join(dir, file), text))
     expect(result.status).toBe(1)
-    expect(result.output).toContain('l2/upward.ts → entity/read-through.ts: layer "l2" may not import from layer "entity" above it')
-  })
-
-  it('fails when the config imports a type from above it that is not the declared exception', () => {
-    copy = mkdtempSync(join(tmpdir(), 'layers-'))
-    cpSync(src, copy, { recursive: true })
-    writeFileSync(
-      join(copy, 'config', 'upward.ts'),
-      "import type { GuardedStore } from '../l2/guarded-store.js'\nexport type Store = GuardedStore\n",
-    )
-    const result = check(copy)
-    expect(result.status).toBe(1)
-    expect(result.output).toContain('config/upward.ts → l2/guarded-store.ts')
+    expect(result.output).toContain(says)
   })
 
   it('fails on a folder that has no layer', () => {
-    copy = mkdtempSync(join(tmpdir(), 'layers-'))
-    cpSync(src, copy, { recursive: true })
-    cpSync(join(copy, 'util'), join(copy, 'misc'), { recursive: true })
-    const result = check(copy)
+    const result = checkChanged((dir) => cpSync(join(dir, 'util'), join(dir, 'misc'), { recursive: true }))
     expect(result.status).toBe(1)
     expect(result.output).toContain('folder "misc" has no layer')
   })
