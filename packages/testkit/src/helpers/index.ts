@@ -1,0 +1,8 @@
+/**
+ * `@tiercache/testkit/helpers`: the small helpers every package's tests share, kept once here so
+ * they do not drift. Needs no Redis and no vitest.
+ */
+export { type Deferred, deferred } from './deferred.js'
+export { eventually } from './eventually.js'
+export { type LogRecord, recordingLogger } from './recording-logger.js'
+export { seeded } from './seeded-random.js'
