@@ -1,6 +1,6 @@
+import { seeded } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-key-detector.js'
-import { seeded } from './seeded-random.js'
 
 type Transition = { id: string; hot: boolean; info: HotKeyInfo }
 

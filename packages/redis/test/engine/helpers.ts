@@ -1,26 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { type CacheOptions, createCache, type Logger, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { type CacheOptions, createCache, type TierCache } from '@tiercache/core'
+import { recordingLogger, testCluster } from '@tiercache/testkit'
 import { redisClusterStore } from '../../src/index.js'
-
-export interface LogRecord {
-  level: string
-  obj: Record<string, unknown>
-  msg?: string
-}
-
-/** A logger that keeps what it is given, so tests can assert on warnings. */
-export function recordingLogger(): Logger & { records: LogRecord[] } {
-  const records: LogRecord[] = []
-  const make = (bindings: object): Logger => ({
-    debug: (obj, msg) => records.push({ level: 'debug', obj: { ...bindings, ...obj }, msg }),
-    info: (obj, msg) => records.push({ level: 'info', obj: { ...bindings, ...obj }, msg }),
-    warn: (obj, msg) => records.push({ level: 'warn', obj: { ...bindings, ...obj }, msg }),
-    error: (obj, msg) => records.push({ level: 'error', obj: { ...bindings, ...obj }, msg }),
-    child: (more) => make({ ...bindings, ...more }),
-  })
-  return Object.assign(make({}), { records })
-}
 
 /** A unique namespace per test, so tests never see each other's keys. */
 export function uniqueNamespace(): string {
@@ -42,22 +23,5 @@ export async function fleet(
   return { caches, loggers, close: async () => void (await Promise.all(caches.map((cache) => cache.close()))) }
 }
 
-export function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
-
-/** Polls `check` every 2 ms until it returns true or `timeoutMs` passes; resolves with the time it took. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<number> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return performance.now() - started
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
-  }
-}
+// The shared helpers live once in the testkit; re-exported so these tests import one module.
+export { deferred, eventually, type LogRecord, recordingLogger } from '@tiercache/testkit'
