@@ -7,16 +7,22 @@ afterEach(closeAll)
 // lockTtl of an hour: a waiter that had to sit out the lock's TTL would never finish within the test's timeout.
 const entities = { product: { ttl: '1m', lockTtl: '1h' } }
 
+/** Instance A loads id 1 (its loader held by the test) and instance B, asked for it too, waits for A. */
+async function waitingForA() {
+  const fleet = memoryFleet(2, entities)
+  const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+  const load = deferred<string>()
+  const holding = a.get('1', () => load.promise)
+  await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+  const own = vi.fn(async () => 'loaded by b')
+  const waiting = b.get('1', own)
+  await eventually(() => b.stats().lockWaits === 1)
+  return { fleet, b, load, holding, own, waiting }
+}
+
 describe('waiting for another instance that holds the load lock (in-memory L2)', () => {
   it("serves the holder's value without loading", async () => {
-    const fleet = memoryFleet(2, entities)
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    const load = deferred<string>()
-    const holding = a.get('1', () => load.promise)
-    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
-    const own = vi.fn(async () => 'loaded by b')
-    const waiting = b.get('1', own)
-    await eventually(() => b.stats().lockWaits === 1)
+    const { b, load, holding, own, waiting } = await waitingForA()
     load.resolve('loaded by a')
     expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
     expect(own).not.toHaveBeenCalled()
@@ -24,14 +30,7 @@ describe('waiting for another instance that holds the load lock (in-memory L2)',
   })
 
   it('loads itself as soon as a failed holder releases the lock', async () => {
-    const fleet = memoryFleet(2, entities)
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    const load = deferred<string>()
-    const holding = a.get('1', () => load.promise)
-    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
-    const own = vi.fn(async () => 'loaded by b')
-    const waiting = b.get('1', own)
-    await eventually(() => b.stats().lockWaits === 1)
+    const { fleet, load, holding, own, waiting } = await waitingForA()
     load.reject(new Error('db down'))
     await expect(holding).rejects.toThrow('db down')
     expect(await waiting).toBe('loaded by b')
