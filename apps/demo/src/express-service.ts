@@ -1,16 +1,8 @@
 import { once } from 'node:events'
 import { httpCache, invalidateOnWrite } from '@tiercache/express'
 import express, { type Response } from 'express'
-import {
-  type ApiReply,
-  catalogApi,
-  listeningUrl,
-  opsPages,
-  productPage,
-  type RunningService,
-  type ServiceContext,
-  type ServiceCounters,
-} from './service.js'
+import type { ApiReply, RunningService, ServiceContext, ServiceCounters } from './service.js'
+import { catalogApi, listeningUrl, opsPages, productPage } from './service.js'
 
 /** The catalogue API as an Express 5 app, on `port` (0: a free one). */
 export async function startExpressService(context: ServiceContext, port = 0): Promise<RunningService> {

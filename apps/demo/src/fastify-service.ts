@@ -1,15 +1,7 @@
 import tiercache from '@tiercache/fastify'
 import Fastify, { type FastifyReply } from 'fastify'
-import {
-  type ApiReply,
-  catalogApi,
-  listeningUrl,
-  opsPages,
-  productPage,
-  type RunningService,
-  type ServiceContext,
-  type ServiceCounters,
-} from './service.js'
+import type { ApiReply, RunningService, ServiceContext, ServiceCounters } from './service.js'
+import { catalogApi, listeningUrl, opsPages, productPage } from './service.js'
 
 type IdParams = { Params: { id: string } }
 

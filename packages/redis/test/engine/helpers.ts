@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { type CacheOptions, createCache, type TierCache } from '@tiercache/core'
 import { recordingLogger, testCluster } from '@tiercache/testkit'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 
 /** A unique namespace per test, so tests never see each other's keys. */
@@ -21,6 +23,38 @@ export async function fleet(
   const caches = loggers.map((logger) => createCache({ logger, ...options, l2: redisClusterStore({ nodes: seeds }) }))
   await Promise.all(caches.map((cache) => cache.ready()))
   return { caches, loggers, close: async () => void (await Promise.all(caches.map((cache) => cache.close()))) }
+}
+
+/**
+ * A plain ioredis client on the test cluster for the calling test file, to read and plant keys
+ * behind the cache's back: opened before the file's tests, closed after them.
+ */
+export function rawClusterClient(): { readonly client: Cluster; keysContaining(text: string): Promise<string[]> } {
+  let client: Cluster | undefined
+  beforeAll(() => {
+    client = new Cluster(testCluster().seeds())
+  })
+  afterAll(async () => {
+    await client?.quit()
+  })
+  const opened = (): Cluster => {
+    if (client === undefined) throw new Error('rawClusterClient: use the client inside a test or hook')
+    return client
+  }
+  return {
+    get client() {
+      return opened()
+    },
+    /** Every key on the cluster whose name contains `text`, sorted. */
+    async keysContaining(text) {
+      const keys = await Promise.all(
+        opened()
+          .nodes('master')
+          .map((node) => node.keys(`*${text}*`)),
+      )
+      return keys.flat().sort()
+    },
+  }
 }
 
 // The shared helpers live once in the testkit; re-exported so these tests import one module.
