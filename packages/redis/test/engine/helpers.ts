@@ -57,5 +57,52 @@ export function rawClusterClient(): { readonly client: Cluster; keysContaining(t
   }
 }
 
+/** What {@link steadyLoad} saw: values served, errors, wrong values, and the slowest read (ms). */
+export interface LoadReport {
+  served: number
+  errors: number
+  wrong: number
+  maxMs: number
+}
+
+/**
+ * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
+ * until `stop` resolves; `loaderCalls.n` counts the loads. Errors are counted, never thrown.
+ */
+export function steadyLoad(
+  caches: readonly TierCache[],
+  keys: number,
+  loaderCalls: { n: number },
+  stop: Promise<void>,
+): Promise<LoadReport> {
+  const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
+  let stopped = false
+  void stop.then(() => {
+    stopped = true
+  })
+  const loader = async (id: string) => {
+    loaderCalls.n++
+    return { id, name: `product ${id}` }
+  }
+  return Promise.all(
+    caches.map(async (cache, c) => {
+      const products = cache.entity<{ id: string; name: string }>('product')
+      for (let i = c; !stopped; i++) {
+        const id = String(i % keys)
+        const started = performance.now()
+        try {
+          const value = await products.get(id, loader)
+          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
+          report.served++
+        } catch {
+          report.errors++
+        }
+        report.maxMs = Math.max(report.maxMs, performance.now() - started)
+        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    }),
+  ).then(() => report)
+}
+
 // The shared helpers live once in the testkit; re-exported so these tests import one module.
 export { deferred, eventually, type LogRecord, recordingLogger } from '@tiercache/testkit'

@@ -1,48 +1,7 @@
-import { type BreakerEvent, KeyBuilder, type TierCache } from '@tiercache/core'
+import { type BreakerEvent, KeyBuilder } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
-import { fleet, uniqueNamespace } from './helpers.js'
-
-interface LoadReport {
-  served: number
-  errors: number
-  wrong: number
-  maxMs: number
-}
-
-/**
- * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
- * until `stop` resolves. Errors are counted, never thrown.
- */
-function steadyLoad(caches: TierCache[], keys: number, loaderCalls: { n: number }, stop: Promise<void>): Promise<LoadReport> {
-  const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
-  let stopped = false
-  void stop.then(() => {
-    stopped = true
-  })
-  const loader = async (id: string) => {
-    loaderCalls.n++
-    return { id, name: `product ${id}` }
-  }
-  return Promise.all(
-    caches.map(async (cache, c) => {
-      const products = cache.entity<{ id: string; name: string }>('product')
-      for (let i = c; !stopped; i++) {
-        const id = String(i % keys)
-        const started = performance.now()
-        try {
-          const value = await products.get(id, loader)
-          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
-          report.served++
-        } catch {
-          report.errors++
-        }
-        report.maxMs = Math.max(report.maxMs, performance.now() - started)
-        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-    }),
-  ).then(() => report)
-}
+import { fleet, steadyLoad, uniqueNamespace } from './helpers.js'
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
