@@ -105,4 +105,4 @@ export function steadyLoad(
 }
 
 // The shared helpers live once in the testkit; re-exported so these tests import one module.
-export { deferred, eventually, type LogRecord, recordingLogger } from '@tiercache/testkit'
+export { deferred, eventually, heldLoader, type LogRecord, recordingLogger } from '@tiercache/testkit'

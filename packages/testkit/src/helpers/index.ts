@@ -5,6 +5,7 @@
 export { busRecorder, type HeardOnBus } from './bus-recorder.js'
 export { type Deferred, deferred } from './deferred.js'
 export { eventually } from './eventually.js'
+export { type HeldLoader, heldLoader } from './held-loader.js'
 export { type LogRecord, recordingLogger } from './recording-logger.js'
 export { rejectionOf } from './rejection-of.js'
 export { seeded } from './seeded-random.js'
