@@ -194,11 +194,7 @@ describe('failover', () => {
     )
     closers.push(...caches.map((cache) => () => cache.close()))
     await Promise.all(caches.map((cache) => cache.ready()))
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 300, { n: 0 }, stopped)
+    const load = steadyLoad(caches, 300)
     const l2Hits = () => caches.reduce((sum, cache) => sum + (cache.stats().product?.l2Hits ?? 0), 0)
     await vi.waitFor(() => expect(l2Hits()).toBeGreaterThan(1_000), { timeout: 20_000, interval: 50 })
 
@@ -231,8 +227,7 @@ describe('failover', () => {
     await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), { timeout: 5_000 })
     expect(reader.stats().profile?.invalidationsReceived).toBe(1)
 
-    stop()
-    const report = await load
+    const report = await load.stop()
     const promotionMs = Math.round(promotedAt - killedAt)
     const resumeMs = Math.round(resumedAt - killedAt)
     console.info(

@@ -67,24 +67,21 @@ export interface LoadReport {
 
 /**
  * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
- * until `stop` resolves; `loaderCalls.n` counts the loads. Errors are counted, never thrown.
+ * until `stop()` is called, which resolves with the report; `loaderCalls.n` counts the loads.
+ * Errors are counted, never thrown.
  */
 export function steadyLoad(
   caches: readonly TierCache[],
   keys: number,
-  loaderCalls: { n: number },
-  stop: Promise<void>,
-): Promise<LoadReport> {
+  loaderCalls: { n: number } = { n: 0 },
+): { stop(): Promise<LoadReport> } {
   const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
   let stopped = false
-  void stop.then(() => {
-    stopped = true
-  })
   const loader = async (id: string) => {
     loaderCalls.n++
     return { id, name: `product ${id}` }
   }
-  return Promise.all(
+  const running = Promise.all(
     caches.map(async (cache, c) => {
       const products = cache.entity<{ id: string; name: string }>('product')
       for (let i = c; !stopped; i++) {
@@ -102,6 +99,12 @@ export function steadyLoad(
       }
     }),
   ).then(() => report)
+  return {
+    stop() {
+      stopped = true
+      return running
+    },
+  }
 }
 
 // The shared helpers live once in the testkit; re-exported so these tests import one module.

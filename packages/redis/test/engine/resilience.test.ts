@@ -16,11 +16,7 @@ describe('failures of Redis under load', () => {
       entities: { product: { ttl: '1m', l1: { ttl: 50 } } },
     })
     const loaderCalls = { n: 0 }
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 300, loaderCalls, stopped)
+    const load = steadyLoad(caches, 300, loaderCalls)
     await sleep(1_000)
     const callsBeforeKill = loaderCalls.n
     const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('1'))
@@ -40,8 +36,7 @@ describe('failures of Redis under load', () => {
       }
     }
     await sleep(500)
-    stop()
-    const report = await load
+    const report = await load.stop()
     console.info(
       `[failover] served ${report.served}, errors ${report.errors}, wrong ${report.wrong}, failover took ${Math.round(promotedAt - killedAt)} ms, ` +
         `L2 hits resumed ${Math.round(resumedAt - promotedAt)} ms after promotion, extra loader calls ${loaderCalls.n - callsBeforeKill}, slowest read ${Math.round(report.maxMs)} ms`,
@@ -64,11 +59,7 @@ describe('failures of Redis under load', () => {
     const states: string[] = []
     caches[0]!.on('breaker', (e: BreakerEvent) => states.push(e.state))
     const loaderCalls = { n: 0 }
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 100, loaderCalls, stopped)
+    const load = steadyLoad(caches, 100, loaderCalls)
     await sleep(500)
     const ports = cluster.nodes.map((node) => node.port)
     await Promise.all(ports.map((port) => cluster.kill(port)))
@@ -78,8 +69,7 @@ describe('failures of Redis under load', () => {
     await sleep(1_000)
     await cluster.ensureHealthy({ timeoutMs: 60_000 })
     for (let waited = 0; waited < 20_000 && caches[0]!.breakerState() !== 'closed'; waited += 50) await sleep(50)
-    stop()
-    const report = await load
+    const report = await load.stop()
     console.info(`[all nodes down] served ${report.served}, errors ${report.errors}, breaker transitions ${states.join(' -> ')}`)
     expect(report.errors).toBe(0)
     expect(report.wrong).toBe(0)
