@@ -7,6 +7,7 @@ import { RedisCluster, RedisStandalone, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
+import { failSlots } from './admin.js'
 import { uniqueNamespace } from './engine/helpers.js'
 
 // The built command, as `pnpm exec tiercache` runs it (`pnpm test` builds first).
@@ -194,11 +195,7 @@ describe('tiercache doctor elsewhere', () => {
     cleanups.push(() => cluster.stop())
     const [node] = cluster.seeds()
     if (node === undefined) throw new Error('no node')
-    await cluster.command(node.port, ['CLUSTER', 'DELSLOTSRANGE', 0, 99])
-    await vi.waitFor(async () => expect(String(await cluster.command(node.port, ['CLUSTER', 'INFO']))).toContain('cluster_state:fail'), {
-      timeout: 15_000,
-      interval: 100,
-    })
+    await failSlots(cluster, node.port)
     const run = await tiercache(['doctor', '--nodes', `127.0.0.1:${node.port}`, '--json'])
     expect(run.code).toBe(1)
     const report = json(run)
