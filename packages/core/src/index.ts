@@ -9,7 +9,21 @@ export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './entity-polic
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
 export { isTierCacheError, TierCacheError, type TierCacheErrorCode } from './errors.js'
 export type { HotKeyInfo } from './hot-key-detector.js'
-export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
+/**
+ * For operators' tools that build keys without a cache (`tiercache get`): `NAME_PATTERN` is what a
+ * namespace or entity name must match, `assertStorableId` throws the `INVALID_KEY` a cache throws
+ * for an id that cannot reach L2.
+ */
+export {
+  assertStorableId,
+  hasHashTag,
+  isValidTag,
+  KeyBuilder,
+  MAX_ID_LENGTH,
+  NAME_PATTERN,
+  namespaceKeyPrefixes,
+  tagStampKey,
+} from './key-builder.js'
 export { type Logger, silentLogger } from './logger.js'
 export {
   CHANNELS,

@@ -314,8 +314,8 @@ const WRONG_TYPE = 'tc-wrong-type'
 /** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
 const PROBE_TTL_MS = 5_000
 const PROBE_VALUE = 'tc-ready-probe'
-/** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
-const TOMBSTONE = 'tc1-tombstone'
+/** What an invalidated replica holds until its tombstone expires; never a valid envelope (`tiercache get` names it). */
+export const TOMBSTONE = 'tc1-tombstone'
 
 /**
  * Another application's hash or list under our key is foreign data, not a failing Redis:
