@@ -1,5 +1,4 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util'
-import { isTierCacheError } from '@tiercache/core'
 import { NothingReachableError } from '../deployment/topology.js'
 import { UsageError } from './connection-flags.js'
 
@@ -32,6 +31,12 @@ export type FlagValues<T extends NonNullable<ParseArgsConfig['options']>> = Retu
 
 /** `parseArgs` in strict mode without positionals; its errors (unknown flag, missing value) become {@link UsageError}s. */
 export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: T): FlagValues<T> {
+  // Named here rather than by parseArgs, whose wording differs between Node versions.
+  for (const arg of argv) {
+    if (arg === '--') break
+    const name = arg.startsWith('--') ? arg.slice(2).split('=')[0] : undefined
+    if (name !== undefined && !Object.hasOwn(options, name)) throw new UsageError(`unknown option --${name}`)
+  }
   try {
     return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values
   } catch (error) {
@@ -52,7 +57,8 @@ export async function guard(command: Pick<Command, 'name' | 'usage'>, body: () =
       process.stderr.write(`tiercache ${command.name}: ${error.message}\n${usageHint(command.name)}`)
       return EXIT.USAGE
     }
-    const message = isTierCacheError(error) ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error)
+    // A TierCacheError's message starts with its code already (`L2_AUTH: ...`).
+    const message = error instanceof Error ? error.message : String(error)
     process.stderr.write(`tiercache ${command.name}: ${error instanceof NothingReachableError ? '' : 'error: '}${message}\n`)
     return EXIT.FAILED
   }

@@ -50,6 +50,15 @@ export class UsageError extends Error {
   override readonly name = 'UsageError'
 }
 
+/**
+ * A {@link UsageError} from an error the core threw for a flag's value (`INVALID_KEY`,
+ * `INVALID_CONFIG`): its words without the code, which a person at a shell does not need.
+ */
+export function flagError(prefix: string, error: unknown): UsageError {
+  const message = error instanceof Error ? error.message.replace(/^[A-Z0-9_]+: /, '') : String(error)
+  return new UsageError(`${prefix}${message}`)
+}
+
 type ConnectionValues = { [K in keyof typeof CONNECTION_FLAGS]?: (typeof CONNECTION_FLAGS)[K]['type'] extends 'boolean' ? boolean : string }
 
 /**

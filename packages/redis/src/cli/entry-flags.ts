@@ -1,5 +1,5 @@
 import { assertStorableId, isValidTag, NAME_PATTERN } from '@tiercache/core'
-import { UsageError } from './connection-flags.js'
+import { flagError, UsageError } from './connection-flags.js'
 
 /** The flags naming entries: `--namespace`, `--entity`, `--id` (repeatable), `--tag` (repeatable). */
 export const ENTRY_FLAGS = {
@@ -34,7 +34,7 @@ export function checkIds(entity: string, ids: readonly string[]): string[] {
     try {
       assertStorableId(id, entity)
     } catch (error) {
-      throw new UsageError(`--id: ${(error as Error).message}`)
+      throw flagError('--id: ', error)
     }
   }
   return [...ids]

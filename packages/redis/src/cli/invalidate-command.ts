@@ -1,7 +1,7 @@
 import { parseDuration } from '@tiercache/core'
 import type { BusMode } from '../options/common-options.js'
 import { type Command, EXIT, guard, parseFlags, printJson } from './command.js'
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, UsageError } from './connection-flags.js'
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, flagError, UsageError } from './connection-flags.js'
 import { checkIds, checkName, checkTags, ENTRY_FLAGS, namespaceFlag } from './entry-flags.js'
 import { invalidateFleet } from './fleet-invalidation.js'
 import { openStore } from './open-store.js'
@@ -56,9 +56,9 @@ export const invalidateCommand: Command = {
       const namespace = namespaceFlag(values.namespace)
       const ids = values.id ?? []
       const tags = checkTags(values.tag ?? [])
-      if (ids.length === 0 && tags.length === 0) throw new UsageError('nothing to invalidate: give --entity with --id, or --tag')
-      if (ids.length > 0 && values.entity === undefined) throw new UsageError('--id needs --entity (the entity the ids belong to)')
       if (values.entity !== undefined && ids.length === 0) throw new UsageError('--entity needs at least one --id')
+      if (ids.length > 0 && values.entity === undefined) throw new UsageError('--id needs --entity (the entity the ids belong to)')
+      if (ids.length === 0 && tags.length === 0) throw new UsageError('nothing to invalidate: give --entity with --id, or --tag')
       const entity = values.entity === undefined ? undefined : checkName('--entity', values.entity)
       if (entity !== undefined) checkIds(entity, ids)
       const bus = busFlag(values.bus)
@@ -99,7 +99,7 @@ function lifetimeFlag(value: string | undefined): number {
   try {
     ms = parseDuration(value, '--lifetime')
   } catch (error) {
-    throw new UsageError((error as Error).message)
+    throw flagError('', error)
   }
   if (ms < 1) throw new UsageError('--lifetime must be longer than 0')
   return ms
