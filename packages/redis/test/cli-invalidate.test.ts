@@ -1,7 +1,8 @@
-import { KeyBuilder, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { createCache, KeyBuilder, type TierCache } from '@tiercache/core'
+import { testCluster, testStandalone } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { redisStore } from '../src/index.js'
 import { seeds, tiercache } from './cli-run.js'
 import { eventually, fleet, uniqueNamespace } from './engine/helpers.js'
 
@@ -136,5 +137,52 @@ describe('tiercache invalidate (child process) against a running cache instance'
     expect(run.code).toBe(3)
     expect(run.stdout).toBe('')
     expect(run.stderr).toMatch(/^tiercache invalidate: no seed node answered: 127\.0\.0\.1:1 \(.*ECONNREFUSED.*\)\n$/)
+  })
+})
+
+describe('tiercache invalidate and get (child processes) on a standalone Redis, through --url', () => {
+  it('invalidates an id that a running instance holds, and get shows the entry before and says it is missing after', async () => {
+    const standalone = testStandalone()
+    const url = `redis://${standalone.host}:${standalone.port}`
+    const namespace = uniqueNamespace()
+    const cache = createCache({
+      namespace,
+      l2: redisStore({ host: standalone.host, port: standalone.port }),
+      entities: { product: { ttl: '10m', l1: { ttl: '10m' } } },
+    })
+    cleanups.push(() => cache.close())
+    await cache.ready()
+    let loads = 0
+    const read = () =>
+      cache.entity<{ version: number }>('product').get('42', async () => {
+        loads++
+        return { version: loads }
+      })
+    await read()
+
+    const before = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '42', '--url', url, '--json'])
+    expect(before.code).toBe(0)
+    expect(JSON.parse(before.stdout)).toMatchObject({
+      state: 'entry',
+      master: `${standalone.host}:${standalone.port}`,
+      envelope: { payload: '{"version":1}' },
+      replicas: [],
+      replicaCandidates: 1,
+    })
+
+    const run = await tiercache(['invalidate', '--namespace', namespace, '--entity', 'product', '--id', '42', '--url', url])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    await eventually(() => cache.stats().product?.invalidationsReceived === 1, 10_000)
+    expect((await read()).version).toBe(2)
+
+    await cache.entity('product').invalidate('42') // this instance's own: the entry is gone from L2 again
+    const after = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '42', '--url', url])
+    expect(after.code).toBe(1)
+    expect(after.stdout).toMatch(
+      new RegExp(
+        `^no entry for product "42" in namespace "${namespace}" \\(key \\{${namespace}:product:42\\}, slot \\d+ on ${standalone.host}:${standalone.port}\\)\n`,
+      ),
+    )
   })
 })
