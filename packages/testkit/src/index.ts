@@ -7,6 +7,7 @@ export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.j
 export { describeRemoteStoreConformance } from './conformance.js'
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
+export { EVENTUALLY, TEST_L2_TIMEOUT } from './loaded-machine.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
 export {
   DEFAULT_REDIS_CLUSTER_OPTIONS,
