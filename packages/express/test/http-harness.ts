@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import { type CacheOptions, type Clock, createCache, type TierCache } from '@tiercache/core'
 import type { HttpCacheOptions, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
-import { testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 
 /** What a test handler sees of the framework's request (both frameworks expose these four). */
 export interface TestRequest {
@@ -115,7 +115,7 @@ export interface TestCacheOptions {
 export async function testCache(entities: CacheOptions['entities'], options: TestCacheOptions = {}): Promise<TierCache> {
   const cache = createCache({
     namespace: options.namespace ?? uniqueNamespace(),
-    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }) }),
+    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }), l2Timeout: TEST_L2_TIMEOUT }),
     entities,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
@@ -139,8 +139,8 @@ export function deferred<T = void>() {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
-/** Polls `check` until it holds or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<void> {
+/** Polls `check` until it holds or `timeoutMs` passes (default: the testkit's generous {@link EVENTUALLY} deadline). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number = EVENTUALLY.timeout): Promise<void> {
   const started = performance.now()
   for (;;) {
     if (await check()) return
