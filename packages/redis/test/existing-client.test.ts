@@ -1,4 +1,4 @@
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { EVENTUALLY, testCluster, testStandalone } from '@tiercache/testkit'
 import { Cluster, Redis } from 'ioredis'
 import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore, redisStore } from '../src/index.js'
@@ -15,7 +15,7 @@ describe('a store on a client the application passed in', () => {
       await store.close()
       expect(client.status).toBe('ready')
       expect(await client.get('{existing}:k')).toBe('v')
-      await vi.waitFor(async () => expect(await storeConnections(clusterAdmin())).toEqual([]))
+      await vi.waitFor(async () => expect(await storeConnections(clusterAdmin())).toEqual([]), EVENTUALLY)
     } finally {
       await client.quit()
     }
@@ -30,7 +30,7 @@ describe('a store on a client the application passed in', () => {
       await store.close()
       expect(client.status).toBe('ready')
       expect(await client.get('existing:k')).toBe('v')
-      await vi.waitFor(async () => expect(await storeConnections(standaloneAdmin())).toEqual([]))
+      await vi.waitFor(async () => expect(await storeConnections(standaloneAdmin())).toEqual([]), EVENTUALLY)
     } finally {
       await client.quit()
     }

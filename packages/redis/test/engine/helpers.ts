@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type CacheOptions, createCache, type Logger, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import { redisClusterStore } from '../../src/index.js'
 
 export interface LogRecord {
@@ -29,7 +29,8 @@ export function uniqueNamespace(): string {
 
 /**
  * Creates `count` cache instances on the test cluster, each with its own store and its own
- * connections, as separate service instances would have. Closed by the returned `close`.
+ * connections, as separate service instances would have. Closed by the returned `close`. Their
+ * `l2Timeout` is {@link TEST_L2_TIMEOUT} unless `options` names one (failover tests keep 50 ms).
  */
 export async function fleet(
   count: number,
@@ -37,7 +38,9 @@ export async function fleet(
 ): Promise<{ caches: TierCache[]; loggers: ReturnType<typeof recordingLogger>[]; close: () => Promise<void> }> {
   const seeds = testCluster().seeds()
   const loggers = Array.from({ length: count }, () => recordingLogger())
-  const caches = loggers.map((logger) => createCache({ logger, ...options, l2: redisClusterStore({ nodes: seeds }) }))
+  const caches = loggers.map((logger) =>
+    createCache({ logger, l2Timeout: TEST_L2_TIMEOUT, ...options, l2: redisClusterStore({ nodes: seeds }) }),
+  )
   await Promise.all(caches.map((cache) => cache.ready()))
   return { caches, loggers, close: async () => void (await Promise.all(caches.map((cache) => cache.close()))) }
 }
@@ -52,8 +55,11 @@ export function deferred<T>() {
   return { promise, resolve, reject }
 }
 
-/** Polls `check` every 2 ms until it returns true or `timeoutMs` passes; resolves with the time it took. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<number> {
+/**
+ * Polls `check` every 2 ms until it returns true or `timeoutMs` passes (default: the testkit's
+ * generous {@link EVENTUALLY} deadline); resolves with the time it took.
+ */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number = EVENTUALLY.timeout): Promise<number> {
   const started = performance.now()
   for (;;) {
     if (await check()) return performance.now() - started
