@@ -82,7 +82,10 @@ function failuresIn(reportPath) {
     const where = file.name.startsWith(root) ? file.name.slice(root.length) : file.name
     const tests = (file.assertionResults ?? []).filter((t) => t.status === 'failed')
     for (const t of tests) failed.push(`${where} › ${[...(t.ancestorTitles ?? []), t.title].join(' › ')}`)
-    if (tests.length === 0 && file.status === 'failed') failed.push(`${where} (file failed: ${String(file.message).split('\n')[0]})`)
+    // A file can fail outside its tests too (a hook that timed out, an import error): its tests are then skipped.
+    if (file.status === 'failed' && (tests.length === 0 || file.message)) {
+      failed.push(`${where} (file failed: ${String(file.message || 'no message').split('\n')[0]})`)
+    }
   }
   return failed
 }
