@@ -10,6 +10,7 @@ import type { HotKeyInfo } from './hot-key-detector.js'
 import { InvalidationBus } from './invalidation-bus.js'
 import { isValidTag, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
 import { type EntityLatencies, publishTagInvalidation } from './metrics/entity-metrics.js'
+import type { MetricsReading } from './metrics/metric-families.js'
 import { type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 import type { EntityStats } from './stats.js'
 import { TagStamps } from './tag-stamps.js'
@@ -48,6 +49,12 @@ export interface TierCache {
    * (serve it on `/metrics` with `PROMETHEUS_CONTENT_TYPE`). Names and labels: docs/metrics.md.
    */
   metrics(options?: PrometheusOptions): string
+  /**
+   * Every reading the exporters use (counters, latency histograms, hot keys, breaker), taken now;
+   * `metricFamilies(reading)` turns it into metrics. For exporters other than the built-in one,
+   * e.g. `@tiercache/prom-client`, which call it at scrape time.
+   */
+  metricsReading(): MetricsReading
   /** The keys detected hot in this instance, per entity, hottest first, with their read rates (reads/s). */
   hotKeys(): HotKeyEvent[]
   /**
@@ -256,19 +263,19 @@ export function createCache(options: CacheOptions): TierCache {
       return all
     },
     metrics(options?: PrometheusOptions) {
+      return renderPrometheus(cache.metricsReading(), options)
+    },
+    metricsReading() {
       const hotKeys: Record<string, number> = {}
       for (const [name, entity] of entities) hotKeys[name] = entity.hotKeys().length
-      return renderPrometheus(
-        {
-          namespace: resolved.namespace,
-          stats: cache.stats(),
-          latencies: cache.latencies(),
-          hotKeys,
-          breaker: cache.breakerState(),
-          breakerOpens,
-        },
-        options,
-      )
+      return {
+        namespace: resolved.namespace,
+        stats: cache.stats(),
+        latencies: cache.latencies(),
+        hotKeys,
+        breaker: cache.breakerState(),
+        breakerOpens,
+      }
     },
     hotKeys() {
       return [...entities].flatMap(([name, entity]) => entity.hotKeys().map((info) => ({ entity: name, ...info })))
