@@ -12,6 +12,7 @@ import { isValidTag, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
 import { type EntityLatencies, publishTagInvalidation } from './metrics/entity-metrics.js'
 import type { MetricsReading } from './metrics/metric-families.js'
 import { type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
+import { invalidateTracing, type TraceContext, traced } from './metrics/tracing.js'
 import type { EntityStats } from './stats.js'
 import { TagStamps } from './tag-stamps.js'
 
@@ -196,6 +197,13 @@ export function createCache(options: CacheOptions): TierCache {
     for (const entity of entities.values()) entity.dropTagged(tags, stamp)
   }
 
+  function invalidateTagsTraced(input: string | readonly string[]): Promise<void> {
+    if (!invalidateTracing.hasSubscribers) return invalidateTags(input)
+    const tags = typeof input === 'string' ? [input] : Array.isArray(input) ? input : []
+    const context: TraceContext = { operation: 'invalidate', namespace: resolved.namespace, entity: undefined, tags, count: tags.length }
+    return traced(invalidateTracing, context, () => invalidateTags(input))
+  }
+
   async function invalidateTags(input: string | readonly string[]): Promise<void> {
     const tags = typeof input === 'string' ? [input] : input
     if (!Array.isArray(tags) || !tags.every(isValidTag)) {
@@ -218,7 +226,8 @@ export function createCache(options: CacheOptions): TierCache {
     random: resolved.random,
     serializer: resolved.serializer,
     logger,
-    invalidateTags,
+    traceIds: resolved.traceIds,
+    invalidateTags: invalidateTagsTraced,
     emit: (event, payload) => emitter.emit(event, payload),
     closed: false,
   }
@@ -247,7 +256,7 @@ export function createCache(options: CacheOptions): TierCache {
       }
       return entity as EntityCache<T>
     },
-    invalidateTag: invalidateTags,
+    invalidateTag: invalidateTagsTraced,
     ready() {
       checked ??= store?.ready?.({ probeKey: `{${resolved.namespace}:!ready}`, ...(bus === null ? {} : { channel: bus.channel }) })
       return Promise.all([checked, bus?.ready()]).then(() => undefined)

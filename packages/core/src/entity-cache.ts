@@ -14,6 +14,16 @@ import { createL1Store, type L1Entry } from './l1-store.js'
 import type { Logger } from './logger.js'
 import { readChannel } from './metrics/channels.js'
 import { EntityMetrics, L1_SAMPLE_MASK } from './metrics/entity-metrics.js'
+import {
+  getManyTracing,
+  getTracing,
+  invalidateTracing,
+  loadTracing,
+  setTracing,
+  type TraceContext,
+  type TracedOperation,
+  traced,
+} from './metrics/tracing.js'
 import { serializeOrThrow } from './serializer.js'
 import { SingleFlight } from './single-flight.js'
 import { type EntityStats, emptyStats } from './stats.js'
@@ -173,7 +183,16 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.stamps = new InvalidationStamps(Math.max(1_000, policy.l1?.maxEntries ?? 1_000))
   }
 
-  async get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
+  get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
+    if (getTracing.hasSubscribers) {
+      const trace = this.traceContext('get', id)
+      return traced(getTracing, trace, () => this.read(id, loader, trace))
+    }
+    return this.read(id, loader, undefined)
+  }
+
+  /** The body of `get`; `trace` is the context of a traced call, which learns the tier that answered. */
+  private async read<R extends T | null | undefined>(id: string, loader: Loader<R>, trace: TraceContext | undefined): Promise<R> {
     assertValidId(id, this.name)
     // One read in 64 is timed (every read while tiercache:read has subscribers): the rest pay a counter and a mask.
     const metrics = this.metrics
@@ -188,6 +207,7 @@ export class EntityCache<T> implements EntityHandle<T> {
         if (entry.freshUntil > now) {
           this.counters.l1Hits++
           if (startedAt !== 0) metrics.l1Hit(id, startedAt, sampled)
+          if (trace !== undefined) trace.tier = 'l1'
           if (now >= entry.earlyFrom) this.considerEarlyRefresh(id, loader, entry, now)
           return entry.value as R
         }
@@ -195,10 +215,37 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
     assertStorableId(id, this.name)
     // `return await`: handing a promise back from an async function costs two more microtask turns.
-    return (await this.flights.run(id, () => this.readThrough(id, loader))) as R
+    if (trace === undefined) return (await this.flights.run(id, () => this.readThrough(id, loader))) as R
+    // The read that answers (this call's, or the single flight it joins) reports its tier to the trace.
+    metrics.awaitTier(id, trace)
+    try {
+      return (await this.flights.run(id, () => this.readThrough(id, loader))) as R
+    } finally {
+      metrics.forgetTier(id, trace)
+    }
   }
 
-  async getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
+  getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
+    if (!getManyTracing.hasSubscribers) return this.readMany(ids, batchLoader)
+    return traced(getManyTracing, this.traceContext('getMany', Array.isArray(ids) ? ids : []), () => this.readMany(ids, batchLoader))
+  }
+
+  /** A traced call's context: ids only with the `tracing.ids` option. */
+  private traceContext(operation: TracedOperation, ids: string | readonly string[]): TraceContext {
+    const context: TraceContext = {
+      operation,
+      namespace: this.ctx.namespace,
+      entity: this.name,
+      count: typeof ids === 'string' ? 1 : ids.length,
+    }
+    if (this.ctx.traceIds) {
+      if (typeof ids === 'string') context.id = ids
+      else context.ids = ids
+    }
+    return context
+  }
+
+  private async readMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
     if (!Array.isArray(ids)) throw new TierCacheError('INVALID_KEY', `entity "${this.name}": getMany expects an array of ids`)
     for (const id of ids) assertStorableId(id, this.name)
     const results = new Array<R>(ids.length)
@@ -239,7 +286,12 @@ export class EntityCache<T> implements EntityHandle<T> {
     return results
   }
 
-  async set(id: string, value: T | null | undefined): Promise<void> {
+  set(id: string, value: T | null | undefined): Promise<void> {
+    if (!setTracing.hasSubscribers) return this.write(id, value)
+    return traced(setTracing, this.traceContext('set', id), () => this.write(id, value))
+  }
+
+  private async write(id: string, value: T | null | undefined): Promise<void> {
     assertStorableId(id, this.name)
     this.assertOpen()
     this.dropLocal([id])
@@ -257,7 +309,13 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (!(await this.publishKeys([id]))) this.queueInvalidations([id])
   }
 
-  async invalidate(ids: string | readonly string[]): Promise<void> {
+  invalidate(ids: string | readonly string[]): Promise<void> {
+    if (!invalidateTracing.hasSubscribers) return this.invalidateIds(ids)
+    const context = this.traceContext('invalidate', typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids : [])
+    return traced(invalidateTracing, context, () => this.invalidateIds(ids))
+  }
+
+  private async invalidateIds(ids: string | readonly string[]): Promise<void> {
     const list = typeof ids === 'string' ? [ids] : ids
     if (!Array.isArray(list)) throw new TierCacheError('INVALID_KEY', `entity "${this.name}": invalidate expects an id or an array of ids`)
     for (const id of list) assertStorableId(id, this.name)
@@ -577,7 +635,9 @@ export class EntityCache<T> implements EntityHandle<T> {
     const loadAt = performance.now()
     let loading: Promise<unknown>
     try {
-      loading = Promise.resolve(loader(id))
+      loading = loadTracing.hasSubscribers
+        ? traced(loadTracing, this.traceContext('load', id), async () => loader(id))
+        : Promise.resolve(loader(id))
     } catch (error) {
       loading = Promise.reject(error)
     }
@@ -689,7 +749,9 @@ export class EntityCache<T> implements EntityHandle<T> {
       let loaded: unknown
       try {
         const raced = await raceTimeout(
-          Promise.resolve().then(() => batchLoader(loadIds)),
+          loadTracing.hasSubscribers
+            ? traced(loadTracing, this.traceContext('load', loadIds), async () => batchLoader(loadIds))
+            : Promise.resolve().then(() => batchLoader(loadIds)),
           this.policy.hardTimeoutMs,
         )
         if (!raced.done) {

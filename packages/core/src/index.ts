@@ -23,6 +23,12 @@ export { type EntityLatencies, L1_SAMPLE_MASK } from './metrics/entity-metrics.j
 export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCKETS_MS } from './metrics/latency-histogram.js'
 export { type MetricFamily, type MetricSeries, type MetricsReading, metricFamilies } from './metrics/metric-families.js'
 export { PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
+export {
+  TRACING_CHANNELS,
+  type TraceContext,
+  type TracedOperation,
+  type TraceOutcome,
+} from './metrics/tracing.js'
 export type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from './remote-store.js'
 export { jsonSerializer, type Serializer } from './serializer.js'
 export type { EntityStats } from './stats.js'
