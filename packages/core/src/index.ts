@@ -1,16 +1,14 @@
-export { type BusMessage, decodeBusMessage, encodeBusMessage } from './bus-message.js'
 export { type BreakerEvent, createCache, type HotKeyEvent, type TierCache } from './cache.js'
-export type { BreakerState } from './circuit-breaker.js'
-export { type Clock, ManualClock, type RandomSource, systemClock } from './clock.js'
-export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config-schema.js'
-export { type Duration, parseDuration } from './duration.js'
-export type { BatchLoader, EntityHandle, InvalidatingOptions, Loader, WrapOptions } from './entity-cache.js'
-export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './entity-policy.js'
-export { decodeEnvelope, type Envelope, encodeEnvelope } from './envelope.js'
-export { isTierCacheError, TierCacheError, type TierCacheErrorCode } from './errors.js'
-export type { HotKeyInfo } from './hot-key-detector.js'
-export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
-export { type Logger, silentLogger } from './logger.js'
+export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config/config-schema.js'
+export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
+export type { BatchLoader, EntityHandle, InvalidatingOptions, Loader, WrapOptions } from './entity/entity-handle.js'
+export { earlyRefreshFrom, shouldRefreshEarly } from './entity/xfetch.js'
+export type { HotKeyInfo } from './hot-keys/hot-key-detector.js'
+export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidation/bus-message.js'
+export type { BreakerState } from './l2/circuit-breaker.js'
+export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
+export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
+export type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from './l2/remote-store.js'
 export {
   CHANNELS,
   type InvalidateMessage,
@@ -20,6 +18,7 @@ export {
   type ReadTier,
 } from './metrics/channels.js'
 export { type EntityLatencies, L1_SAMPLE_MASK } from './metrics/entity-metrics.js'
+export type { EntityStats } from './metrics/entity-stats.js'
 export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCKETS_MS } from './metrics/latency-histogram.js'
 export { type MetricFamily, type MetricSeries, type MetricsReading, metricFamilies } from './metrics/metric-families.js'
 export { PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
@@ -29,7 +28,8 @@ export {
   type TracedOperation,
   type TraceOutcome,
 } from './metrics/tracing.js'
-export type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from './remote-store.js'
-export { jsonSerializer, type Serializer } from './serializer.js'
-export type { EntityStats } from './stats.js'
-export { earlyRefreshFrom, shouldRefreshEarly } from './xfetch.js'
+export { type Clock, ManualClock, type RandomSource, systemClock } from './util/clock.js'
+export { type Duration, parseDuration } from './util/duration.js'
+export { isTierCacheError, TierCacheError, type TierCacheErrorCode, type TierCacheErrorOptions } from './util/errors.js'
+export { type Logger, silentLogger } from './util/logger.js'
+export { jsonSerializer, type Serializer } from './util/serializer.js'

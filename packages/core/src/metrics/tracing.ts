@@ -74,6 +74,22 @@ export const loadTracing = tracingChannel<unknown, TraceContext>(TRACING_CHANNEL
 export const setTracing = tracingChannel<unknown, TraceContext>(TRACING_CHANNELS.set)
 export const invalidateTracing = tracingChannel<unknown, TraceContext>(TRACING_CHANNELS.invalidate)
 
+/** A traced call's context for `entity` of `namespace`; ids only when `traceIds` (the `tracing.ids` option). */
+export function traceContext(
+  operation: TracedOperation,
+  namespace: string,
+  entity: string,
+  traceIds: boolean,
+  ids: string | readonly string[],
+): TraceContext {
+  const context: TraceContext = { operation, namespace, entity, count: typeof ids === 'string' ? 1 : ids.length }
+  if (traceIds) {
+    if (typeof ids === 'string') context.id = ids
+    else context.ids = ids
+  }
+  return context
+}
+
 /** The outcome of a `get` answered by `tier`. */
 export function outcomeOf(tier: ReadTier): TraceOutcome {
   return tier === 'l1' || tier === 'l2' ? 'hit' : tier
