@@ -549,8 +549,11 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         expect(first).toMatchObject({ status: 200, body: 'chunk-a-1 chunk-b-1' })
         expect(first.headers['x-cache']).toBe('MISS')
         expect((await send(app.url, '/stream')).body).toBe('chunk-a-2 chunk-b-2')
-        // the capture is logged when the response has finished, which can be after the client read it
-        await vi.waitFor(() => expect(logger.reasons).toEqual(['stream', 'stream']))
+        // The capture is logged when the response has finished, which can be after the client read it. A request
+        // that arrives while the first one's load is still winding down joins it, gets its "not stored", and runs its
+        // handler uncached without a line of its own: one line or two, and never another reason.
+        await vi.waitFor(() => expect(logger.reasons).toContain('stream'))
+        expect(new Set(logger.reasons)).toEqual(new Set(['stream']))
       })
 
       it('passes a body over maxBodyBytes through uncached', async () => {
@@ -563,7 +566,8 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         const second = await send(app.url, '/big')
         expect(second.body.startsWith('2')).toBe(true)
         expect(second.headers['x-cache']).toBe('MISS')
-        await vi.waitFor(() => expect(logger.reasons).toEqual(['too-large', 'too-large']))
+        await vi.waitFor(() => expect(logger.reasons).toContain('too-large'))
+        expect(new Set(logger.reasons)).toEqual(new Set(['too-large']))
       })
 
       it('stores binary bodies byte for byte', async () => {
