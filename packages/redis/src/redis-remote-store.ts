@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 import { busFlavour } from './bus/bus-flavour.js'
@@ -16,6 +15,7 @@ import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
 import { redactCredentials } from './redact-credentials.js'
 import { runStartupCheck } from './startup-check.js'
+import { probeChannel, probeKeyedCommands } from './store-probe.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -211,27 +211,11 @@ export class RedisRemoteStore implements RemoteStore {
    *   be reached or cannot serve (default: no limit, it waits for Redis to come).
    */
   ready(check?: ReadyCheck): Promise<void> {
-    return runStartupCheck(this.client, { keyed: (key) => this.probe(key), subscribe: (channel) => this.probeChannel(channel) }, check)
-  }
-
-  /** Runs every keyed command the store sends on `key`, then deletes it; only errors matter, not replies. */
-  private async probe(key: string): Promise<void> {
-    const token = randomUUID()
-    await this.acquireLock(key, token, PROBE_TTL_MS)
-    await this.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
-    await this.set(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.get(key)
-    await this.getMany([key])
-    await this.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.stampTags([key], 0, PROBE_TTL_MS)
-    await this.releaseLock(key, token)
-    await this.tombstone([key], PROBE_TTL_MS)
-    await this.delete([key])
-  }
-
-  private async probeChannel(channel: string): Promise<void> {
-    const subscription = await this.subscribe(channel, { onMessage: () => {} })
-    await subscription.unsubscribe()
+    return runStartupCheck(
+      this.client,
+      { keyed: (key) => probeKeyedCommands(this, key), subscribe: (channel) => probeChannel(this, channel) },
+      check,
+    )
   }
 
   /**
@@ -312,8 +296,6 @@ const MAX_SPREAD_CANDIDATES = 1024
 /** What `get` answers for a key holding another Redis type; never a valid envelope. */
 const WRONG_TYPE = 'tc-wrong-type'
 /** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
-const PROBE_TTL_MS = 5_000
-const PROBE_VALUE = 'tc-ready-probe'
 /** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
 const TOMBSTONE = 'tc1-tombstone'
 

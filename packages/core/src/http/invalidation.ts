@@ -1,6 +1,6 @@
 import type { TierCache } from '../cache.js'
-import { TierCacheError } from '../errors.js'
-import type { Logger } from '../logger.js'
+import { TierCacheError } from '../util/errors.js'
+import type { Logger } from '../util/logger.js'
 
 /** What a write changed: ids per entity, and tags. Both optional; ids and tags may be one string or a list. */
 export interface Invalidation {
