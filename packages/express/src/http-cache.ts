@@ -1,18 +1,22 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TierCache } from '@tiercache/core'
-import { type HttpCacheOptions, HttpCacheRoute, type HttpRequestInfo, type LookupOutcome, type ResponsePlan } from '@tiercache/core/http'
+import {
+  answerOutcome,
+  type HttpCacheOptions,
+  HttpCacheRoute,
+  type HttpRequestInfo,
+  hideConditionalHeaders,
+  ResponseCapture,
+  restoreHeaders,
+} from '@tiercache/core/http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { dispatchInternal, internalRequests } from './internal-request.js'
-import { ResponseCapture } from './response-capture.js'
 
 /** Options of {@link httpCache}: the shared HTTP cache options, with Express's `Request`. */
 export type ExpressHttpCacheOptions = HttpCacheOptions<Request>
 
 // Requests an outer httpCache (e.g. a global app.use) has taken, so a route-level one passes them on.
 const taken = new WeakSet<Request>()
-
-// Conditional headers are the cache's to answer: hidden from the handler while it produces the stored response.
-const CONDITIONAL_HEADERS = ['if-none-match', 'if-modified-since'] as const
 
 /**
  * Express middleware that caches the responses of GET and HEAD routes in an entity of `cache`.
@@ -66,9 +70,9 @@ export function httpCache(cache: TierCache, options: ExpressHttpCacheOptions): R
     })
     lookup.then(
       (outcome) => {
-        if (hidden !== undefined) Object.assign(req.headers, hidden)
+        if (hidden !== undefined) restoreHeaders(req.headers, hidden)
         try {
-          answer(route, outcome, info, res, next, capture)
+          if (answerOutcome(route, outcome, info, res, capture) === 'pass') next()
         } catch (error) {
           res.destroy(error instanceof Error ? error : undefined)
         }
@@ -83,58 +87,8 @@ export function httpCache(cache: TierCache, options: ExpressHttpCacheOptions): R
   }
 }
 
-function answer(
-  route: HttpCacheRoute<Request>,
-  outcome: LookupOutcome,
-  info: HttpRequestInfo,
-  res: Response,
-  next: NextFunction,
-  capture: ResponseCapture | undefined,
-): void {
-  capture?.release()
-  switch (outcome.kind) {
-    case 'cached':
-      writePlan(res, route.plan(outcome.stored, info, outcome.cacheStatus))
-      return
-    case 'produced':
-      writePlan(res, route.plan(outcome.stored, info, 'MISS'))
-      return
-    case 'unstored':
-      // The handler's own response, as it made it. Without one, the client went away or the handler is streaming.
-      if (outcome.captured !== undefined && !res.writableEnded) {
-        res.setHeader('x-cache', 'MISS')
-        res.end(outcome.captured.body)
-      }
-      return
-    case 'pass':
-      res.setHeader('x-cache', 'MISS')
-      next()
-      return
-  }
-}
-
-function writePlan(res: Response, plan: ResponsePlan): void {
-  if (res.writableEnded || res.destroyed) return
-  for (const name of plan.removeHeaders) res.removeHeader(name)
-  res.statusCode = plan.status
-  for (const [name, value] of plan.headers) res.setHeader(name, value)
-  if (plan.body === null) res.end()
-  else res.end(plan.body)
-}
-
 /** The handler of a cached route sees only the query parameters that are part of the key. */
 function setQuery(req: Request, query: Record<string, string>): void {
   // Express 5 computes req.query with a getter on its prototype; an own property shadows it.
   Object.defineProperty(req, 'query', { value: query, configurable: true, enumerable: true, writable: true })
-}
-
-function hideConditionalHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const hidden: IncomingHttpHeaders = {}
-  for (const name of CONDITIONAL_HEADERS) {
-    if (headers[name] !== undefined) {
-      hidden[name] = headers[name]
-      delete headers[name]
-    }
-  }
-  return hidden
 }

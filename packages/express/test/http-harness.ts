@@ -10,7 +10,10 @@ import type { Readable } from 'node:stream'
 import { type CacheOptions, type Clock, createCache, type TierCache } from '@tiercache/core'
 import type { HttpCacheOptions, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
-import { testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
+
+// The shared helpers live once in the testkit; re-exported so the HTTP cases import one module.
+export { deferred, eventually } from '@tiercache/testkit'
 
 /** What a test handler sees of the framework's request (both frameworks expose these four). */
 export interface TestRequest {
@@ -115,7 +118,7 @@ export interface TestCacheOptions {
 export async function testCache(entities: CacheOptions['entities'], options: TestCacheOptions = {}): Promise<TierCache> {
   const cache = createCache({
     namespace: options.namespace ?? uniqueNamespace(),
-    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }) }),
+    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }), l2Timeout: TEST_L2_TIMEOUT }),
     entities,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })
@@ -127,24 +130,4 @@ export function uniqueNamespace(): string {
   return `h${randomUUID().slice(0, 8)}`
 }
 
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` until it holds or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<void> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(5)
-  }
-}

@@ -5,27 +5,17 @@ import {
   HTTP_DEFAULTS,
   type HttpCacheRoute,
   type HttpRequestInfo,
+  hideConditionalHeaders,
+  internalRequestHeaders,
   type LookupOutcome,
   type ResponsePlan,
+  restoreHeaders,
   UncacheableResponse,
 } from '@tiercache/core/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** The header that marks an internal refresh request; its value is the id of a job in flight, unguessable from outside. */
 export const INTERNAL_HEADER = 'x-tiercache-internal'
-
-// Conditional headers are the cache's to answer: hidden from the handler while it produces the stored response.
-const CONDITIONAL_HEADERS = ['if-none-match', 'if-modified-since'] as const
-// Conditional and range headers of the triggering client must not shape a refreshed response.
-const DROPPED_INTERNAL_HEADERS = new Set([
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-  'range',
-  'content-length',
-])
 
 interface Deferred<T> {
   promise: Promise<T>
@@ -142,7 +132,7 @@ export function routeCachingHooks(fastify: FastifyInstance, route: HttpCacheRout
         return settleInternal(state.job, reply, payload)
       case 'own': {
         states.set(request, { mode: 'done' })
-        Object.assign(request.raw.headers, state.hidden)
+        restoreHeaders(request.raw.headers, state.hidden)
         if (isStream(payload)) state.capture.reject(new UncacheableResponse('stream'))
         else state.capture.resolve({ status: reply.statusCode, headers: reply.getHeaders(), body: bodyOf(payload) })
         const outcome = await state.outcome
@@ -177,10 +167,7 @@ function dispatchInternal(
   const id = randomUUID()
   const job: InternalJob = { capture: deferred<CapturedResponse>(), query }
   jobs.set(id, job)
-  const headers: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(request.raw.headers)) {
-    if (value !== undefined && !DROPPED_INTERNAL_HEADERS.has(name)) headers[name] = value
-  }
+  const headers = internalRequestHeaders(request.raw.headers)
   headers[INTERNAL_HEADER] = id
   const method = (request.raw.method ?? 'GET') as 'GET' | 'HEAD'
   const timer = setTimeout(() => job.capture.reject(new UncacheableResponse('timeout')), HTTP_DEFAULTS.internalRequestTimeoutMs).unref()
@@ -232,15 +219,4 @@ function bodyOf(payload: unknown): Buffer {
   if (typeof payload === 'string') return Buffer.from(payload)
   if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   return Buffer.from(String(payload))
-}
-
-function hideConditionalHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const hidden: IncomingHttpHeaders = {}
-  for (const name of CONDITIONAL_HEADERS) {
-    if (headers[name] !== undefined) {
-      hidden[name] = headers[name]
-      delete headers[name]
-    }
-  }
-  return hidden
 }

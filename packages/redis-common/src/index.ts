@@ -26,6 +26,15 @@ export { groupBySlot, keySlot, mgetBySlot, perSlot } from './key-slot.js'
 export { LUA_SCRIPTS, type LuaScriptName } from './lua-scripts.js'
 export * from './options/common-options.js'
 export { invalidConfig, parseOptions } from './options/parse-options.js'
+export {
+  connectStoreFields,
+  existingClientSchema,
+  type ResolvedStoreCommon,
+  resolveStoreCommon,
+  resolveStoreOptions,
+  type StoreOptionsSpec,
+  storeFields,
+} from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
 export { closedBeforeReady, type Probes, refusal, runStartupCheck, type StartupClient, unavailable } from './startup-check.js'
 export {

@@ -1,19 +1,7 @@
-import type { BusHandlers } from '@tiercache/core'
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { busRecorder, EVENTUALLY, testCluster, testStandalone } from '@tiercache/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type BusMode, keySlot, type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
 import { type Admin, clusterAdmin, standaloneAdmin, storeConnections } from './admin.js'
-
-/** Handlers that record what they hear. */
-function recorder() {
-  const heard = { messages: [] as string[], disconnects: 0, reconnects: 0 }
-  const handlers: BusHandlers = {
-    onMessage: (message) => heard.messages.push(message),
-    onDisconnect: () => heard.disconnects++,
-    onReconnect: () => heard.reconnects++,
-  }
-  return { heard, handlers }
-}
 
 async function killPubSubConnections(admin: Admin): Promise<number> {
   let killed = 0
@@ -50,8 +38,8 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
 
   it('delivers messages from another instance, and its own', async () => {
     const [a, b] = [open(), open()]
-    const onA = recorder()
-    const onB = recorder()
+    const onA = busRecorder()
+    const onB = busRecorder()
     await a.subscribe('bus:deliver', onA.handlers)
     await b.subscribe('bus:deliver', onB.handlers)
     await a.publish('bus:deliver', 'from a')
@@ -59,54 +47,54 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
     await vi.waitFor(() => {
       expect(onA.heard.messages).toEqual(['from a', 'from b'])
       expect(onB.heard.messages).toEqual(['from a', 'from b'])
-    })
+    }, EVENTUALLY)
   })
 
   it('fires onDisconnect and onReconnect when the subscriber connection is killed, and messages flow again', async () => {
     const store = open()
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe('bus:killed', handlers)
     await store.publish('bus:killed', 'before')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['before']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['before']), EVENTUALLY)
 
     expect(await killPubSubConnections(makeAdmin())).toBeGreaterThanOrEqual(1)
-    await vi.waitFor(() => expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 }))
+    await vi.waitFor(() => expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 }), EVENTUALLY)
 
     await store.publish('bus:killed', 'after')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['before', 'after']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['before', 'after']), EVENTUALLY)
     expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 })
   })
 
   it('shares one server subscription per channel and stops delivering to a subscription once unsubscribed', async () => {
     const store = open()
-    const first = recorder()
-    const second = recorder()
+    const first = busRecorder()
+    const second = busRecorder()
     const subscription = await store.subscribe('bus:shared', first.handlers)
     await store.subscribe('bus:shared', second.handlers)
     await store.publish('bus:shared', 'one')
-    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one']))
+    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one']), EVENTUALLY)
 
     await subscription.unsubscribe()
     await subscription.unsubscribe() // idempotent
     await store.publish('bus:shared', 'two')
-    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one', 'two']))
+    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one', 'two']), EVENTUALLY)
     expect(first.heard.messages).toEqual(['one'])
     expect(first.heard.disconnects).toBe(0)
   })
 
   it('does not hear a channel it did not subscribe to', async () => {
     const store = open()
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe('bus:mine', handlers)
     await store.publish('bus:other', 'not for me')
     await store.publish('bus:mine', 'for me')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['for me']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['for me']), EVENTUALLY)
   })
 
   it('rejects subscribe after close', async () => {
     const store = open()
     await store.close()
-    await expect(store.subscribe('bus:closed', recorder().handlers)).rejects.toThrow(/closed/)
+    await expect(store.subscribe('bus:closed', busRecorder().handlers)).rejects.toThrow(/closed/)
   })
 })
 

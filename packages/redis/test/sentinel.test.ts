@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createCache, isTierCacheError, type TierCache } from '@tiercache/core'
-import { describeRemoteStoreConformance, RedisSentinelGroup } from '@tiercache/testkit'
+import { describeRemoteStoreConformance, EVENTUALLY, RedisSentinelGroup, TEST_L2_TIMEOUT } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { type RedisRemoteStore, type RedisStoreHostOptions, redisStore } from '../src/index.js'
-import { recordingLogger, uniqueNamespace } from './engine/helpers.js'
+import { recordingLogger, steadyLoad, uniqueNamespace } from './engine/helpers.js'
 
 // One primary, two replicas and three Sentinels for this file (down-after 1 s).
 let group: RedisSentinelGroup
@@ -59,7 +59,7 @@ async function replicaConnected(replicaPorts: readonly number[]): Promise<void> 
 async function replicatedEverywhere(key: string, expected: string, replicaPorts: readonly number[]): Promise<void> {
   await vi.waitFor(async () => {
     for (const port of replicaPorts) expect(await group.command(port, ['GET', key])).toBe(expected)
-  })
+  }, EVENTUALLY)
 }
 
 describeRemoteStoreConformance('redisStore through Sentinel', async () => sentinelStore())
@@ -132,6 +132,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
     const cache = createCache({
       namespace,
       l2,
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '1m', l1: false, hot: { keys: ['h'], l1Ttl: 0 } } },
     })
     closers.push(() => cache.close())
@@ -144,7 +145,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
     const copy = `{${namespace}!hot:product:0:h}`
     await vi.waitFor(async () => {
       for (const port of replicaPorts) expect(String(await group.command(port, ['GET', copy]))).toContain('"v":1')
-    })
+    }, EVENTUALLY)
     await resetStats()
     for (let i = 0; i < 20; i++) expect(await products.get('h', async () => ({ v: -1 }))).toEqual({ v: 1 })
     expect([await getCalls([primary.port]), await getCalls(replicaPorts)]).toEqual([0, 20])
@@ -180,38 +181,6 @@ describe('tiercache doctor through Sentinel', () => {
   })
 })
 
-interface LoadReport {
-  served: number
-  errors: number
-  wrong: number
-}
-
-/** Every instance reads ids 0..keys-1 in turn, checking each value, until `stopped` resolves; errors are counted, never thrown. */
-function steadyLoad(caches: readonly TierCache[], keys: number, stopped: Promise<void>): Promise<LoadReport> {
-  const report: LoadReport = { served: 0, errors: 0, wrong: 0 }
-  let stop = false
-  void stopped.then(() => {
-    stop = true
-  })
-  const loader = async (id: string) => ({ id, name: `product ${id}` })
-  return Promise.all(
-    caches.map(async (cache, c) => {
-      const products = cache.entity<{ id: string; name: string }>('product')
-      for (let i = c; !stop; i++) {
-        const id = String(i % keys)
-        try {
-          const value = await products.get(id, loader)
-          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
-          report.served++
-        } catch {
-          report.errors++
-        }
-        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-    }),
-  ).then(() => report)
-}
-
 describe('failover', () => {
   it('a killed primary costs callers no errors; the bus resubscribes and L2 hits resume on the promoted replica', async () => {
     const namespace = uniqueNamespace()
@@ -226,11 +195,7 @@ describe('failover', () => {
     )
     closers.push(...caches.map((cache) => () => cache.close()))
     await Promise.all(caches.map((cache) => cache.ready()))
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 300, stopped)
+    const load = steadyLoad(caches, 300)
     const l2Hits = () => caches.reduce((sum, cache) => sum + (cache.stats().product?.l2Hits ?? 0), 0)
     await vi.waitFor(() => expect(l2Hits()).toBeGreaterThan(1_000), { timeout: 20_000, interval: 50 })
 
@@ -260,11 +225,10 @@ describe('failover', () => {
     version = 2
     await writer.entity('profile').invalidate('p')
     // The reader's L1 holds version 1 for ten minutes: only the bus message can make it reload.
-    await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), { timeout: 5_000 })
+    await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), EVENTUALLY)
     expect(reader.stats().profile?.invalidationsReceived).toBe(1)
 
-    stop()
-    const report = await load
+    const report = await load.stop()
     const promotionMs = Math.round(promotedAt - killedAt)
     const resumeMs = Math.round(resumedAt - killedAt)
     console.info(
@@ -275,5 +239,5 @@ describe('failover', () => {
     expect(report.wrong).toBe(0)
     // The documented bound (docs/operations.md): down-after (1 s here) + election + reconnect backoff + breaker cool-down.
     expect(resumeMs).toBeLessThan(15_000)
-  })
+  }, 90_000)
 })

@@ -2,23 +2,18 @@ import type { RedisClusterOptions, RedisClusterType } from '@redis/client'
 import {
   DEFAULT_CLUSTER_BUS_MODE,
   DEFAULT_READ_FROM,
-  noReadFromWithClientSchema,
+  existingClientSchema,
   parseOptions,
   type ReadFrom,
+  type ResolvedStoreCommon,
   readFromSchema,
+  resolveStoreCommon,
   type StoreBusOptions,
   type StoreReadOptions,
+  storeFields,
 } from '@tiercache/redis-common'
 import { z } from 'zod'
-import {
-  authSchema,
-  commonSchema,
-  type NodeRedisAuthOptions,
-  nodeAddressSchema,
-  parseNodeAddress,
-  type ResolvedCommon,
-  resolveCommon,
-} from './connection-options.js'
+import { authSchema, type NodeRedisAuthOptions, nodeAddressSchema, parseNodeAddress } from './connection-options.js'
 
 /** A cluster seed node: `host:port` or `{ host, port }`. */
 export type NodeRedisClusterNode = string | { host: string; port: number }
@@ -47,8 +42,8 @@ export type NodeRedisClusterStoreOptions = NodeRedisClusterStoreNodesOptions | N
 
 /** The cluster store's options after parsing and defaulting. */
 export type ResolvedNodeRedisClusterOptions =
-  | (ResolvedCommon & { kind: 'client'; client: RedisClusterType })
-  | (ResolvedCommon & {
+  | (ResolvedStoreCommon & { kind: 'client'; client: RedisClusterType })
+  | (ResolvedStoreCommon & {
       kind: 'connect'
       nodes: { host: string; port: number }[]
       auth: NodeRedisAuthOptions
@@ -59,7 +54,7 @@ export type ResolvedNodeRedisClusterOptions =
 const nodesSchema = z.strictObject({
   nodes: z.array(nodeAddressSchema).min(1, { error: 'give at least one seed node, e.g. ["10.0.0.1:6379"]' }),
   ...authSchema,
-  ...commonSchema,
+  ...storeFields,
   readFrom: readFromSchema.optional(),
   clusterOptions: z
     .looseObject({
@@ -69,11 +64,7 @@ const nodesSchema = z.strictObject({
     .optional(),
 })
 
-const clientSchema = z.strictObject({
-  client: z.custom<RedisClusterType>(isCluster, { error: 'expected a node-redis cluster client (createCluster)' }),
-  ...commonSchema,
-  readFrom: noReadFromWithClientSchema,
-})
+const clientSchema = existingClientSchema<RedisClusterType>(isCluster, 'expected a node-redis cluster client (createCluster)')
 
 const WHAT = 'nodeRedisClusterStore'
 
@@ -81,12 +72,12 @@ const WHAT = 'nodeRedisClusterStore'
 export function resolveNodeRedisClusterOptions(input: unknown): ResolvedNodeRedisClusterOptions {
   if (typeof input === 'object' && input !== null && 'client' in input) {
     const parsed = parseOptions(clientSchema, input, WHAT)
-    return { kind: 'client', client: parsed.client, ...resolveCommon(parsed, DEFAULT_CLUSTER_BUS_MODE) }
+    return { kind: 'client', client: parsed.client, ...resolveStoreCommon(parsed, DEFAULT_CLUSTER_BUS_MODE) }
   }
   const parsed = parseOptions(nodesSchema, input, WHAT)
   return {
     kind: 'connect',
-    ...resolveCommon(parsed, DEFAULT_CLUSTER_BUS_MODE),
+    ...resolveStoreCommon(parsed, DEFAULT_CLUSTER_BUS_MODE),
     nodes: parsed.nodes.map(parseNodeAddress),
     auth: { username: parsed.username, password: parsed.password, tls: parsed.tls },
     clusterOptions: (parsed.clusterOptions ?? {}) as Omit<RedisClusterOptions, 'rootNodes' | 'useReplicas'>,

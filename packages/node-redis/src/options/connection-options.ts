@@ -1,6 +1,4 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls'
-import type { Logger } from '@tiercache/core'
-import { type BusMode, busModeSchema, loggerSchema } from '@tiercache/redis-common'
 import { z } from 'zod'
 
 /** Credentials and transport every store that connects by itself accepts. */
@@ -57,26 +55,3 @@ export const nodeAddressSchema = z.union([
   z.string().regex(/^(rediss?:\/\/)?[^\s:/]+:\d+\/?$/, { error: 'expected "host:port"' }),
   z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) }),
 ])
-
-/** Options every store takes, whatever its connection source. */
-export const commonSchema = {
-  bus: busModeSchema.optional(),
-  logger: loggerSchema.optional(),
-  deploymentCheck: z.boolean().optional(),
-}
-
-/** What every store resolves to besides its connection. */
-export interface ResolvedCommon {
-  bus: BusMode
-  /** `undefined` when none was given (the store then stays silent). */
-  logger: Logger | undefined
-  deploymentCheck: boolean
-}
-
-/** The common options, defaulted; `defaultBus` differs between a cluster and a single primary. */
-export function resolveCommon(
-  parsed: { bus?: BusMode | undefined; logger?: Logger | undefined; deploymentCheck?: boolean | undefined },
-  defaultBus: BusMode,
-): ResolvedCommon {
-  return { bus: parsed.bus ?? defaultBus, logger: parsed.logger, deploymentCheck: parsed.deploymentCheck ?? true }
-}

@@ -2,23 +2,18 @@ import type { RedisClientOptions, RedisClientType, RedisSentinelType } from '@re
 import {
   DEFAULT_BUS_MODE,
   DEFAULT_READ_FROM,
-  noReadFromWithClientSchema,
+  existingClientSchema,
   parseOptions,
   type ReadFrom,
+  type ResolvedStoreCommon,
   readFromSchema,
+  resolveStoreCommon,
   type StoreBusOptions,
   type StoreReadOptions,
+  storeFields,
 } from '@tiercache/redis-common'
 import { z } from 'zod'
-import {
-  authSchema,
-  commonSchema,
-  type NodeRedisAuthOptions,
-  nodeAddressSchema,
-  parseNodeAddress,
-  type ResolvedCommon,
-  resolveCommon,
-} from './connection-options.js'
+import { authSchema, type NodeRedisAuthOptions, nodeAddressSchema, parseNodeAddress } from './connection-options.js'
 
 /** What every standalone store that connects by itself accepts. */
 interface NodeRedisStoreConnectOptions extends StoreBusOptions, NodeRedisAuthOptions {
@@ -69,8 +64,8 @@ export type NodeRedisStoreOptions =
 
 /** The standalone store's options after parsing and defaulting. */
 export type ResolvedNodeRedisStoreOptions =
-  | (ResolvedCommon & { kind: 'client'; client: RedisClientType | RedisSentinelType; sentinel: boolean })
-  | (ResolvedCommon & {
+  | (ResolvedStoreCommon & { kind: 'client'; client: RedisClientType | RedisSentinelType; sentinel: boolean })
+  | (ResolvedStoreCommon & {
       kind: 'connect'
       auth: NodeRedisAuthOptions
       clientOptions: Record<string, unknown>
@@ -97,7 +92,7 @@ const connectSchema = z
     clientOptions: z.looseObject({ url: z.never({ error: 'give the URL as url' }).optional() }).optional(),
     readFrom: readFromSchema.optional(),
     ...authSchema,
-    ...commonSchema,
+    ...storeFields,
   })
   .refine((options) => [options.url, options.host, options.sentinel].filter((given) => given !== undefined).length === 1, {
     error: 'give exactly one of url, host (with port) or sentinel',
@@ -108,13 +103,10 @@ const connectSchema = z
     path: ['readFrom'],
   })
 
-const clientSchema = z.strictObject({
-  client: z.custom<RedisClientType | RedisSentinelType>(isClient, {
-    error: 'expected a node-redis client (createClient or createSentinel; for a cluster use nodeRedisClusterStore)',
-  }),
-  ...commonSchema,
-  readFrom: noReadFromWithClientSchema,
-})
+const clientSchema = existingClientSchema<RedisClientType | RedisSentinelType>(
+  isClient,
+  'expected a node-redis client (createClient or createSentinel; for a cluster use nodeRedisClusterStore)',
+)
 
 const WHAT = 'nodeRedisStore'
 
@@ -122,7 +114,12 @@ const WHAT = 'nodeRedisStore'
 export function resolveNodeRedisStoreOptions(input: unknown): ResolvedNodeRedisStoreOptions {
   if (typeof input === 'object' && input !== null && 'client' in input) {
     const parsed = parseOptions(clientSchema, input, WHAT)
-    return { kind: 'client', client: parsed.client, sentinel: 'getMasterNode' in parsed.client, ...resolveCommon(parsed, DEFAULT_BUS_MODE) }
+    return {
+      kind: 'client',
+      client: parsed.client,
+      sentinel: 'getMasterNode' in parsed.client,
+      ...resolveStoreCommon(parsed, DEFAULT_BUS_MODE),
+    }
   }
   const parsed = parseOptions(connectSchema, input, WHAT)
   const clientOptions: Record<string, unknown> = { ...(parsed.clientOptions ?? {}) }
@@ -131,7 +128,7 @@ export function resolveNodeRedisStoreOptions(input: unknown): ResolvedNodeRedisS
   if (parsed.database !== undefined) clientOptions.database = parsed.database
   return {
     kind: 'connect',
-    ...resolveCommon(parsed, DEFAULT_BUS_MODE),
+    ...resolveStoreCommon(parsed, DEFAULT_BUS_MODE),
     auth: { username: parsed.username, password: parsed.password, tls: parsed.tls },
     clientOptions,
     sentinel:
