@@ -15,6 +15,9 @@ import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
 import { redactCredentials } from './redact-credentials.js'
+import { ClusterShards, type DeleteOutcome, type TopologyChange } from './shards/cluster-shards.js'
+import { PRIMARY_SHARD, PrimaryShard } from './shards/primary-shard.js'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS, ShardDeletes, type UnconfirmedDelete } from './shards/shard-deletes.js'
 import { runStartupCheck } from './startup-check.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
@@ -35,6 +38,8 @@ export interface RedisRemoteStoreParts {
   deploymentCheck?: boolean
   /** The seed nodes or Sentinels the client was given (`host:port`); `undefined` for a passed-in client. */
   seeds?: readonly string[] | undefined
+  /** How long a durable delete waits for a replica (ms); 0: no waiting. Default 50. */
+  replicaAckTimeoutMs?: number
 }
 
 /**
@@ -63,6 +68,10 @@ export class RedisRemoteStore implements RemoteStore {
   /** Pending until the client's first connection attempt settles; see `firstConnectSettled`. */
   private startup: Promise<void> | undefined
   private closing: Promise<void> | undefined
+  /** Exactly one of the two, by deployment kind: a cluster's masters, or the one primary. */
+  private readonly clusterShards: ClusterShards | undefined
+  private readonly primaryShard: PrimaryShard | undefined
+  private readonly deletes: ShardDeletes
 
   constructor(parts: RedisRemoteStoreParts) {
     this.name = parts.name
@@ -75,6 +84,9 @@ export class RedisRemoteStore implements RemoteStore {
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
+    if (parts.cluster) this.clusterShards = new ClusterShards(parts.client as Cluster)
+    else this.primaryShard = new PrimaryShard(parts.client as Redis)
+    this.deletes = new ShardDeletes(parts.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS)
     if (parts.deploymentCheck !== false) {
       // A Redis that cannot be reached now is checked once it is.
       const check = (): void => {
@@ -120,15 +132,47 @@ export class RedisRemoteStore implements RemoteStore {
     await this.commands.set(key, value, 'PX', ttlMs)
   }
 
+  /** `UNLINK` per slot: a value and its lease go together. See {@link ShardDeletes.clusterSlot} for slots that migrate. */
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return
+    await this.deleteKeys(keys, false)
+  }
+
+  /**
+   * `UNLINK` per slot followed, on the same master connection, by `WAIT 1 <replicaAckTimeoutMs>`
+   * when the shard has replicas; resolves with the keys no replica acknowledged in time (each
+   * with its shard). With `replicaAckTimeoutMs: 0` nothing is waited for and nothing is reported.
+   */
+  async deleteDurably(keys: readonly string[]): Promise<DeleteOutcome> {
+    if (keys.length === 0) return { unconfirmed: [] }
+    return { unconfirmed: await this.deleteKeys(keys, true) }
+  }
+
+  private async deleteKeys(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
     if (this.startup !== undefined) await this.startup
-    if (!this.cluster) {
-      await this.commands.unlink(keys as string[])
-      return
-    }
+    if (this.primaryShard !== undefined) return this.deletes.primary(this.client as Redis, this.primaryShard, keys as string[], durable)
+    const shards = this.clusterShards as ClusterShards
     const groups = groupBySlot(keys)
-    await Promise.all(Array.from(groups.values(), (positions) => this.commands.unlink(pick(keys, positions))))
+    const outcomes = await Promise.all(
+      Array.from(groups.values(), (positions) => this.deletes.clusterSlot(this.client as Cluster, shards, pick(keys, positions), durable)),
+    )
+    return outcomes.flat()
+  }
+
+  /** The master owning `key`'s slot (`host:port`, as ioredis's slot map names it); `'primary'` for a standalone or Sentinel store. */
+  shardOf(key: string): string {
+    return this.clusterShards === undefined ? PRIMARY_SHARD : this.clusterShards.shardOf(key)
+  }
+
+  /**
+   * Calls `listener` after each topology change: a cluster's slot map read (every second while
+   * anyone listens, every 200 ms for 30 s after a node fails) that shows a slot on another master
+   * (a failover, a slot move) or a master joining or leaving; for a standalone or Sentinel store,
+   * a reconnection that reached a primary at another address (a Sentinel failover, announced by
+   * `+switch-master`).
+   */
+  onTopologyChange(listener: (change: TopologyChange) => void): () => void {
+    return (this.clusterShards ?? (this.primaryShard as PrimaryShard)).onTopologyChange(listener)
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
@@ -277,6 +321,8 @@ export class RedisRemoteStore implements RemoteStore {
 
   private async shutdown(): Promise<void> {
     this.bus.close()
+    this.clusterShards?.close()
+    this.primaryShard?.close()
     await this.reads.close()
     if (!this.ownsClient) return
     absorbLateSocketErrors(this.client)

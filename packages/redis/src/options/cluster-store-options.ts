@@ -1,6 +1,7 @@
 import type { Logger } from '@tiercache/core'
 import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
 import { z } from 'zod'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from '../shards/shard-deletes.js'
 import {
   type BusMode,
   busModeSchema,
@@ -13,6 +14,7 @@ import {
   noReadFromWithClientSchema,
   type ReadFrom,
   readFromSchema,
+  replicaAckTimeoutSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
@@ -94,6 +96,7 @@ interface ResolvedClusterStoreCommon {
   /** `undefined` when none was given (the store then stays silent). */
   logger: Logger | undefined
   deploymentCheck: boolean
+  replicaAckTimeoutMs: number
 }
 
 /** The cluster store's options after parsing and defaulting. */
@@ -122,6 +125,7 @@ const nodesOptionsSchema = z
     bus: busModeSchema.optional(),
     logger: loggerSchema.optional(),
     deploymentCheck: z.boolean().optional(),
+    replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
     readFrom: readFromSchema.optional(),
     commandTimeoutMs: commandTimeoutSchema.optional(),
     keyPrefix: noKeyPrefixSchema,
@@ -147,6 +151,7 @@ const clientOptionsSchema = z.strictObject({
   bus: busModeSchema.optional(),
   logger: loggerSchema.optional(),
   deploymentCheck: z.boolean().optional(),
+  replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
   readFrom: noReadFromWithClientSchema,
 })
 
@@ -168,11 +173,12 @@ export function resolveClusterStoreOptions(input: unknown): ResolvedClusterStore
       bus: parsed.bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
       logger: parsed.logger,
       deploymentCheck: parsed.deploymentCheck ?? true,
+      replicaAckTimeoutMs: parsed.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
       client: parsed.client,
     }
   }
   const parsed = parseOptions(nodesOptionsSchema, input, WHAT)
-  const { nodes, bus, commandTimeoutMs, redisOptions, logger, deploymentCheck, readFrom, ...rest } = parsed
+  const { nodes, bus, commandTimeoutMs, redisOptions, logger, deploymentCheck, readFrom, replicaAckTimeoutMs, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_CLUSTER_STORE_OPTIONS
   const clusterOptions: ClusterOptions = {
     ...defaults,
@@ -188,6 +194,7 @@ export function resolveClusterStoreOptions(input: unknown): ResolvedClusterStore
     bus: bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
     logger,
     deploymentCheck: deploymentCheck ?? true,
+    replicaAckTimeoutMs: replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
     readFrom: readFrom ?? DEFAULT_READ_FROM,
     nodes: nodes.map((node) => (typeof node === 'string' ? node : { host: node.host, port: node.port })),
     clusterOptions,

@@ -1,6 +1,7 @@
 import type { Logger } from '@tiercache/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from '../shards/shard-deletes.js'
 import {
   type BusMode,
   busModeSchema,
@@ -12,6 +13,7 @@ import {
   noReadFromWithClientSchema,
   type ReadFrom,
   readFromSchema,
+  replicaAckTimeoutSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
@@ -84,6 +86,7 @@ interface ResolvedStandaloneStoreCommon {
   /** `undefined` when none was given (the store then stays silent). */
   logger: Logger | undefined
   deploymentCheck: boolean
+  replicaAckTimeoutMs: number
 }
 
 /** The standalone store's options after parsing and defaulting. */
@@ -107,6 +110,7 @@ const connectOptionsSchema = z
     bus: busModeSchema.optional(),
     logger: loggerSchema.optional(),
     deploymentCheck: z.boolean().optional(),
+    replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
     readFrom: readFromSchema.optional(),
     sentinels: z.array(sentinelSchema).min(1, { error: 'give at least one Sentinel' }).optional(),
     name: z.string().min(1).optional(),
@@ -144,6 +148,7 @@ const clientOptionsSchema = z.strictObject({
   bus: busModeSchema.optional(),
   logger: loggerSchema.optional(),
   deploymentCheck: z.boolean().optional(),
+  replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
   readFrom: noReadFromWithClientSchema,
 })
 
@@ -164,21 +169,26 @@ export function resolveStandaloneStoreOptions(input: unknown): ResolvedStandalon
       bus: parsed.bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
       logger: parsed.logger,
       deploymentCheck: parsed.deploymentCheck ?? true,
+      replicaAckTimeoutMs: parsed.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
       client: parsed.client,
     }
   }
   const parsed = parseOptions(connectOptionsSchema, input, WHAT)
-  const { url, bus, commandTimeoutMs, logger, deploymentCheck, readFrom, ...rest } = parsed
+  const { url, bus, commandTimeoutMs, logger, deploymentCheck, readFrom, replicaAckTimeoutMs, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_STANDALONE_STORE_OPTIONS
   return {
     kind: 'connect',
     bus: bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
     logger,
     deploymentCheck: deploymentCheck ?? true,
+    replicaAckTimeoutMs: replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
     readFrom: readFrom ?? DEFAULT_READ_FROM,
     url,
     redisOptions: {
       ...defaults,
+      // Sentinel: drop the connection on +switch-master, so a failover is followed at once even
+      // while the old primary still runs (and the store reports it as a topology change).
+      ...(rest.sentinels === undefined ? {} : { failoverDetector: true }),
       ...(rest as RedisOptions),
       ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
     },
