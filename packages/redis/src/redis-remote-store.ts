@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 import { busFlavour } from './bus/bus-flavour.js'
@@ -8,17 +7,18 @@ import { FIRST_CONNECT_WAIT_MS, firstConnectSettled, whenReady } from './client-
 import { asDataClient, type DataClient } from './data-client.js'
 import { checkDeployment } from './deployment/deployment-check.js'
 import type { Finding } from './deployment/findings.js'
-import { groupBySlot, keySlot } from './key-slot.js'
+import { groupBySlot } from './key-slot.js'
 import { absorbLateSocketErrors } from './late-socket-errors.js'
-import { defineScripts, type ScriptCommands } from './lua-scripts.js'
+import { defineScripts, SCRIPTS, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
 import { redactCredentials } from './redact-credentials.js'
+import { resendRedirected } from './redirections.js'
 import { ClusterShards, type DeleteOutcome, type TopologyChange } from './shards/cluster-shards.js'
 import { PRIMARY_SHARD, PrimaryShard } from './shards/primary-shard.js'
 import { DEFAULT_REPLICA_ACK_TIMEOUT_MS, ShardDeletes, type UnconfirmedDelete } from './shards/shard-deletes.js'
-import { runStartupCheck } from './startup-check.js'
+import { runStartupCheck, storeProbes } from './startup-check.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -72,6 +72,7 @@ export class RedisRemoteStore implements RemoteStore {
   private readonly clusterShards: ClusterShards | undefined
   private readonly primaryShard: PrimaryShard | undefined
   private readonly deletes: ShardDeletes
+  private readonly publishCommand: BusMode
 
   constructor(parts: RedisRemoteStoreParts) {
     this.name = parts.name
@@ -81,6 +82,7 @@ export class RedisRemoteStore implements RemoteStore {
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
     this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    this.publishCommand = parts.bus
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
@@ -110,8 +112,11 @@ export class RedisRemoteStore implements RemoteStore {
   // Not async: this is the L2 hit path, and an async wrapper with an await costs a promise and
   // microtask turns per read.
   get(key: string): Promise<string | null> {
-    if (this.startup !== undefined) return this.startup.then(() => this.reads.get(key).catch(foreignType))
-    return this.reads.get(key).catch(foreignType)
+    if (this.startup !== undefined) return this.startup.then(() => this.get(key))
+    return this.reads
+      .get(key)
+      .catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
+      .catch(foreignType)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
@@ -124,12 +129,12 @@ export class RedisRemoteStore implements RemoteStore {
   /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
   async getHot(key: string): Promise<string | null> {
     if (this.startup !== undefined) await this.startup
-    return this.reads.getHot(key)
+    return this.reads.getHot(key).catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.commands.set(key, value, 'PX', ttlMs)
+    await this.commands.set(key, value, 'PX', ttlMs).catch((error: unknown) => this.redirected(error, 'set', [key, value, 'PX', ttlMs]))
   }
 
   /** `UNLINK` per slot: a value and its lease go together. See {@link ShardDeletes.clusterSlot} for slots that migrate. */
@@ -177,18 +182,26 @@ export class RedisRemoteStore implements RemoteStore {
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
-    return (await this.commands.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK'
+    const reply = await this.commands
+      .set(lockKey, token, 'PX', ttlMs, 'NX')
+      .catch((error: unknown) => this.redirected(error, 'set', [lockKey, token, 'PX', ttlMs, 'NX']))
+    return reply === 'OK'
   }
 
   async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
     // Number(): a client with `stringNumbers` answers "1".
-    return Number(await this.scripts.tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)) === 1
+    const reply = await this.scripts
+      .tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetIfLeaseHeld', [key, lockKey, token, value, ttlMs]))
+    return Number(reply) === 1
   }
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.scripts.tiercacheReleaseLock(lockKey, token)
+    await this.scripts
+      .tiercacheReleaseLock(lockKey, token)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheReleaseLock', [lockKey, token]))
   }
 
   async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
@@ -199,41 +212,44 @@ export class RedisRemoteStore implements RemoteStore {
   async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
     if (this.startup !== undefined) await this.startup
     // One script per tag: tags live on different slots, and each raise is atomic on its own.
-    await Promise.all(tagKeys.map((tagKey) => this.scripts.tiercacheStampTag(tagKey, stampMs, ttlMs)))
+    await Promise.all(
+      tagKeys.map((tagKey) =>
+        this.scripts
+          .tiercacheStampTag(tagKey, stampMs, ttlMs)
+          .catch((error: unknown) => this.redirectedScript(error, 'tiercacheStampTag', [tagKey, stampMs, ttlMs])),
+      ),
+    )
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
     // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
     if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
-    const slots = (this.client as Cluster).slots
-    const masters = new Set<string>()
-    const keys: string[] = []
-    // Candidates are tried in order, so every instance with the same slot map picks the same keys.
-    for (let n = 0; n < MAX_SPREAD_CANDIDATES && keys.length < count; n++) {
-      const key = makeKey(n)
-      const master = slots[keySlot(key)]?.[0]
-      if (master === undefined) return []
-      if (masters.has(master)) continue
-      masters.add(master)
-      keys.push(key)
-    }
-    return keys
+    return (this.clusterShards as ClusterShards).spreadKeys(makeKey, count)
   }
 
   async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
-    return Number(await this.scripts.tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)) === 1
+    const reply = await this.scripts
+      .tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetReplica', [key, TOMBSTONE, value, ttlMs]))
+    return Number(reply) === 1
   }
 
   async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
     if (keys.length === 0) return
     if (this.startup !== undefined) await this.startup
-    await Promise.all(keys.map((key) => this.commands.set(key, TOMBSTONE, 'PX', ttlMs)))
+    await Promise.all(
+      keys.map((key) =>
+        this.commands
+          .set(key, TOMBSTONE, 'PX', ttlMs)
+          .catch((error: unknown) => this.redirected(error, 'set', [key, TOMBSTONE, 'PX', ttlMs])),
+      ),
+    )
   }
 
   async publish(channel: string, message: string): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.bus.publish(channel, message)
+    await this.bus.publish(channel, message).catch((error: unknown) => this.redirected(error, this.publishCommand, [channel, message]))
   }
 
   subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
@@ -255,27 +271,7 @@ export class RedisRemoteStore implements RemoteStore {
    *   be reached or cannot serve (default: no limit, it waits for Redis to come).
    */
   ready(check?: ReadyCheck): Promise<void> {
-    return runStartupCheck(this.client, { keyed: (key) => this.probe(key), subscribe: (channel) => this.probeChannel(channel) }, check)
-  }
-
-  /** Runs every keyed command the store sends on `key`, then deletes it; only errors matter, not replies. */
-  private async probe(key: string): Promise<void> {
-    const token = randomUUID()
-    await this.acquireLock(key, token, PROBE_TTL_MS)
-    await this.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
-    await this.set(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.get(key)
-    await this.getMany([key])
-    await this.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)
-    await this.stampTags([key], 0, PROBE_TTL_MS)
-    await this.releaseLock(key, token)
-    await this.tombstone([key], PROBE_TTL_MS)
-    await this.delete([key])
-  }
-
-  private async probeChannel(channel: string): Promise<void> {
-    const subscription = await this.subscribe(channel, { onMessage: () => {} })
-    await subscription.unsubscribe()
+    return runStartupCheck(this.client, storeProbes(this), check)
   }
 
   /**
@@ -334,17 +330,35 @@ export class RedisRemoteStore implements RemoteStore {
     }
   }
 
+  /** Follows a redirection that the command's auto-pipelined batch did not; see `resendRedirected`. */
+  private redirected<T>(error: unknown, name: string, args: (string | number)[]): Promise<T> {
+    return resendRedirected(this.cluster ? (this.client as Cluster) : undefined, error, name, args) as Promise<T>
+  }
+
+  /** The same for a script: sent as EVAL of its source, so a node that lacks it needs nothing else. */
+  private redirectedScript(error: unknown, name: keyof typeof SCRIPTS, args: (string | number)[]): Promise<unknown> {
+    const script = SCRIPTS[name]
+    return this.redirected(error, 'eval', [script.lua, script.numberOfKeys, ...args])
+  }
+
   /**
    * One MGET per slot, all issued in the same tick: auto-pipelining then packs the MGETs bound
    * for one node into one write, so a batch costs about one round trip per node.
    */
   private async mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
     const groups = groupBySlot(keys)
-    if (groups.size === 1) return this.reads.mget(keys as string[])
+    if (groups.size === 1) {
+      return this.reads
+        .mget(keys as string[])
+        .catch((error: unknown) => this.redirected<(string | null)[]>(error, 'mget', keys as string[]))
+    }
     const values = new Array<string | null>(keys.length)
     await Promise.all(
       Array.from(groups.values(), async (positions) => {
-        const replies = await this.reads.mget(pick(keys, positions))
+        const slotKeys = pick(keys, positions)
+        const replies = await this.reads
+          .mget(slotKeys)
+          .catch((error: unknown) => this.redirected<(string | null)[]>(error, 'mget', slotKeys))
         for (let i = 0; i < positions.length; i++) values[positions[i] as number] = replies[i] ?? null
       }),
     )
@@ -352,14 +366,8 @@ export class RedisRemoteStore implements RemoteStore {
   }
 }
 
-// Enough candidates to find a slot on each of dozens of masters: with M masters the chance
-// that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
-const MAX_SPREAD_CANDIDATES = 1024
 /** What `get` answers for a key holding another Redis type; never a valid envelope. */
 const WRONG_TYPE = 'tc-wrong-type'
-/** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
-const PROBE_TTL_MS = 5_000
-const PROBE_VALUE = 'tc-ready-probe'
 /** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
 const TOMBSTONE = 'tc1-tombstone'
 

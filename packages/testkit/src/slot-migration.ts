@@ -5,8 +5,8 @@ import { RedisReplyError, type RespValue, redisPipeline } from './resp-client.js
 export interface MoveSlotsOptions {
   /**
    * Slots opened (IMPORTING/MIGRATING) at once; each batch's keys are moved, then the batch is
-   * handed over before the next opens. Default 16: long enough windows of migration for tests to
-   * hit ASK and TRYAGAIN, short enough to move 2,000 slots in seconds.
+   * handed over before the next opens. Default 32: windows of migration long enough for tests to
+   * hit ASK and TRYAGAIN, few enough round trips to move 2,000 slots in seconds.
    */
   batchSlots?: number
   /** Keys per `MIGRATE`. Default 100. */
@@ -34,7 +34,7 @@ export async function migrateSlots(
   toPort: number,
   options: MoveSlotsOptions = {},
 ): Promise<number> {
-  const batchSlots = options.batchSlots ?? 16
+  const batchSlots = options.batchSlots ?? 32
   const keysPerMigrate = options.keysPerMigrate ?? 100
   const view = await cluster.view()
   const target = view.find((node) => node.port === toPort && node.role === 'master')
@@ -62,11 +62,21 @@ export async function migrateSlots(
         group.map((slot) => ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id]),
       )
     }
-    for (const { slot, source } of batch) {
-      for (;;) {
-        const [keys] = await send(source.port, [['CLUSTER', 'GETKEYSINSLOT', slot, keysPerMigrate]])
-        if (!Array.isArray(keys) || keys.length === 0) break
-        await send(source.port, [['MIGRATE', cluster.host, toPort, '', 0, TIMEOUT_MS, 'REPLACE', 'KEYS', ...(keys as string[])]])
+    for (const [port, group] of bySource(batch)) {
+      // One GETKEYSINSLOT per slot of the batch in one round trip; MIGRATE only what was found.
+      for (let pending = group; pending.length > 0; ) {
+        const found = await send(
+          port,
+          pending.map((slot) => ['CLUSTER', 'GETKEYSINSLOT', slot, keysPerMigrate]),
+        )
+        const migrations = found.filter((keys): keys is string[] => Array.isArray(keys) && keys.length > 0)
+        if (migrations.length > 0) {
+          await send(
+            port,
+            migrations.map((keys) => ['MIGRATE', cluster.host, toPort, '', 0, TIMEOUT_MS, 'REPLACE', 'KEYS', ...keys]),
+          )
+        }
+        pending = pending.filter((_, index) => Array.isArray(found[index]) && (found[index] as string[]).length > 0)
       }
     }
     // The target first, as redis-cli does: once the source says MOVED, the target must already own the slot.

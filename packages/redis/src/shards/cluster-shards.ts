@@ -15,6 +15,10 @@ export const TOPOLOGY_FAST_REFRESH_MS = 200
 /** How long the fast pace lasts after a node fails (ms): a failover takes node timeout plus an election. */
 const FAST_WINDOW_MS = 30_000
 
+// Enough candidates to find a slot on each of dozens of masters: with M masters the chance
+// that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
+const MAX_SPREAD_CANDIDATES = 1024
+
 /** Shard id of a slot nobody owns (yet): before the first slot map, or while a slot is uncovered. */
 export const UNKNOWN_SHARD = 'unknown'
 
@@ -52,6 +56,23 @@ export class ClusterShards {
   replicasOf(key: string): number {
     const nodes = this.cluster.slots[keySlot(key)]
     return nodes === undefined ? 0 : nodes.length - 1
+  }
+
+  /** `RemoteStore.spreadKeys` on the current slot map: the first candidate key found on each master, in order. */
+  spreadKeys(makeKey: (n: number) => string, count: number): string[] {
+    const slots = this.cluster.slots
+    const masters = new Set<string>()
+    const keys: string[] = []
+    // Candidates are tried in order, so every instance with the same slot map picks the same keys.
+    for (let n = 0; n < MAX_SPREAD_CANDIDATES && keys.length < count; n++) {
+      const key = makeKey(n)
+      const master = slots[keySlot(key)]?.[0]
+      if (master === undefined) return []
+      if (masters.has(master)) continue
+      masters.add(master)
+      keys.push(key)
+    }
+    return keys
   }
 
   onTopologyChange(listener: TopologyListener): () => void {

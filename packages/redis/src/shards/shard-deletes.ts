@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis'
+import { resendRedirected } from '../redirections.js'
 import type { ClusterShards } from './cluster-shards.js'
 import { PRIMARY_SHARD, type PrimaryShard } from './primary-shard.js'
 
@@ -60,7 +61,10 @@ export class ShardDeletes {
       const outcome = await this.onMaster(node, shard, keys, wait)
       if (outcome !== 'redirected') return outcome
     }
-    for (let i = keys.length - 1; i >= 0; i--) await cluster.unlink(keys[i] as string)
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const key = keys[i] as string
+      await cluster.unlink(key).catch((error: unknown) => resendRedirected(cluster, error, 'unlink', [key]))
+    }
     return wait ? keys.map((key) => ({ key, shard })) : []
   }
 
