@@ -1,18 +1,13 @@
-import { randomUUID } from 'node:crypto'
-import { EventEmitter } from 'node:events'
-import type { BreakerState } from './circuit-breaker.js'
-import { type CacheOptions, resolveCacheOptions } from './config-schema.js'
-import type { EngineContext } from './engine-context.js'
-import { EntityCache, type EntityHandle } from './entity-cache.js'
-import { TierCacheError } from './errors.js'
-import { GuardedStore } from './guarded-store.js'
-import type { HotKeyInfo } from './hot-key-detector.js'
-import { InvalidationBus } from './invalidation-bus.js'
-import { isValidTag, namespaceKeyPrefixes, tagStampKey } from './key-builder.js'
-import { type EntityLatencies, publishTagInvalidation } from './metrics/entity-metrics.js'
+import { type CacheOptions, resolveCacheOptions } from './config/config-schema.js'
+import { createEngine, type Engine } from './engine.js'
+import type { EntityCache, EntityHandle } from './entity/entity-handle.js'
+import type { HotKeyInfo } from './hot-keys/hot-key-detector.js'
+import type { BreakerState } from './l2/circuit-breaker.js'
+import { namespaceKeyPrefixes } from './l2/key-builder.js'
+import type { EntityLatencies } from './metrics/entity-metrics.js'
+import type { EntityStats } from './metrics/entity-stats.js'
 import { type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
-import type { EntityStats } from './stats.js'
-import { TagStamps } from './tag-stamps.js'
+import { TierCacheError } from './util/errors.js'
 
 /**
  * A two-tier cache: an in-process L1 per entity in front of an optional shared L2
@@ -99,227 +94,125 @@ export interface HotKeyEvent extends HotKeyInfo {
  * const product = await cache.entity<Product>('product').get(id, () => db.products.find(id))
  */
 export function createCache(options: CacheOptions): TierCache {
-  const resolved = resolveCacheOptions(options)
-  const instanceId = randomUUID()
-  const logger = resolved.logger.child({ component: 'tiercache', namespace: resolved.namespace })
-  const entities = new Map<string, EntityCache<unknown>>()
-  const emitter = new EventEmitter()
-  const l2 =
-    resolved.l2 === null
-      ? null
-      : GuardedStore.create(resolved.l2, {
-          failureThreshold: resolved.breaker.failures,
-          coolDownMs: resolved.breaker.coolDownMs,
-          probeSuccesses: resolved.breaker.probes,
-          timeoutMs: resolved.l2TimeoutMs,
-          clock: resolved.clock,
-          onStateChange: (state, previous) => breakerChanged(state, previous),
-        })
-  const tagStamps = new TagStamps(resolved.namespace, l2)
-  // Tag invalidations that could not reach L2 or the bus, retried when L2 is back.
-  const pendingTags = new Map<string, number>()
-  let breakerOpens = 0
-  // A tag stamp must outlive every entry that may carry the tag.
-  let tagStampTtlMs = 0
-  for (const policy of resolved.entities.values()) tagStampTtlMs = Math.max(tagStampTtlMs, 2 * (policy.ttlMs + policy.graceMs))
+  return new Cache(createEngine(resolveCacheOptions(options)))
+}
 
-  const bus =
-    l2 !== null && resolved.bus
-      ? new InvalidationBus(l2, `{${resolved.namespace}}!bus`, instanceId, logger.child({ component: 'bus' }), {
-          onKeys: (entity, ids) => entities.get(entity)?.receiveInvalidation(ids),
-          onTags: (tags, stamp) => {
-            publishTagInvalidation(resolved.namespace, tags, 'remote')
-            applyTags(tags, stamp)
-          },
-          onClear: () => {
-            tagStamps.clear()
-            for (const entity of entities.values()) entity.clearLocal()
-          },
-          onMissedMessages: () => {
-            tagStamps.clear()
-            for (const entity of entities.values()) entity.clearLocal()
-          },
-        })
-      : null
+/** The public face of one cache's {@link Engine}: lifecycle, introspection and events. */
+class Cache implements TierCache {
+  readonly namespace: string
+  readonly instanceId: string
+  private checked: Promise<void> | undefined
+  private closing: Promise<void> | undefined
 
-  function breakerChanged(state: BreakerState, previous: BreakerState): void {
-    if (state === 'open') breakerOpens++
-    const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger)
-    log({ state, previous }, state === 'open' ? 'L2 circuit breaker opened: serving from L1 and loaders' : `L2 circuit breaker ${state}`)
-    emitter.emit('breaker', { state, previous })
-    if (state === 'closed') {
-      for (const entity of entities.values()) void entity.retryPendingInvalidations()
-      void retryTags()
-    }
+  constructor(private readonly engine: Engine) {
+    this.namespace = engine.options.namespace
+    this.instanceId = engine.instanceId
+    // Watching the connection sends nothing, yet turns a refused password or TLS certificate into
+    // an error in the log at startup even if nobody calls ready(); ready() adds the probe of rights.
+    engine.options.l2?.ready?.().catch((error: unknown) => {
+      if (!engine.ctx.closed) engine.logger.error({ err: error }, 'L2 refused this cache; reads miss L2 until this is fixed')
+    })
   }
 
-  async function propagateTags(tags: readonly string[], stamp: number): Promise<boolean> {
-    if (l2 === null) return true
-    let ok = true
-    try {
-      await l2.stampTags(
-        tags.map((tag) => tagStampKey(resolved.namespace, tag)),
-        stamp,
-        tagStampTtlMs,
+  entity<T>(name: string): EntityHandle<T> {
+    const entity = this.engine.entities.get(name)
+    if (entity === undefined) {
+      const known = [...this.engine.entities.keys()].map((n) => `"${n}"`).join(', ') || 'none'
+      throw new TierCacheError(
+        'UNKNOWN_ENTITY',
+        `no entity named ${JSON.stringify(name)} in namespace "${this.namespace}"; configured: ${known}`,
       )
-    } catch (error) {
-      ok = false
-      logger.warn({ err: error, tags }, 'tag invalidation could not reach L2; it will be retried')
     }
-    try {
-      await bus?.publishTags(tags, stamp)
-    } catch (error) {
-      ok = false
-      logger.warn({ err: error, tags }, 'tag invalidation could not be published on the bus; it will be retried')
-    }
-    return ok
+    return entity as EntityCache<T>
   }
 
-  async function retryTags(): Promise<void> {
-    if (pendingTags.size === 0) return
-    const entries = [...pendingTags]
-    pendingTags.clear()
-    for (const [tag, stamp] of entries) {
-      if (!(await propagateTags([tag], stamp))) pendingTags.set(tag, Math.max(stamp, pendingTags.get(tag) ?? 0))
-    }
+  invalidateTag(tags: string | readonly string[]): Promise<void> {
+    return this.engine.ctx.invalidateTags(tags)
   }
 
-  function applyTags(tags: readonly string[], stamp: number): void {
-    for (const tag of tags) tagStamps.record(tag, stamp)
-    for (const entity of entities.values()) entity.dropTagged(tags, stamp)
+  ready(): Promise<void> {
+    const { bus, options } = this.engine
+    this.checked ??= options.l2?.ready?.({ probeKey: `{${this.namespace}:!ready}`, ...(bus === null ? {} : { channel: bus.channel }) })
+    return Promise.all([this.checked, bus?.ready()]).then(() => undefined)
   }
 
-  async function invalidateTags(input: string | readonly string[]): Promise<void> {
-    const tags = typeof input === 'string' ? [input] : input
-    if (!Array.isArray(tags) || !tags.every(isValidTag)) {
-      throw new TierCacheError('INVALID_KEY', 'invalidateTag: a tag must be a non-empty string of at most 512 characters')
-    }
-    if (ctx.closed) throw new TierCacheError('CACHE_CLOSED', 'invalidateTag: the cache was closed; create a new one')
-    if (tags.length === 0) return
-    const stamp = resolved.clock.now()
-    applyTags(tags, stamp)
-    publishTagInvalidation(resolved.namespace, tags, 'local')
-    if (!(await propagateTags(tags, stamp))) for (const tag of tags) pendingTags.set(tag, stamp)
+  stats(): Record<string, Readonly<EntityStats>> {
+    const all: Record<string, Readonly<EntityStats>> = {}
+    for (const [name, entity] of this.engine.entities) all[name] = entity.stats()
+    return all
   }
 
-  const ctx: EngineContext = {
-    namespace: resolved.namespace,
-    l2,
-    bus,
-    tagStamps,
-    clock: resolved.clock,
-    random: resolved.random,
-    serializer: resolved.serializer,
-    logger,
-    invalidateTags,
-    emit: (event, payload) => emitter.emit(event, payload),
-    closed: false,
+  latencies(): Record<string, EntityLatencies> {
+    const all: Record<string, EntityLatencies> = {}
+    for (const [name, entity] of this.engine.entities) all[name] = entity.metrics.snapshot()
+    return all
   }
-  for (const [name, policy] of resolved.entities) entities.set(name, new EntityCache(ctx, policy))
-  bus?.start()
-  // Watching the connection sends nothing, yet turns a refused password or TLS certificate into
-  // an error in the log at startup even if nobody calls ready(); ready() adds the probe of rights.
-  const store = resolved.l2
-  store?.ready?.().catch((error: unknown) => {
-    if (!ctx.closed) logger.error({ err: error }, 'L2 refused this cache; reads miss L2 until this is fixed')
-  })
-  let checked: Promise<void> | undefined
-  let closing: Promise<void> | undefined
 
-  const cache: TierCache = {
-    namespace: resolved.namespace,
-    instanceId,
-    entity<T>(name: string): EntityHandle<T> {
-      const entity = entities.get(name)
-      if (entity === undefined) {
-        const known = [...entities.keys()].map((n) => `"${n}"`).join(', ') || 'none'
-        throw new TierCacheError(
-          'UNKNOWN_ENTITY',
-          `no entity named ${JSON.stringify(name)} in namespace "${ctx.namespace}"; configured: ${known}`,
-        )
-      }
-      return entity as EntityCache<T>
-    },
-    invalidateTag: invalidateTags,
-    ready() {
-      checked ??= store?.ready?.({ probeKey: `{${resolved.namespace}:!ready}`, ...(bus === null ? {} : { channel: bus.channel }) })
-      return Promise.all([checked, bus?.ready()]).then(() => undefined)
-    },
-    stats() {
-      const all: Record<string, Readonly<EntityStats>> = {}
-      for (const [name, entity] of entities) all[name] = entity.stats()
-      return all
-    },
-    latencies() {
-      const all: Record<string, EntityLatencies> = {}
-      for (const [name, entity] of entities) all[name] = entity.metrics.snapshot()
-      return all
-    },
-    metrics(options?: PrometheusOptions) {
-      const hotKeys: Record<string, number> = {}
-      for (const [name, entity] of entities) hotKeys[name] = entity.hotKeys().length
-      return renderPrometheus(
-        {
-          namespace: resolved.namespace,
-          stats: cache.stats(),
-          latencies: cache.latencies(),
-          hotKeys,
-          breaker: cache.breakerState(),
-          breakerOpens,
-        },
-        options,
+  metrics(options?: PrometheusOptions): string {
+    const hotKeys: Record<string, number> = {}
+    for (const [name, entity] of this.engine.entities) hotKeys[name] = entity.hotKeys().length
+    return renderPrometheus(
+      {
+        namespace: this.namespace,
+        stats: this.stats(),
+        latencies: this.latencies(),
+        hotKeys,
+        breaker: this.breakerState(),
+        breakerOpens: this.engine.breakerOpens(),
+      },
+      options,
+    )
+  }
+
+  hotKeys(): HotKeyEvent[] {
+    return [...this.engine.entities].flatMap(([name, entity]) => entity.hotKeys().map((info) => ({ entity: name, ...info })))
+  }
+
+  on(event: string, listener: (event: never) => void): this {
+    this.engine.emitter.on(event, listener as (event: unknown) => void)
+    return this
+  }
+
+  off(event: string, listener: (event: never) => void): this {
+    this.engine.emitter.off(event, listener as (event: unknown) => void)
+    return this
+  }
+
+  async clear(): Promise<number> {
+    const { ctx, options, bus, logger } = this.engine
+    if (ctx.closed) throw new TierCacheError('CACHE_CLOSED', 'clear: the cache was closed; create a new one')
+    this.engine.dropLocal()
+    const store = options.l2
+    if (store === null) return 0
+    if (store.deleteByPrefix === undefined) {
+      throw new TierCacheError(
+        'INVALID_CONFIG',
+        `clear: the L2 store "${store.name}" cannot delete keys by prefix (RemoteStore.deleteByPrefix)`,
       )
-    },
-    hotKeys() {
-      return [...entities].flatMap(([name, entity]) => entity.hotKeys().map((info) => ({ entity: name, ...info })))
-    },
-    on(event: string, listener: (event: never) => void) {
-      emitter.on(event, listener as (event: unknown) => void)
-      return cache
-    },
-    off(event: string, listener: (event: never) => void) {
-      emitter.off(event, listener as (event: unknown) => void)
-      return cache
-    },
-    async clear() {
-      if (ctx.closed) throw new TierCacheError('CACHE_CLOSED', 'clear: the cache was closed; create a new one')
-      const dropLocal = () => {
-        tagStamps.clear()
-        for (const entity of entities.values()) entity.clearLocal()
-      }
-      dropLocal()
-      const store = resolved.l2
-      if (store === null) return 0
-      if (store.deleteByPrefix === undefined) {
-        throw new TierCacheError(
-          'INVALID_CONFIG',
-          `clear: the L2 store "${store.name}" cannot delete keys by prefix (RemoteStore.deleteByPrefix)`,
-        )
-      }
-      const deleted = await store.deleteByPrefix(namespaceKeyPrefixes(resolved.namespace))
-      // Reads that ran during the walk may have put entries it already passed into L1.
-      dropLocal()
-      await bus?.publishClear()
-      logger.info({ deleted }, 'namespace cleared')
-      return deleted
-    },
-    breakerState() {
-      return l2?.breakerState ?? 'closed'
-    },
-    close() {
-      if (closing === undefined) {
-        ctx.closed = true
-        for (const entity of entities.values()) {
-          entity.stop()
-          entity.clearLocal()
-        }
-        closing = (async () => {
-          await bus?.close()
-          await ctx.l2?.close()
-        })()
-      }
-      return closing
-    },
+    }
+    const deleted = await store.deleteByPrefix(namespaceKeyPrefixes(this.namespace))
+    // Reads that ran during the walk may have put entries it already passed into L1.
+    this.engine.dropLocal()
+    await bus?.publishClear()
+    logger.info({ deleted }, 'namespace cleared')
+    return deleted
   }
-  return cache
+
+  breakerState(): BreakerState {
+    return this.engine.ctx.l2?.breakerState ?? 'closed'
+  }
+
+  close(): Promise<void> {
+    if (this.closing === undefined) {
+      const { ctx, entities, outbox, bus } = this.engine
+      ctx.closed = true
+      outbox.stop()
+      for (const entity of entities.values()) entity.clearLocal()
+      this.closing = (async () => {
+        await bus?.close()
+        await ctx.l2?.close()
+      })()
+    }
+    return this.closing
+  }
 }

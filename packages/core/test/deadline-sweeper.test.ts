@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DeadlineSweeper } from '../src/deadline-sweeper.js'
+import { DeadlineSweeper } from '../src/l2/deadline-sweeper.js'
 
 function busyWait(ms: number): void {
   const until = performance.now() + ms

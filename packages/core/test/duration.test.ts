@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseDuration, tryParseDuration } from '../src/duration.js'
+import { parseDuration, tryParseDuration } from '../src/util/duration.js'
 
 describe('durations', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeEnvelope, type Envelope, encodeEnvelope } from '../src/envelope.js'
+import { decodeEnvelope, type Envelope, encodeEnvelope } from '../src/l2/envelope.js'
 
 const base: Envelope = { kind: 'v', payload: '{"a":"x|y"}', createdAt: 1000, freshUntil: 2000, staleUntil: 3000, loadMs: 12, tags: [] }
 

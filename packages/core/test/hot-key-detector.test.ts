@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-key-detector.js'
+import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-keys/hot-key-detector.js'
 import { seeded } from './seeded-random.js'
 
 type Transition = { id: string; hot: boolean; info: HotKeyInfo }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { hasHashTag, KeyBuilder, MAX_ID_LENGTH, tagStampKey } from '../src/key-builder.js'
+import { hasHashTag, KeyBuilder, MAX_ID_LENGTH, tagStampKey } from '../src/l2/key-builder.js'
 
 describe('KeyBuilder', () => {
   const keys = new KeyBuilder('shop', 'product')

@@ -1,4 +1,4 @@
-import type { Logger } from '../src/logger.js'
+import type { Logger } from '../src/util/logger.js'
 
 /** A logger that keeps what it is given, so tests can assert on warnings. */
 export function recordingLogger(): Logger & { records: { level: string; obj: object; msg?: string }[] } {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SpaceSaving } from '../src/space-saving.js'
+import { SpaceSaving } from '../src/hot-keys/space-saving.js'
 import { seeded } from './seeded-random.js'
 
 // A skewed stream over `keys` keys: key i drawn with weight 1 / (i + 1).

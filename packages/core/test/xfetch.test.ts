@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { earlyRefreshFrom, shouldRefreshEarly } from '../src/xfetch.js'
+import { earlyRefreshFrom, shouldRefreshEarly } from '../src/entity/xfetch.js'
 import { seeded } from './seeded-random.js'
 
 describe('XFetch early refresh', () => {

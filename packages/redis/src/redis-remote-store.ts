@@ -18,7 +18,8 @@ import { resendRedirected } from './redirections.js'
 import { ClusterShards, type DeleteOutcome, type TopologyChange } from './shards/cluster-shards.js'
 import { PRIMARY_SHARD, PrimaryShard } from './shards/primary-shard.js'
 import { DEFAULT_REPLICA_ACK_TIMEOUT_MS, ShardDeletes, type UnconfirmedDelete } from './shards/shard-deletes.js'
-import { runStartupCheck, storeProbes } from './startup-check.js'
+import { runStartupCheck } from './startup-check.js'
+import { probeChannel, probeKeyedCommands } from './store-probe.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -271,7 +272,11 @@ export class RedisRemoteStore implements RemoteStore {
    *   be reached or cannot serve (default: no limit, it waits for Redis to come).
    */
   ready(check?: ReadyCheck): Promise<void> {
-    return runStartupCheck(this.client, storeProbes(this), check)
+    return runStartupCheck(
+      this.client,
+      { keyed: (key) => probeKeyedCommands(this, key), subscribe: (channel) => probeChannel(this, channel) },
+      check,
+    )
   }
 
   /**

@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto'
-import { type ReadyCheck, type RemoteStore, TierCacheError } from '@tiercache/core'
+import { type ReadyCheck, TierCacheError } from '@tiercache/core'
 import type { Cluster, Redis } from 'ioredis'
 
 /** Pause between two probes while the backend answers but cannot serve yet (failover, CLUSTERDOWN), in ms. */
@@ -129,34 +128,4 @@ function unavailable(why: string): TierCacheError {
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref())
-}
-
-/** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
-const PROBE_TTL_MS = 5_000
-const PROBE_VALUE = 'tc-ready-probe'
-
-/**
- * The probes of a store: every keyed command it sends, run on the probe key (deleted afterwards;
- * only errors matter, not replies), and a subscription to the channel, left at once.
- */
-export function storeProbes(store: RemoteStore): Probes {
-  return {
-    async keyed(key) {
-      const token = randomUUID()
-      await store.acquireLock(key, token, PROBE_TTL_MS)
-      await store.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
-      await store.set(key, PROBE_VALUE, PROBE_TTL_MS)
-      await store.get(key)
-      await store.getMany([key])
-      await store.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)
-      await store.stampTags([key], 0, PROBE_TTL_MS)
-      await store.releaseLock(key, token)
-      await store.tombstone([key], PROBE_TTL_MS)
-      await store.delete([key])
-    },
-    async subscribe(channel) {
-      const subscription = await store.subscribe(channel, { onMessage: () => {} })
-      await subscription.unsubscribe()
-    },
-  }
 }

@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js'
-import type { EntityHandle } from '../entity-cache.js'
+import type { EntityHandle } from '../entity/entity-handle.js'
+import type { Clock } from '../util/clock.js'
 
 /** What the HTTP layer needs to know about an entity: its clock, its TTL, whether it tags entries. */
 export interface EntityTiming {

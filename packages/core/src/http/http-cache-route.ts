@@ -1,6 +1,6 @@
 import type { TierCache } from '../cache.js'
-import type { EntityHandle } from '../entity-cache.js'
-import { TierCacheError } from '../errors.js'
+import type { EntityHandle } from '../entity/entity-handle.js'
+import { TierCacheError } from '../util/errors.js'
 import type { HttpRequestInfo } from './cache-key.js'
 import type { CapturedResponse } from './captured-response.js'
 import { type EntityTiming, entityTiming } from './entity-timing.js'

@@ -1,8 +1,8 @@
 import { z } from 'zod'
-import { configError } from '../config-schema.js'
-import { type Duration, tryParseDuration } from '../duration.js'
-import { NAME_PATTERN } from '../key-builder.js'
-import { type Logger, silentLogger } from '../logger.js'
+import { configError } from '../config/config-schema.js'
+import { NAME_PATTERN } from '../config/name-pattern.js'
+import { type Duration, tryParseDuration } from '../util/duration.js'
+import { type Logger, silentLogger } from '../util/logger.js'
 import type { Invalidates } from './invalidation.js'
 
 /**

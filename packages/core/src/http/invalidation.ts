@@ -1,5 +1,5 @@
 import type { TierCache } from '../cache.js'
-import { TierCacheError } from '../errors.js'
+import { TierCacheError } from '../util/errors.js'
 
 /** What a write changed: ids per entity, and tags. Both optional; ids and tags may be one string or a list. */
 export interface Invalidation {

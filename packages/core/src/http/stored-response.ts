@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer'
-import type { TagsOf } from '../entity-policy.js'
+import type { TagsOf } from '../config/entity-policy.js'
 import { type CapturedResponse, firstHeader } from './captured-response.js'
 import { isStrongEtag, strongEtag } from './etag.js'
 import type { ResolvedHttpCacheOptions } from './http-options.js'

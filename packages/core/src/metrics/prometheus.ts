@@ -1,7 +1,7 @@
-import type { BreakerState } from '../circuit-breaker.js'
-import type { EntityStats } from '../stats.js'
+import type { BreakerState } from '../l2/circuit-breaker.js'
 import type { ReadTier } from './channels.js'
 import type { EntityLatencies } from './entity-metrics.js'
+import type { EntityStats } from './entity-stats.js'
 import type { HistogramSnapshot } from './latency-histogram.js'
 
 /** What one cache exposes to the exporter: plain readings, taken at scrape time. */

@@ -1,8 +1,8 @@
-import type { Clock, RandomSource } from './clock.js'
-import type { HotKeyPolicy } from './entity-policy.js'
+import type { HotKeyPolicy } from '../config/entity-policy.js'
+import type { KeyBuilder } from '../l2/key-builder.js'
+import type { RemoteStore } from '../l2/remote-store.js'
+import type { Clock, RandomSource } from '../util/clock.js'
 import { HotKeyDetector, type HotKeyInfo, type HotKeyTransition } from './hot-key-detector.js'
-import type { KeyBuilder } from './key-builder.js'
-import type { RemoteStore } from './remote-store.js'
 
 // Replica keys depend on the slot map; they are recomputed this often so a failover or a
 // resharding moves replicas to the new masters without any topology event.

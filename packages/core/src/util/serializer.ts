@@ -36,8 +36,11 @@ export const jsonSerializer: Serializer = {
   },
 }
 
-/** Serializes with `serializer`, turning its failure into `VALUE_NOT_SERIALIZABLE`. */
-export function serializeOrThrow(serializer: Serializer, value: unknown, what: string): string {
+/**
+ * Serializes with `serializer`, turning its failure into `VALUE_NOT_SERIALIZABLE`. `what` names
+ * the value in the message; `about` (the entity and id of the value) goes on the error's fields.
+ */
+export function serializeOrThrow(serializer: Serializer, value: unknown, what: string, about?: { entity: string; id: string }): string {
   let text: unknown
   try {
     text = serializer.serialize(value)
@@ -45,11 +48,11 @@ export function serializeOrThrow(serializer: Serializer, value: unknown, what: s
     throw new TierCacheError(
       'VALUE_NOT_SERIALIZABLE',
       `${what} cannot be serialized (${error instanceof Error ? error.message : String(error)}); it was returned but not cached`,
-      { cause: error },
+      { cause: error, ...about },
     )
   }
   if (typeof text !== 'string') {
-    throw new TierCacheError('VALUE_NOT_SERIALIZABLE', `${what}: the serializer returned ${typeof text}, not a string`)
+    throw new TierCacheError('VALUE_NOT_SERIALIZABLE', `${what}: the serializer returned ${typeof text}, not a string`, about)
   }
   return text
 }

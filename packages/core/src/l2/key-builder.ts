@@ -1,10 +1,7 @@
-import { TierCacheError } from './errors.js'
+import { TierCacheError } from '../util/errors.js'
 
 /** The longest id accepted, in UTF-16 code units. Longer ids throw `INVALID_KEY`. */
 export const MAX_ID_LENGTH = 512
-
-/** Namespaces and entity names: letters, digits, `_`, `-` and `.`, 1 to 64 of them. */
-export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/
 
 /**
  * Throws `INVALID_KEY` unless `id` is a non-empty string of at most {@link MAX_ID_LENGTH}
@@ -26,6 +23,7 @@ export function assertStorableId(id: unknown, entity: string): asserts id is str
     throw new TierCacheError(
       'INVALID_KEY',
       `entity "${entity}": an id must be well-formed UTF-16, got one with a lone surrogate (Redis would store it as U+FFFD and mix it up with other ids)`,
+      { entity, id },
     )
   }
 }
@@ -47,6 +45,7 @@ function invalidId(id: unknown, entity: string): TierCacheError {
   return new TierCacheError(
     'INVALID_KEY',
     `entity "${entity}": an id must be a non-empty string of at most ${MAX_ID_LENGTH} characters, got ${what}`,
+    { entity },
   )
 }
 

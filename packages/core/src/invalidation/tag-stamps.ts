@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import { tagStampKey } from './key-builder.js'
-import type { RemoteStore } from './remote-store.js'
+import { tagStampKey } from '../l2/key-builder.js'
+import type { RemoteStore } from '../l2/remote-store.js'
 
 /**
  * The invalidation stamps of tags (clock ms: an entry created at or before its tag's stamp is

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache'
-import type { L1Policy } from './entity-policy.js'
+import type { L1Policy } from '../config/entity-policy.js'
 
 /**
  * One entry of the in-process tier. Times are clock ms.

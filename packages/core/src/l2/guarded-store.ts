@@ -1,7 +1,7 @@
+import type { Clock } from '../util/clock.js'
+import { TierCacheError } from '../util/errors.js'
 import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.js'
-import type { Clock } from './clock.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
-import { TierCacheError } from './errors.js'
 import type { BusHandlers, BusSubscription, RemoteStore } from './remote-store.js'
 
 /**
@@ -48,95 +48,45 @@ export class GuardedStore implements RemoteStore {
   }
 
   get(key: string): Promise<string | null> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.get(key)),
-          'get',
-        )
-      : open('get')
+    return this.call('get', () => this.inner.get(key))
   }
 
   /** The store's `getHot`, or its `get` when it has none; guarded like `get`. */
   getHot(key: string): Promise<string | null> {
     const inner = this.inner
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key))),
-          'get',
-        )
-      : open('get')
+    return this.call('get', () => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key)))
   }
 
   getMany(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.getMany(keys)),
-          'getMany',
-        )
-      : open('getMany')
+    return this.call('getMany', () => this.inner.getMany(keys))
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.set(key, value, ttlMs)),
-          'set',
-        )
-      : open('set')
+    return this.call('set', () => this.inner.set(key, value, ttlMs))
   }
 
   delete(keys: readonly string[]): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.delete(keys)),
-          'delete',
-        )
-      : open('delete')
+    return this.call('delete', () => this.inner.delete(keys))
   }
 
   acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.acquireLock(lockKey, token, ttlMs)),
-          'acquireLock',
-        )
-      : open('acquireLock')
+    return this.call('acquireLock', () => this.inner.acquireLock(lockKey, token, ttlMs))
   }
 
   setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs)),
-          'setIfLeaseHeld',
-        )
-      : open('setIfLeaseHeld')
+    return this.call('setIfLeaseHeld', () => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs))
   }
 
   releaseLock(lockKey: string, token: string): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.releaseLock(lockKey, token)),
-          'releaseLock',
-        )
-      : open('releaseLock')
+    return this.call('releaseLock', () => this.inner.releaseLock(lockKey, token))
   }
 
   getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.getTagStamps(tagKeys)),
-          'getTagStamps',
-        )
-      : open('getTagStamps')
+    return this.call('getTagStamps', () => this.inner.getTagStamps(tagKeys))
   }
 
   stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.stampTags(tagKeys, stampMs, ttlMs)),
-          'stampTags',
-        )
-      : open('stampTags')
+    return this.call('stampTags', () => this.inner.stampTags(tagKeys, stampMs, ttlMs))
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
@@ -144,30 +94,15 @@ export class GuardedStore implements RemoteStore {
   }
 
   setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.setReplica(key, value, ttlMs)),
-          'setReplica',
-        )
-      : open('setReplica')
+    return this.call('setReplica', () => this.inner.setReplica(key, value, ttlMs))
   }
 
   tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.tombstone(keys, ttlMs)),
-          'tombstone',
-        )
-      : open('tombstone')
+    return this.call('tombstone', () => this.inner.tombstone(keys, ttlMs))
   }
 
   publish(channel: string, message: string): Promise<void> {
-    return this.breaker.allow()
-      ? this.guard(
-          this.started(() => this.inner.publish(channel, message)),
-          'publish',
-        )
-      : open('publish')
+    return this.call('publish', () => this.inner.publish(channel, message))
   }
 
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
@@ -180,13 +115,20 @@ export class GuardedStore implements RemoteStore {
     return this.inner.close()
   }
 
-  /** Starts a call, turning a synchronous throw into a rejection. */
-  private started<T>(run: () => Promise<T>): Promise<T> {
+  /**
+   * The one guarded call: skipped (`L2_UNAVAILABLE`) while the breaker is open, else started
+   * (a synchronous throw becomes a rejection), bounded by the timeout and reported to the
+   * breaker. One promise of its own per call: this sits on the L2 hit path.
+   */
+  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    if (!this.breaker.allow()) return open(operation)
+    let started: Promise<T>
     try {
-      return run()
+      started = run()
     } catch (error) {
-      return Promise.reject(error)
+      started = Promise.reject(error)
     }
+    return this.guard(started, operation)
   }
 
   /** Bounds a started call by the timeout and reports its outcome to the breaker. */

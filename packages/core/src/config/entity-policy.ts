@@ -1,4 +1,4 @@
-import type { RandomSource } from './clock.js'
+import type { RandomSource } from '../util/clock.js'
 
 /** Computes the tags of an entry from its id and loaded value. */
 export type TagsOf = (id: string, value: unknown) => readonly string[]

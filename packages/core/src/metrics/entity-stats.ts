@@ -13,7 +13,7 @@ export interface EntityStats {
   misses: number
   /** Loader calls (a batch loader call counts once). */
   loads: number
-  /** Loader calls that threw. */
+  /** Loader calls that threw, or batch loader calls whose result did not align with their ids (timeouts count in `loadTimeouts` only). */
   loadErrors: number
   /** Loads that passed the hard timeout. */
   loadTimeouts: number

@@ -1,9 +1,10 @@
-import type { Clock, RandomSource } from './clock.js'
-import type { GuardedStore } from './guarded-store.js'
-import type { InvalidationBus } from './invalidation-bus.js'
-import type { Logger } from './logger.js'
-import type { Serializer } from './serializer.js'
-import type { TagStamps } from './tag-stamps.js'
+import type { InvalidationBus } from '../invalidation/invalidation-bus.js'
+import type { InvalidationOutbox } from '../invalidation/invalidation-outbox.js'
+import type { TagStamps } from '../invalidation/tag-stamps.js'
+import type { GuardedStore } from '../l2/guarded-store.js'
+import type { Clock, RandomSource } from '../util/clock.js'
+import type { Logger } from '../util/logger.js'
+import type { Serializer } from '../util/serializer.js'
 
 /** What every entity of one cache shares: the remote tier, the bus, tag stamps, time, randomness, logging. */
 export interface EngineContext {
@@ -13,6 +14,8 @@ export interface EngineContext {
   /** The invalidation bus, or `null` without L2 or with `bus: false`. */
   readonly bus: InvalidationBus | null
   readonly tagStamps: TagStamps
+  /** Invalidations (ids and tags) that could not reach L2 or the bus, retried until they do. */
+  readonly outbox: InvalidationOutbox
   readonly clock: Clock
   readonly random: RandomSource
   readonly serializer: Serializer

@@ -1,6 +1,6 @@
+import type { BusSubscription, RemoteStore } from '../l2/remote-store.js'
+import type { Logger } from '../util/logger.js'
 import { type BusMessage, decodeBusMessage, encodeBusMessage } from './bus-message.js'
-import type { Logger } from './logger.js'
-import type { BusSubscription, RemoteStore } from './remote-store.js'
 
 /** What the bus tells the cache. */
 export interface BusListener {

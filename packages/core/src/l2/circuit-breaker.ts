@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js'
+import type { Clock } from '../util/clock.js'
 
 /** `closed`: L2 is used; `open`: L2 is skipped; `half-open`: a few probe calls decide. */
 export type BreakerState = 'closed' | 'open' | 'half-open'

@@ -1,0 +1,15 @@
+/** A value found in a tier (L1, L2 or a hot-key replica), with its times (clock ms). */
+export interface Candidate {
+  readonly value: unknown
+  /** When the load that produced the value started (tag stamps are compared with it). */
+  readonly createdAt: number
+  /** Until when the value is fresh. */
+  readonly freshUntil: number
+  /** Until when the value may be served stale (grace). */
+  readonly staleUntil: number
+  /** How long the value took to load (ms), for early refresh. */
+  readonly loadMs: number
+  readonly tags: readonly string[]
+  /** The serialized payload's length, for L1's byte bound. */
+  readonly size: number
+}

@@ -1,0 +1,104 @@
+import { sleep } from '../util/timeouts.js'
+import type { Candidate } from './candidate.js'
+import type { EntityCore } from './entity-core.js'
+import { acceptL2Hit } from './l1-fill.js'
+import { holdingLease, type Lease, newLease, tryLock } from './lease.js'
+import { runLoader } from './load-runner.js'
+import type { Loader } from './loader-types.js'
+import { freshFromRemote, readRemote } from './remote-read.js'
+import { type L2Write, NO_L2_WRITE, type WriteResult, writeValue } from './value-writer.js'
+
+// Waiting for another instance's load: first poll after 4 ms, then 1.5x longer, at most 20 ms apart.
+const WAIT_FIRST_POLL_MS = 4
+const WAIT_MAX_POLL_MS = 20
+
+/**
+ * Loads `id` once across the fleet: takes the L2 lock and loads, or, when another instance
+ * holds it, serves `stale` if there is one, else waits for that instance's value. Without L2
+ * (or when L2 cannot be asked) it loads and keeps the value in L1 only.
+ */
+export async function loadFresh(
+  core: EntityCore,
+  id: string,
+  loader: Loader<unknown>,
+  startEpoch: number,
+  stale: Candidate | undefined,
+): Promise<unknown> {
+  if (core.l2 === null) return (await loadAndWrite(core, id, loader, startEpoch, NO_L2_WRITE)).value
+  const lease = newLease(core, id)
+  // The read that sent us here and this lock are two steps: another instance may have written
+  // the value (and released its lock) in between. Reading the value in the same pipeline as the
+  // lock costs no extra round trip and avoids that second load.
+  const [lock, landed] = await Promise.all([tryLock(core, lease), readRemote(core, id)])
+  if (lock === 'held') {
+    const fresh = landed.status === 'hit' && landed.candidate.freshUntil > core.ctx.clock.now()
+    const served = fresh ? { value: acceptL2Hit(core, id, landed.candidate, startEpoch) } : undefined
+    return loadUnderLease(core, id, loader, startEpoch, lease, served)
+  }
+  // Without L2 there is no lease to write under: load and keep the value in L1 only.
+  if (lock === 'unavailable') return (await loadAndWrite(core, id, loader, startEpoch, NO_L2_WRITE)).value
+  if (stale !== undefined) return stale.value
+  core.counters.lockWaits++
+  return waitForHolder(core, id, loader, startEpoch)
+}
+
+/**
+ * Another instance is loading `id`: poll L2 with backoff for its value. When the lock frees
+ * without a value (its holder failed or died), take it and load. After `lockWait` without
+ * either, load without the lock, and do not write L2 (there is no lease to write under).
+ */
+export async function waitForHolder(core: EntityCore, id: string, loader: Loader<unknown>, startEpoch: number): Promise<unknown> {
+  let delay = WAIT_FIRST_POLL_MS
+  for (let waited = 0; waited < core.policy.lockWaitMs; waited += delay, delay = Math.min(delay * 1.5, WAIT_MAX_POLL_MS)) {
+    await sleep(delay)
+    const found = await freshFromRemote(core, id, startEpoch)
+    if (found !== undefined) return found.value
+    const lease = newLease(core, id)
+    const lock = await tryLock(core, lease)
+    if (lock === 'held') {
+      // The value may have landed between the read and the lock.
+      const landed = await freshFromRemote(core, id, startEpoch)
+      return loadUnderLease(core, id, loader, startEpoch, lease, landed)
+    }
+    if (lock === 'unavailable') break
+  }
+  return (await loadAndWrite(core, id, loader, startEpoch, NO_L2_WRITE)).value
+}
+
+/**
+ * The one place a single id's lease is held: `served` (a fresh value found in L2 after taking
+ * the lock, already taken as an L2 hit) is returned without loading; otherwise the loader runs
+ * and its value is written under the lease. The lease is released in `holdingLease`'s `finally`
+ * unless the write spent it.
+ */
+function loadUnderLease(
+  core: EntityCore,
+  id: string,
+  loader: Loader<unknown>,
+  startEpoch: number,
+  lease: Lease,
+  served: { readonly value: unknown } | undefined,
+): Promise<unknown> {
+  return holdingLease(core, lease, async () => {
+    if (served !== undefined) return { value: served.value, outcome: 'not-written' }
+    return loadAndWrite(core, id, loader, startEpoch, { kind: 'lease', lease })
+  })
+}
+
+/**
+ * Runs the loader under its timeouts and writes its value as `write` says. After a hard timeout
+ * the late value, if it comes, is still kept in this instance's L1 (never L2: its lease is gone),
+ * checked against invalidations like any other (docs/decisions/0004).
+ */
+async function loadAndWrite(
+  core: EntityCore,
+  id: string,
+  loader: Loader<unknown>,
+  startEpoch: number,
+  write: L2Write,
+): Promise<WriteResult> {
+  const loaded = await runLoader(core, id, loader, (late) =>
+    writeValue(core, { id, value: late.value, loadMs: late.loadMs, startedAt: late.startedAt, startEpoch, l2: NO_L2_WRITE }),
+  )
+  return writeValue(core, { id, value: loaded.value, loadMs: loaded.loadMs, startedAt: loaded.startedAt, startEpoch, l2: write })
+}

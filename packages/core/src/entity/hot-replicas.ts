@@ -1,0 +1,59 @@
+import type { Candidate } from './candidate.js'
+import type { EntityCore } from './entity-core.js'
+import { acceptL2Hit } from './l1-fill.js'
+import { parseRemote } from './remote-read.js'
+
+// Hot-key replicas live at most this long (ms), so a replica a topology change left behind is
+// gone soon; a copy is written only from a read at most REPLICA_MAX_LAG_MS old, and an
+// invalidation's tombstone outlives that lag.
+const REPLICA_TTL_MS = 10_000
+const REPLICA_MAX_LAG_MS = 500
+const REPLICA_TOMBSTONE_MS = 2_000
+
+/**
+ * Reads a hot key from one of its replicas; `undefined` when the replica has no fresh value.
+ * A fresh replica value is an L2 hit (timed from `readAt`).
+ */
+export async function readReplica(core: EntityCore, id: string, replicaKey: string, startEpoch: number, readAt: number): Promise<unknown> {
+  let raw: string | null
+  try {
+    raw = await (core.l2 as NonNullable<EntityCore['l2']>).getHot(replicaKey)
+  } catch (error) {
+    core.l2Failures.failed('get', error)
+    return undefined
+  }
+  const read = await parseRemote(core, id, raw, replicaKey)
+  if (read.status !== 'hit' || read.candidate.freshUntil <= core.ctx.clock.now()) return undefined
+  return acceptL2Hit(core, id, read.candidate, startEpoch, readAt)
+}
+
+/**
+ * Copies a hot key's envelope to its replicas. A copy made from a read older than
+ * REPLICA_MAX_LAG_MS is dropped: invalidation tombstones last REPLICA_TOMBSTONE_MS, longer
+ * than that, so a replica write can never land after an invalidation it did not see.
+ */
+export async function writeReplicas(
+  core: EntityCore,
+  id: string,
+  raw: string,
+  candidate: Candidate,
+  readAt: number,
+  replicaKeys: readonly string[],
+  startEpoch: number,
+): Promise<void> {
+  const l2 = core.l2
+  if (l2 === null || replicaKeys.length === 0) return
+  const now = core.ctx.clock.now()
+  const ttlMs = Math.min(candidate.freshUntil - now, REPLICA_TTL_MS)
+  if (now - readAt > REPLICA_MAX_LAG_MS || ttlMs <= 0 || core.stamps.invalidatedSince(id, startEpoch)) return
+  await Promise.all(replicaKeys.map((key) => core.l2Failures.attempt('setReplica', () => l2.setReplica(key, raw, ttlMs))))
+}
+
+/** Replaces the replicas of `ids` with tombstones; true when that succeeded (or there is nothing to do). */
+export async function tombstoneReplicas(core: EntityCore, ids: readonly string[]): Promise<boolean> {
+  const l2 = core.l2
+  const hot = core.hot
+  if (l2 === null || hot === null || !hot.replicates) return true
+  const keys = ids.flatMap((id) => hot.replicaKeys(id))
+  return keys.length === 0 || core.l2Failures.attempt('tombstone', () => l2.tombstone(keys, REPLICA_TOMBSTONE_MS))
+}

@@ -1,0 +1,41 @@
+import type { Candidate } from './candidate.js'
+import type { EntityCore } from './entity-core.js'
+import { earlyRefreshFrom } from './xfetch.js'
+
+/**
+ * Puts a value into L1, unless a load that started at `startEpoch` is older than an
+ * invalidation of `id` (or of one of the value's tags) this instance heard of: such a value
+ * may be the one the invalidation removed.
+ */
+export function fillL1(core: EntityCore, id: string, candidate: Candidate, startEpoch: number): void {
+  const l1 = core.l1
+  if (l1 === null || core.stamps.invalidatedSince(id, startEpoch)) return
+  // Without an L1 of its own, the entity keeps only hot keys, for the hot L1 TTL.
+  const ttlMs = core.policy.l1?.ttlMs ?? (core.hot?.isHot(id) ? core.hot.policy.l1TtlMs : 0)
+  if (ttlMs <= 0) return
+  if (candidate.tags.length > 0 && core.ctx.tagStamps.invalidatesLocally(candidate.tags, candidate.createdAt)) return
+  const now = core.ctx.clock.now()
+  l1.set(id, {
+    value: candidate.value,
+    createdAt: candidate.createdAt,
+    freshUntil: Math.min(now + ttlMs, candidate.freshUntil),
+    valueFreshUntil: candidate.freshUntil,
+    staleUntil: candidate.staleUntil,
+    loadMs: candidate.loadMs,
+    earlyFrom: earlyRefreshFrom(candidate.freshUntil, candidate.loadMs, core.policy.beta),
+    tags: candidate.tags,
+    size: candidate.size + 64,
+  })
+}
+
+/**
+ * The bookkeeping of a read answered by a fresh L2 value (the value key or a hot-key replica):
+ * counted, timed when `readAt` is given (`performance.now()` at the read's start), and put into
+ * L1. Returns the value. Every path that takes a value from L2 goes through here.
+ */
+export function acceptL2Hit(core: EntityCore, id: string, candidate: Candidate, startEpoch: number, readAt?: number): unknown {
+  core.counters.l2Hits++
+  if (readAt !== undefined) core.metrics.read('l2', id, readAt)
+  fillL1(core, id, candidate, startEpoch)
+  return candidate.value
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto'
+import type { EntityCore } from './entity-core.js'
+
+/** The fleet-wide load lock of one id, and the token that proves this load holds it (the lease). */
+export interface Lease {
+  readonly lockKey: string
+  readonly token: string
+}
+
+/**
+ * What a write under a lease did with it: `written` (the value landed and the same atomic step
+ * released the lock), `lease-lost` (an invalidation deleted the lock first; nothing to release),
+ * `not-written` (nothing was written: the lock is still this load's and must be released).
+ */
+export type WriteOutcome = 'written' | 'lease-lost' | 'not-written'
+
+/** A new lease for `id` (not yet taken). */
+export function newLease(core: EntityCore, id: string): Lease {
+  return { lockKey: core.keys.lockKey(id), token: randomUUID() }
+}
+
+/** Tries to take `lease`: `held`, `busy` (another instance loads), or `unavailable` (L2 failed). */
+export async function tryLock(core: EntityCore, lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {
+  try {
+    const held = await (core.l2 as NonNullable<EntityCore['l2']>).acquireLock(lease.lockKey, lease.token, core.policy.lockTtlMs)
+    return held ? 'held' : 'busy'
+  } catch (error) {
+    core.l2Failures.failed('acquireLock', error)
+    return 'unavailable'
+  }
+}
+
+/**
+ * Runs `body` while this load holds `leases` (already taken with {@link tryLock}) and releases,
+ * in one `finally`, every lease that `body` did not spend: the body reports each write's
+ * outcome through `spent`, and a lease whose write was `written` or `lease-lost` needs no
+ * release. A body that throws releases them all. Releases never reject (a failed release leaves
+ * a lock that expires by its TTL).
+ */
+export async function holdingLeases<T>(
+  core: EntityCore,
+  leases: readonly Lease[],
+  body: (spent: (lease: Lease, outcome: WriteOutcome) => void) => Promise<T>,
+): Promise<T> {
+  const done = new Set<Lease>()
+  try {
+    return await body((lease, outcome) => {
+      if (outcome !== 'not-written') done.add(lease)
+    })
+  } finally {
+    await Promise.all(leases.map((lease) => (done.has(lease) ? undefined : release(core, lease))))
+  }
+}
+
+/** {@link holdingLeases} for one lease: `body` resolves with the value and its write's outcome. */
+export function holdingLease<T>(core: EntityCore, lease: Lease, body: () => Promise<{ value: T; outcome: WriteOutcome }>): Promise<T> {
+  return holdingLeases(core, [lease], async (spent) => {
+    const result = await body()
+    spent(lease, result.outcome)
+    return result.value
+  })
+}
+
+async function release(core: EntityCore, lease: Lease): Promise<void> {
+  try {
+    await core.l2?.releaseLock(lease.lockKey, lease.token)
+  } catch (error) {
+    core.l2Failures.failed('releaseLock', error)
+  }
+}

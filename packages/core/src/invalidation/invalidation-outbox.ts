@@ -1,0 +1,122 @@
+import type { Logger } from '../util/logger.js'
+
+/** How the outbox sends what it holds; each resolves true when L2 and the bus took all of it. */
+export interface OutboxSenders {
+  /** Propagates the invalidation of `ids` of `entity` (L2 delete, replica tombstones, bus). */
+  ids(entity: string, ids: readonly string[]): Promise<boolean>
+  /** Propagates a tag invalidation (L2 stamps, bus). */
+  tags(tags: readonly string[], stamp: number): Promise<boolean>
+}
+
+/** Timing and bound of an {@link InvalidationOutbox}. */
+export interface OutboxOptions {
+  /** How often the outbox retries while it holds something (ms). Default 1,000. */
+  readonly retryMs: number
+  /** The most ids and tags it holds together; past it the oldest are dropped (and it is logged). Default 100,000. */
+  readonly cap: number
+}
+
+/** The outbox's defaults. */
+export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = Object.freeze({ retryMs: 1_000, cap: 100_000 })
+
+type Pending = { kind: 'id'; entity: string; id: string } | { kind: 'tag'; tag: string; stamp: number }
+
+/**
+ * Invalidations (ids and tags) that could not reach L2 or the bus, kept and retried until they
+ * do: on a timer while it holds anything, and at once when the L2 breaker closes. One queue, one
+ * retry policy, one bound for both kinds: past `cap` entries the oldest are dropped (their L2
+ * copies then live until their TTL). A tag keeps the newest stamp it was invalidated with.
+ */
+export class InvalidationOutbox {
+  // Insertion order is age: the first entries are the oldest.
+  private readonly pending = new Map<string, Pending>()
+  private timer: NodeJS.Timeout | null = null
+  private stopped = false
+
+  constructor(
+    private readonly send: OutboxSenders,
+    private readonly log: Logger,
+    private readonly options: OutboxOptions = DEFAULT_OUTBOX_OPTIONS,
+  ) {}
+
+  /** The ids and tags waiting. */
+  get size(): number {
+    return this.pending.size
+  }
+
+  /** Keeps the invalidation of `ids` of `entity` for a retry. */
+  addIds(entity: string, ids: readonly string[]): void {
+    // Entity names cannot hold ':' (NAME_PATTERN), so the key is unique.
+    for (const id of ids) this.put(`i:${entity}:${id}`, { kind: 'id', entity, id })
+    this.bound()
+  }
+
+  /** Keeps a tag invalidation for a retry. */
+  addTags(tags: readonly string[], stamp: number): void {
+    for (const tag of tags) {
+      const key = `t:${tag}`
+      const known = this.pending.get(key)
+      this.put(key, { kind: 'tag', tag, stamp: known?.kind === 'tag' ? Math.max(known.stamp, stamp) : stamp })
+    }
+    this.bound()
+  }
+
+  /** Sends everything waiting once; what fails again is kept. */
+  async retry(): Promise<void> {
+    if (this.pending.size === 0) return
+    const entries = [...this.pending.values()]
+    this.pending.clear()
+    const idsByEntity = new Map<string, string[]>()
+    const tags: { tag: string; stamp: number }[] = []
+    for (const entry of entries) {
+      if (entry.kind === 'tag') tags.push(entry)
+      else {
+        const list = idsByEntity.get(entry.entity)
+        if (list === undefined) idsByEntity.set(entry.entity, [entry.id])
+        else list.push(entry.id)
+      }
+    }
+    await Promise.all([
+      ...[...idsByEntity].map(async ([entity, ids]) => {
+        if (await this.send.ids(entity, ids))
+          this.log.info({ entity, ids: ids.length }, 'invalidations made during an L2 outage reached L2')
+        else this.addIds(entity, ids)
+      }),
+      ...tags.map(async ({ tag, stamp }) => {
+        if (!(await this.send.tags([tag], stamp))) this.addTags([tag], stamp)
+      }),
+    ])
+    if (this.pending.size === 0 && this.timer !== null) {
+      clearInterval(this.timer)
+      this.timer = null
+    }
+  }
+
+  /** Stops the timer for good (the cache is closing); what is waiting is dropped with the cache. */
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  private put(key: string, entry: Pending): void {
+    // Re-inserting moves the entry to the young end: it was invalidated again just now.
+    this.pending.delete(key)
+    this.pending.set(key, entry)
+  }
+
+  private bound(): void {
+    if (this.pending.size > this.options.cap) {
+      let excess = this.pending.size - this.options.cap
+      for (const key of this.pending.keys()) {
+        if (excess-- <= 0) break
+        this.pending.delete(key)
+      }
+      this.log.error({ cap: this.options.cap }, 'too many invalidations waiting for L2; the oldest were dropped')
+    }
+    if (this.timer === null && !this.stopped && this.pending.size > 0) {
+      this.timer = setInterval(() => void this.retry(), this.options.retryMs)
+      this.timer.unref()
+    }
+  }
+}

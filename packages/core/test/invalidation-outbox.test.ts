@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidationOutbox, type OutboxSenders } from '../src/invalidation/invalidation-outbox.js'
+import { recordingLogger } from './recording-logger.js'
+
+/** Senders that fail while `failing` is set and record what reached them. */
+function senders() {
+  const sent = { ids: [] as [string, string[]][], tags: [] as [string[], number][] }
+  const state = { failing: true }
+  const send: OutboxSenders = {
+    ids: async (entity, ids) => {
+      if (state.failing) return false
+      sent.ids.push([entity, [...ids]])
+      return true
+    },
+    tags: async (tags, stamp) => {
+      if (state.failing) return false
+      sent.tags.push([[...tags], stamp])
+      return true
+    },
+  }
+  return { send, sent, state }
+}
+
+async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const started = performance.now()
+  while (!check()) {
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+}
+
+describe('the invalidation outbox (ids and tags, one queue)', () => {
+  it('retries ids and tags on its timer until they go through, then stops its timer', async () => {
+    const { send, sent, state } = senders()
+    const outbox = new InvalidationOutbox(send, recordingLogger(), { retryMs: 5, cap: 100 })
+    outbox.addIds('product', ['1', '2'])
+    outbox.addTags(['red'], 1_000)
+    expect(outbox.size).toBe(3)
+    state.failing = false
+    await eventually(() => outbox.size === 0)
+    expect(sent.ids).toEqual([['product', ['1', '2']]])
+    expect(sent.tags).toEqual([[['red'], 1_000]])
+    await outbox.retry()
+    expect(sent.ids).toHaveLength(1)
+    outbox.stop()
+  })
+
+  it('keeps what fails again, and a tag keeps the newest stamp it was invalidated with', async () => {
+    const { send, sent, state } = senders()
+    const outbox = new InvalidationOutbox(send, recordingLogger(), { retryMs: 60_000, cap: 100 })
+    outbox.addTags(['red'], 2_000)
+    outbox.addTags(['red'], 1_000)
+    await outbox.retry()
+    expect(outbox.size).toBe(1)
+    state.failing = false
+    await outbox.retry()
+    expect(sent.tags).toEqual([[['red'], 2_000]])
+    outbox.stop()
+  })
+
+  it('drops the oldest entries past its cap, ids and tags alike, and logs it', async () => {
+    const { send, sent, state } = senders()
+    const logger = recordingLogger()
+    const outbox = new InvalidationOutbox(send, logger, { retryMs: 60_000, cap: 3 })
+    outbox.addTags(['oldest'], 1)
+    outbox.addIds('product', ['1', '2'])
+    outbox.addIds('product', ['3'])
+    expect(outbox.size).toBe(3)
+    expect(logger.records).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'too many invalidations waiting for L2; the oldest were dropped' }),
+    )
+    state.failing = false
+    await outbox.retry()
+    expect(sent.tags).toEqual([])
+    expect(sent.ids).toEqual([['product', ['1', '2', '3']]])
+    outbox.stop()
+  })
+})
