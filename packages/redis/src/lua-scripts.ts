@@ -5,7 +5,7 @@ import type { Cluster, Redis } from 'ioredis'
  * The scripts as ioredis custom commands. Names carry a `tiercache` prefix because they are
  * defined on the client itself, which may be the user's own.
  */
-const SCRIPTS = {
+export const SCRIPTS = {
   tiercacheSetIfLeaseHeld: LUA_SCRIPTS.setIfLeaseHeld,
   tiercacheReleaseLock: LUA_SCRIPTS.releaseLock,
   tiercacheStampTag: LUA_SCRIPTS.stampTag,
