@@ -2,10 +2,18 @@ import { describeRemoteStoreConformance, RedisSentinelGroup, testCluster, testSt
 import { afterAll, beforeAll } from 'vitest'
 import { nodeRedisClusterStore, nodeRedisStore } from '../src/index.js'
 
-describeRemoteStoreConformance('nodeRedisClusterStore (spublish bus)', async () => nodeRedisClusterStore({ nodes: testCluster().seeds() }))
+describeRemoteStoreConformance(
+  'nodeRedisClusterStore (spublish bus)',
+  async () => nodeRedisClusterStore({ nodes: testCluster().seeds() }),
+  {
+    shards: 'many',
+  },
+)
 
-describeRemoteStoreConformance('nodeRedisClusterStore (publish bus)', async () =>
-  nodeRedisClusterStore({ nodes: testCluster().seeds(), bus: 'publish' }),
+describeRemoteStoreConformance(
+  'nodeRedisClusterStore (publish bus)',
+  async () => nodeRedisClusterStore({ nodes: testCluster().seeds(), bus: 'publish' }),
+  { shards: 'many' },
 )
 
 describeRemoteStoreConformance('nodeRedisStore', async () => nodeRedisStore({ host: testStandalone().host, port: testStandalone().port }))
