@@ -14,8 +14,22 @@ const HEAL_TIMEOUT_MS = 90_000
 export async function injectFault(cluster: RedisCluster, scheduled: ScheduledFault): Promise<FaultWindow> {
   const start = Date.now()
   const label = await run(cluster, scheduled.fault, scheduled.pick)
-  await cluster.ensureHealthy({ timeoutMs: HEAL_TIMEOUT_MS })
+  try {
+    await cluster.ensureHealthy({ timeoutMs: HEAL_TIMEOUT_MS })
+  } catch (error) {
+    throw new Error(`the cluster did not heal after "${label}"; CLUSTER NODES per node:\n${await describeNodes(cluster)}`, { cause: error })
+  }
   return { label, start, end: Date.now() }
+}
+
+async function describeNodes(cluster: RedisCluster): Promise<string> {
+  const views = await Promise.all(
+    cluster.nodes.map(async (node) => {
+      const text = await cluster.command(node.port, ['CLUSTER', 'NODES']).catch((error: Error) => error.message)
+      return `--- ${node.port}\n${String(text)}`
+    }),
+  )
+  return views.join('\n')
 }
 
 async function run(cluster: RedisCluster, fault: Fault, pick: number): Promise<string> {
