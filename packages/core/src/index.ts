@@ -8,7 +8,7 @@ export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidat
 export type { BreakerState } from './l2/circuit-breaker.js'
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
 export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
-export type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from './l2/remote-store.js'
+export type { BusHandlers, BusSubscription, DeleteOutcome, ReadyCheck, RemoteStore, TopologyChange } from './l2/remote-store.js'
 export {
   CHANNELS,
   type InvalidateMessage,

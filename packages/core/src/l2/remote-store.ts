@@ -46,6 +46,35 @@ export interface RemoteStore {
   delete(keys: readonly string[]): Promise<void>
 
   /**
+   * Optional. Deletes keys like `delete`, then confirms that the deletion reached a replica of
+   * each shard that has replicas (Redis: `WAIT 1 <timeout>` on the owning master, on the
+   * connection that sent the delete), so a failover cannot bring a deleted value back. Resolves
+   * with the keys it could not confirm (see {@link DeleteOutcome}); a shard without replicas needs
+   * no confirmation. Rejects like `delete` when the deletion itself failed. The engine sends its
+   * invalidations through it when present (unless durable invalidation is turned off).
+   */
+  deleteDurably?(keys: readonly string[]): Promise<DeleteOutcome>
+
+  /**
+   * Optional. The shard `key` lives on now: an opaque id, stable while the topology is (for Redis
+   * Cluster, the address of the master that owns the key's slot; one constant id for a standalone
+   * server and for a Sentinel-managed primary). The engine keeps breaker and timeout accounting
+   * per shard and remembers where an unconfirmed deletion went. Synchronous and cheap: it runs on
+   * every L2 call. Without it the store is one shard.
+   */
+  shardOf?(key: string): string
+
+  /**
+   * Optional. Calls `listener` after every change of the store's topology that it sees: a failover
+   * (another node now serves a shard's keys), slots moving between masters, a master joining or
+   * leaving. `change.shards` names every shard involved, under its old and its new id (a
+   * failed-over master and the replica promoted in its place are both listed). The store detects
+   * changes within about a second (sooner while a node is failing). Returns a function that stops
+   * the calls.
+   */
+  onTopologyChange?(listener: (change: TopologyChange) => void): () => void
+
+  /**
    * Takes the fleet-wide load lock for a value key: `SET lockKey token NX PX ttlMs`.
    * Resolves `true` when this caller now holds it. `lockKey` shares the value key's slot.
    */
@@ -145,6 +174,25 @@ export interface ReadyCheck {
   channel?: string
   /** Milliseconds to wait for an unreachable backend before rejecting with `L2_UNAVAILABLE`. Default: no limit. */
   timeoutMs?: number
+}
+
+/** What {@link RemoteStore.deleteDurably} could not confirm. */
+export interface DeleteOutcome {
+  /**
+   * The keys deleted on their master but not yet known to be on any replica (the wait timed out,
+   * or no replica acknowledged in time), each with the shard it was deleted on (`shardOf` at the
+   * time). A failover of that shard may bring them back: the engine deletes them again after the
+   * shard's next topology change (at once when `shardOf(key)` already differs), until confirmed.
+   */
+  unconfirmed: readonly { key: string; shard: string }[]
+}
+
+/** A topology change reported by {@link RemoteStore.onTopologyChange}. */
+export interface TopologyChange {
+  /** The ids (as `shardOf` returns them) of every shard involved, old and new; never empty. */
+  shards: readonly string[]
+  /** What happened, for logs: `failover` (a shard changed master), `slots` (slots changed master), `nodes` (a master joined or left). */
+  reason: 'failover' | 'slots' | 'nodes'
 }
 
 /** Callbacks of one bus subscription. */
