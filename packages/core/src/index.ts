@@ -1,4 +1,4 @@
-export { type BreakerEvent, createCache, type HotKeyEvent, type TierCache } from './cache.js'
+export { type BreakerEvent, createCache, type HotKeyEvent, type ShardBreakerEvent, type TierCache } from './cache.js'
 export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config/config-schema.js'
 export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
 export type { BatchLoader, EntityHandle, InvalidatingOptions, Loader, WrapOptions } from './entity/entity-handle.js'
