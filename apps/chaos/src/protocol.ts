@@ -30,7 +30,8 @@ export type WorkerMessage =
   | { readonly type: 'invalidated'; readonly key: number; readonly version: number; readonly resolvedAt: number }
   | { readonly type: 'caller-error'; readonly key: number; readonly at: number; readonly message: string }
   | { readonly type: 'wrong-value'; readonly key: number; readonly at: number; readonly got: string }
-  | { readonly type: 'stopped' }
+  /** `loopDelayMaxMs`: the longest the worker's event loop was late over the run (`monitorEventLoopDelay`), in ms. */
+  | { readonly type: 'stopped'; readonly loopDelayMaxMs: number }
 
 export type CoordinatorMessage =
   | { readonly type: 'go' }

@@ -43,6 +43,8 @@ export interface ChaosReport extends CheckReport {
   /** The first few caller errors and wrong values, for the failure message. */
   readonly examples: readonly string[]
   readonly loads: number
+  /** The longest any worker's event loop was late (ms): reads in that process waited at least as long. */
+  readonly loopDelayMaxMs: number
 }
 
 /**
@@ -68,6 +70,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let callerErrors = 0
   let wrongValues = 0
   let loads = 0
+  let loopDelayMaxMs = 0
 
   const workers = Array.from({ length: options.instances ?? 3 }, (_, i) =>
     fork(WORKER, [JSON.stringify({ ...config, seed: options.seed * 31 + i })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
@@ -93,6 +96,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break
         case 'invalidated':
           invalidations.push(message)
+          break
+        case 'stopped':
+          loopDelayMaxMs = Math.max(loopDelayMaxMs, message.loopDelayMaxMs)
           break
         case 'caller-error':
           callerErrors++
@@ -126,7 +132,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs: options.slowMs ?? 1_000 })
-  return { ...check, seed: options.seed, faults, callerErrors, wrongValues, examples, loads }
+  return { ...check, seed: options.seed, faults, callerErrors, wrongValues, examples, loads, loopDelayMaxMs }
 }
 
 function reply(worker: ChildProcess, message: CoordinatorMessage): void {
@@ -150,7 +156,7 @@ export function describeReport(report: ChaosReport): string {
   return [
     `seed ${report.seed}: ${report.faults.length} faults, ${report.reads} reads, ${report.invalidations} invalidations, ${report.loads} loads`,
     `caller errors ${report.callerErrors}, wrong values ${report.wrongValues}`,
-    `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms`,
+    `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms, longest event-loop delay in a worker ${report.loopDelayMaxMs} ms`,
     `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late; first: key ${stale[0]?.key} got v${stale[0]?.got}, expected v${stale[0]?.expected})` : ''}`,
     ...report.examples,
   ].join('\n')

@@ -2,6 +2,7 @@
 // getMany) and now and then write one (ask the coordinator to bump its version, then
 // invalidate). Every read and every resolved invalidation is reported to the coordinator, which
 // checks them against each other once the run ends.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createCache } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
 import type { ChaosValue, CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
@@ -39,6 +40,10 @@ function ask(type: 'load' | 'bump', key: number): Promise<number> {
 
 const load = async (id: string): Promise<ChaosValue> => ({ key: Number(id), version: await ask('load', Number(id)) })
 const loadMany = (ids: readonly string[]): Promise<ChaosValue[]> => Promise.all(ids.map(load))
+
+// How late this process's event loop ran: a read cannot be faster than the loop that runs it.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
 
 let running = false
 let reads: number[] = []
@@ -104,7 +109,8 @@ process.on('message', async (message: CoordinatorMessage) => {
     clearInterval(flush)
     if (reads.length > 0) send({ type: 'reads', records: reads })
     await cache.close()
-    send({ type: 'stopped' })
+    loopDelay.disable()
+    send({ type: 'stopped', loopDelayMaxMs: Math.round(loopDelay.max / 1e6) })
     process.disconnect()
   }
 })
