@@ -102,8 +102,10 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
         : `L2 circuit breaker of a shard ${state}`,
     )
     emitter.emit('shard-breaker', { shard, state, previous })
-    // What waited for this shard (invalidations, lock releases) goes now rather than at the next tick.
-    if (state === 'closed') void outbox.retry()
+    // What waited for this shard (invalidations, lock releases) goes as soon as it may be reachable:
+    // at half-open its calls are sent before the read that triggered the probe (same connection,
+    // so in order), and that read cannot see a value whose deletion was waiting.
+    if (state === 'half-open' || state === 'closed') void outbox.retry()
   }
 
   async function invalidateTags(input: string | readonly string[]): Promise<void> {

@@ -53,6 +53,23 @@ describe('breakers per shard', () => {
     expect(all.shards()).toEqual({ a: 'half-open' })
   })
 
+  it('a listener told of half-open may send its own probe first (the outbox does), and the probe that triggered it still counts', () => {
+    const clock = new ManualClock()
+    let nested: boolean | undefined
+    const all: ShardBreakers = new ShardBreakers(byPrefix, { ...OPTIONS, probeSuccesses: 2 }, clock, {
+      onShardChange: (_, state) => {
+        if (state === 'half-open') nested = all.of('a:9').allow()
+      },
+      onStoreChange: () => {},
+    })
+    for (let i = 0; i < 2; i++) all.of('a:1').failed()
+    clock.advance(1_000)
+    expect(all.of('a:1').allow()).toBe(true)
+    expect(nested).toBe(true)
+    // Both probe slots are taken: a third call waits.
+    expect(all.of('a:2').allow()).toBe(false)
+  })
+
   it('a store without shardOf is one shard, `store`', () => {
     const { all } = breakers()
     expect(all.sharded).toBe(false)

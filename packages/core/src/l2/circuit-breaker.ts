@@ -44,9 +44,10 @@ export class CircuitBreaker {
     if (this.current === 'closed') return true
     if (this.current === 'open') {
       if (this.clock.now() - this.openedAt < this.options.coolDownMs) return false
-      this.transition('half-open')
+      // Reset before announcing it: a listener may make its own probe calls at once.
       this.probeSuccesses = 0
       this.probesInFlight = 0
+      this.transition('half-open')
     }
     if (this.probesInFlight >= this.options.probeSuccesses) return false
     this.probesInFlight++
