@@ -32,6 +32,7 @@ function workspaceProjects(): TestProjectInlineConfiguration[] {
     readdirSync(join(root, group), { withFileTypes: true })
       .filter((entry) => entry.isDirectory() && hasTestFiles(join(root, group, entry.name, 'test')))
       .map((entry) => ({
+        ...(group === 'packages' && entry.name === 'core' ? { resolve: { alias: coreTestAliases } } : {}),
         test: {
           name: entry.name,
           root: join(root, group, entry.name),
@@ -41,6 +42,18 @@ function workspaceProjects(): TestProjectInlineConfiguration[] {
       })),
   )
 }
+
+/**
+ * core's tests use the in-memory store and the helpers of `@tiercache/testkit`, which depends on
+ * core; core cannot depend back (a workspace cycle turbo cannot order). So, for the core project
+ * only, those two testkit entries resolve to testkit's source (they need only core), and
+ * `@tiercache/core` to core's own source: one engine, one `TierCacheError` class, no dist needed.
+ * `packages/core/tsconfig.json` maps the same names for the typecheck.
+ */
+const coreTestAliases = [
+  { find: /^@tiercache\/core$/, replacement: join(root, 'packages/core/src/index.ts') },
+  { find: /^@tiercache\/testkit\/(memory|helpers)$/, replacement: join(root, 'packages/testkit/src/$1/index.ts') },
+]
 
 function hasTestFiles(dir: string): boolean {
   return existsSync(dir) && readdirSync(dir, { recursive: true }).some((file) => String(file).endsWith('.test.ts'))

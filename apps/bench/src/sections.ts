@@ -2,7 +2,7 @@ import { DEFAULTS } from '@tiercache/core'
 import { CONTENDERS } from './adapters/index.js'
 import { formatMs, formatPercent, formatRate, formatUs } from './report.js'
 import type { BenchResults } from './results.js'
-import type { Chart } from './svg.js'
+import type { Bar, Chart } from './svg.js'
 import { L1 as L1_POLICY, TTL_MS } from './workloads/common.js'
 import type { HitResult } from './workloads/hit.js'
 import { HTTP_GOAL_RATIO } from './workloads/http.js'
@@ -64,6 +64,24 @@ export function buildSections(r: BenchResults): Section[] {
   return sections
 }
 
+/**
+ * One bar per contender, tiercache's highlighted; `text` is shown instead of the value when given,
+ * `label` (default: the contender's name) names the bar.
+ */
+function contenderBars<T extends { contender: string }>(
+  items: readonly T[],
+  value: (item: T) => number,
+  text?: (item: T) => string,
+  label: (item: T) => string = (item) => item.contender,
+): Bar[] {
+  return items.map((item) => ({
+    label: label(item),
+    value: value(item),
+    ...(text === undefined ? {} : { text: text(item) }),
+    highlight: item.contender === 'tiercache',
+  }))
+}
+
 function hitSection(h: HitResult, id: string, title: string): Section {
   const bare = h.profile === 'l1' ? 'lru-cache' : 'ioredis'
   const rows: string[][] = []
@@ -116,7 +134,7 @@ function hitSection(h: HitResult, id: string, title: string): Section {
         unit: 'ops/s',
         groups: h.rows.map((row) => ({
           label: `concurrency ${row.concurrency}`,
-          bars: row.figures.map((f) => ({ label: f.contender, value: f.summary.opsPerSec, highlight: f.contender === 'tiercache' })),
+          bars: contenderBars(row.figures, (f) => f.summary.opsPerSec),
         })),
       },
     ],
@@ -130,14 +148,18 @@ function stampedeSection(r: BenchResults): Section {
   const intro: string[] = []
   const headers = ['contender', 'set-up', 'loader calls', 'per round', 'serve all ms', 'p50 caller ms', 'errors']
   const profileText = (p: string): string => (p === 'l1' ? 'memory + Redis' : 'Redis only')
-  if (r.stampedeLocal !== undefined) {
-    const s = r.stampedeLocal
-    intro.push(
-      `(c) In one process: ${formatRate(s.callers)} concurrent getOrSet calls of one cold key, loader ${s.loaderMs} ms; 3 rounds per contender (a fresh key each), rounds interleaved across contenders, medians.`,
-    )
+  // What the in-process and the multi-process stampede report alike.
+  type StampedeFigures = readonly {
+    contender: string
+    profile: string
+    median: { loaderCalls: number; serveAllMs: number; p50Ms: number; errors: number }
+    rounds: readonly { loaderCalls: number }[]
+  }[]
+  const add = (figures: StampedeFigures, text: string, file: string, title: string): void => {
+    intro.push(text)
     tables.push({
       headers,
-      rows: s.figures.map((f) => [
+      rows: figures.map((f) => [
         f.contender,
         profileText(f.profile),
         String(f.median.loaderCalls),
@@ -149,48 +171,30 @@ function stampedeSection(r: BenchResults): Section {
     })
     charts.push({
       kind: 'bars',
-      file: 'bench-stampede-local.svg',
-      title: `(c) ${formatRate(s.callers)} callers of a cold key in one process: loader calls (median of 3)`,
+      file,
+      title,
       unit: 'loader calls',
       log: true,
-      groups: [
-        {
-          label: '',
-          bars: s.figures.map((f) => ({ label: f.contender, value: f.median.loaderCalls, highlight: f.contender === 'tiercache' })),
-        },
-      ],
+      groups: [{ label: '', bars: contenderBars(figures, (f) => f.median.loaderCalls) }],
     })
+  }
+  if (r.stampedeLocal !== undefined) {
+    const s = r.stampedeLocal
+    add(
+      s.figures,
+      `(c) In one process: ${formatRate(s.callers)} concurrent getOrSet calls of one cold key, loader ${s.loaderMs} ms; 3 rounds per contender (a fresh key each), rounds interleaved across contenders, medians.`,
+      'bench-stampede-local.svg',
+      `(c) ${formatRate(s.callers)} callers of a cold key in one process: loader calls (median of 3)`,
+    )
   }
   if (r.stampede !== undefined) {
     const s = r.stampede
-    intro.push(
+    add(
+      s.figures,
       `(d) Across ${s.processes} processes (one instance each, own connections, started and connected before a barrier): ${s.callersPerProcess} concurrent callers per process of one cold key, loader ${s.loaderMs} ms; 3 rounds per contender, medians. Loader calls are summed over the processes; "serve all" is the slowest process' time to its last caller.`,
+      'bench-stampede-processes.svg',
+      `(d) cold key across ${s.processes} processes: loader calls (median of 3)`,
     )
-    tables.push({
-      headers,
-      rows: s.figures.map((f) => [
-        f.contender,
-        profileText(f.profile),
-        String(f.median.loaderCalls),
-        f.rounds.map((x) => x.loaderCalls).join(' / '),
-        formatMs(f.median.serveAllMs),
-        formatMs(f.median.p50Ms),
-        String(f.median.errors),
-      ]),
-    })
-    charts.push({
-      kind: 'bars',
-      file: 'bench-stampede-processes.svg',
-      title: `(d) cold key across ${s.processes} processes: loader calls (median of 3)`,
-      unit: 'loader calls',
-      log: true,
-      groups: [
-        {
-          label: '',
-          bars: s.figures.map((f) => ({ label: f.contender, value: f.median.loaderCalls, highlight: f.contender === 'tiercache' })),
-        },
-      ],
-    })
   }
   return {
     id: 'stampede',
@@ -247,12 +251,12 @@ function stalenessSection(r: BenchResults): Section {
         groups: [
           {
             label: '',
-            bars: s.figures.map((f) => ({
-              label: f.label,
-              value: f.median.timedOut > 0 ? s.giveUpMs : f.median.p99Ms,
-              text: f.median.timedOut > 0 ? `> ${s.giveUpMs} ms (no bus)` : `${formatMs(f.median.p99Ms)} ms`,
-              highlight: f.contender === 'tiercache',
-            })),
+            bars: contenderBars(
+              s.figures,
+              (f) => (f.median.timedOut > 0 ? s.giveUpMs : f.median.p99Ms),
+              (f) => (f.median.timedOut > 0 ? `> ${s.giveUpMs} ms (no bus)` : `${formatMs(f.median.p99Ms)} ms`),
+              (f) => f.label,
+            ),
           },
         ],
       },
@@ -308,30 +312,27 @@ function failoverSection(r: BenchResults): Section {
         groups: [
           {
             label: 'errors to callers',
-            bars: f.figures.map((x) => ({
-              label: x.contender,
-              value: x.errors,
-              text: String(x.errors),
-              highlight: x.contender === 'tiercache',
-            })),
+            bars: contenderBars(
+              f.figures,
+              (x) => x.errors,
+              (x) => String(x.errors),
+            ),
           },
           {
             label: `stalls > ${f.slowMs} ms`,
-            bars: f.figures.map((x) => ({
-              label: x.contender,
-              value: x.stalls,
-              text: String(x.stalls),
-              highlight: x.contender === 'tiercache',
-            })),
+            bars: contenderBars(
+              f.figures,
+              (x) => x.stalls,
+              (x) => String(x.stalls),
+            ),
           },
           {
             label: 'loader calls (database load)',
-            bars: f.figures.map((x) => ({
-              label: x.contender,
-              value: x.loaderCalls,
-              text: String(x.loaderCalls),
-              highlight: x.contender === 'tiercache',
-            })),
+            bars: contenderBars(
+              f.figures,
+              (x) => x.loaderCalls,
+              (x) => String(x.loaderCalls),
+            ),
           },
         ],
       },
@@ -343,12 +344,11 @@ function failoverSection(r: BenchResults): Section {
         groups: [
           {
             label: '',
-            bars: f.figures.map((x) => ({
-              label: x.contender,
-              value: x.recoveryMs ?? f.afterMs,
-              text: x.recoveryMs === null ? `not within ${f.afterMs / 1000} s` : `${formatMs(x.recoveryMs)} ms`,
-              highlight: x.contender === 'tiercache',
-            })),
+            bars: contenderBars(
+              f.figures,
+              (x) => x.recoveryMs ?? f.afterMs,
+              (x) => (x.recoveryMs === null ? `not within ${f.afterMs / 1000} s` : `${formatMs(x.recoveryMs)} ms`),
+            ),
           },
         ],
       },
@@ -395,7 +395,12 @@ function hotKeySection(r: BenchResults): Section {
         groups: [
           {
             label: '',
-            bars: h.figures.map((f) => ({ label: f.label, value: f.median.readsPerSec, highlight: f.contender === 'tiercache' })),
+            bars: contenderBars(
+              h.figures,
+              (f) => f.median.readsPerSec,
+              undefined,
+              (f) => f.label,
+            ),
           },
         ],
       },
@@ -431,9 +436,7 @@ function memorySection(r: BenchResults): Section {
         file: 'bench-memory.svg',
         title: `(h) memory for ${formatRate(m.entries)} entries of 1 KB (MB, median of 3)`,
         unit: 'MB',
-        groups: [
-          { label: '', bars: m.figures.map((f) => ({ label: f.contender, value: f.bytes / 1e6, highlight: f.contender === 'tiercache' })) },
-        ],
+        groups: [{ label: '', bars: contenderBars(m.figures, (f) => f.bytes / 1e6) }],
       },
     ],
     notes: [],

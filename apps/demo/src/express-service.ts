@@ -1,18 +1,8 @@
 import { once } from 'node:events'
 import { httpCache, invalidateOnWrite } from '@tiercache/express'
-import express from 'express'
-import {
-  DASHBOARD_HTML,
-  listeningUrl,
-  metricsText,
-  PROMETHEUS_CONTENT_TYPE,
-  parseCents,
-  parseIds,
-  productPage,
-  type RunningService,
-  type ServiceContext,
-  type ServiceCounters,
-} from './service.js'
+import express, { type Response } from 'express'
+import type { ApiReply, RunningService, ServiceContext, ServiceCounters } from './service.js'
+import { catalogApi, listeningUrl, opsPages, productPage } from './service.js'
 
 /** The catalogue API as an Express 5 app, on `port` (0: a free one). */
 export async function startExpressService(context: ServiceContext, port = 0): Promise<RunningService> {
@@ -29,24 +19,13 @@ export async function startExpressService(context: ServiceContext, port = 0): Pr
   })
   app.use(express.json())
 
-  app.get('/api/products', async (req, res) => {
-    const ids = parseIds(req.query.ids)
-    if (ids === undefined) return void res.status(400).json({ error: 'give ?ids=1,2,3 (at most 100 product ids)' })
-    res.json(await catalog.getProducts(ids))
-  })
-  app.get('/api/products/:id', async (req, res) => {
-    const product = await catalog.getProduct(req.params.id)
-    if (product === null) return void res.status(404).json({ error: 'no such product' })
-    res.json(product)
-  })
-  app.get('/api/products/:id/stock', async (req, res) => {
-    const stock = await catalog.getStock(req.params.id)
-    if (stock === null) return void res.status(404).json({ error: 'no such product' })
-    res.json(stock)
-  })
-  app.get('/api/categories/:id/products', async (req, res) => {
-    res.json(await catalog.listByCategory(req.params.id))
-  })
+  const api = catalogApi(catalog)
+  const send = (res: Response, reply: ApiReply) => void res.status(reply.status).json(reply.body)
+
+  app.get('/api/products', async (req, res) => send(res, await api.products(req.query.ids)))
+  app.get('/api/products/:id', async (req, res) => send(res, await api.product(req.params.id)))
+  app.get('/api/products/:id/stock', async (req, res) => send(res, await api.stock(req.params.id)))
+  app.get('/api/categories/:id/products', async (req, res) => send(res, await api.category(req.params.id)))
   // The cached product page: the whole response is stored, tagged by product.
   app.get(
     '/pages/products/:id',
@@ -61,32 +40,16 @@ export async function startExpressService(context: ServiceContext, port = 0): Pr
   app.put(
     '/api/products/:id/price',
     invalidateOnWrite(cache, { invalidates: (req) => ({ tags: [`product:${req.params.id}`] }) }),
-    async (req, res) => {
-      const cents = parseCents(req.body)
-      if (cents === undefined) return void res.status(400).json({ error: 'give { "cents": <positive integer> }' })
-      const product = await catalog.updatePrice(req.params.id as string, cents)
-      if (product === null) return void res.status(404).json({ error: 'no such product' })
-      res.json(product)
-    },
+    async (req, res) => send(res, await api.updatePrice(req.params.id as string, req.body)),
   )
-  app.post('/api/products/:id/buy', async (req, res) => {
-    const stock = await catalog.buy(req.params.id)
-    if (stock === null) return void res.status(409).json({ error: 'sold out or no such product' })
-    res.json(stock)
-  })
+  app.post('/api/products/:id/buy', async (req, res) => send(res, await api.buy(req.params.id)))
 
-  app.get('/metrics', (_req, res) => {
-    res.type(PROMETHEUS_CONTENT_TYPE).send(metricsText(context, counters))
-  })
-  app.get('/dashboard', (_req, res) => {
-    res.type('html').send(DASHBOARD_HTML)
-  })
-  app.get('/dashboard/data', (_req, res) => {
-    res.set('cache-control', 'no-store').json(context.dashboardData())
-  })
-  app.get('/health', (_req, res) => {
-    res.json({ ok: true, instance: context.name, breaker: cache.breakerState() })
-  })
+  for (const [path, page] of Object.entries(opsPages(context, counters))) {
+    app.get(path, (_req, res) => {
+      if (page.noStore === true) res.set('cache-control', 'no-store')
+      res.type(page.contentType).send(page.body())
+    })
+  }
 
   const server = app.listen(port, '127.0.0.1')
   await once(server, 'listening')

@@ -1,19 +1,13 @@
 import tiercache from '@tiercache/fastify'
-import Fastify from 'fastify'
-import {
-  DASHBOARD_HTML,
-  listeningUrl,
-  metricsText,
-  PROMETHEUS_CONTENT_TYPE,
-  parseCents,
-  parseIds,
-  productPage,
-  type RunningService,
-  type ServiceContext,
-  type ServiceCounters,
-} from './service.js'
+import Fastify, { type FastifyReply } from 'fastify'
+import type { ApiReply, RunningService, ServiceContext, ServiceCounters } from './service.js'
+import { catalogApi, listeningUrl, opsPages, productPage } from './service.js'
 
 type IdParams = { Params: { id: string } }
+
+function send(reply: FastifyReply, answer: ApiReply): FastifyReply {
+  return reply.code(answer.status).send(answer.body)
+}
 
 /** The same catalogue API as a Fastify 5 app, with the tiercache plugin, on `port` (0: a free one). */
 export async function startFastifyService(context: ServiceContext, port = 0): Promise<RunningService> {
@@ -26,22 +20,12 @@ export async function startFastifyService(context: ServiceContext, port = 0): Pr
   })
   await app.register(tiercache, { cache })
 
-  app.get<{ Querystring: { ids?: string } }>('/api/products', async (request, reply) => {
-    const ids = parseIds(request.query.ids)
-    if (ids === undefined) return reply.code(400).send({ error: 'give ?ids=1,2,3 (at most 100 product ids)' })
-    return catalog.getProducts(ids)
-  })
-  app.get<IdParams>('/api/products/:id', async (request, reply) => {
-    const product = await catalog.getProduct(request.params.id)
-    if (product === null) return reply.code(404).send({ error: 'no such product' })
-    return product
-  })
-  app.get<IdParams>('/api/products/:id/stock', async (request, reply) => {
-    const stock = await catalog.getStock(request.params.id)
-    if (stock === null) return reply.code(404).send({ error: 'no such product' })
-    return stock
-  })
-  app.get<IdParams>('/api/categories/:id/products', async (request) => catalog.listByCategory(request.params.id))
+  const api = catalogApi(catalog)
+
+  app.get<{ Querystring: { ids?: string } }>('/api/products', async (request, reply) => send(reply, await api.products(request.query.ids)))
+  app.get<IdParams>('/api/products/:id', async (request, reply) => send(reply, await api.product(request.params.id)))
+  app.get<IdParams>('/api/products/:id/stock', async (request, reply) => send(reply, await api.stock(request.params.id)))
+  app.get<IdParams>('/api/categories/:id/products', async (request, reply) => send(reply, await api.category(request.params.id)))
   // The cached product page: the whole response is stored, tagged by product.
   app.get<IdParams>(
     '/pages/products/:id',
@@ -56,24 +40,16 @@ export async function startFastifyService(context: ServiceContext, port = 0): Pr
   app.put<IdParams>(
     '/api/products/:id/price',
     { config: { invalidates: (request) => ({ tags: [`product:${(request.params as { id: string }).id}`] }) } },
-    async (request, reply) => {
-      const cents = parseCents(request.body)
-      if (cents === undefined) return reply.code(400).send({ error: 'give { "cents": <positive integer> }' })
-      const product = await catalog.updatePrice(request.params.id, cents)
-      if (product === null) return reply.code(404).send({ error: 'no such product' })
-      return product
-    },
+    async (request, reply) => send(reply, await api.updatePrice(request.params.id, request.body)),
   )
-  app.post<IdParams>('/api/products/:id/buy', async (request, reply) => {
-    const stock = await catalog.buy(request.params.id)
-    if (stock === null) return reply.code(409).send({ error: 'sold out or no such product' })
-    return stock
-  })
+  app.post<IdParams>('/api/products/:id/buy', async (request, reply) => send(reply, await api.buy(request.params.id)))
 
-  app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(metricsText(context, counters)))
-  app.get('/dashboard', async (_request, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML))
-  app.get('/dashboard/data', async (_request, reply) => reply.header('cache-control', 'no-store').send(context.dashboardData()))
-  app.get('/health', async () => ({ ok: true, instance: context.name, breaker: cache.breakerState() }))
+  for (const [path, page] of Object.entries(opsPages(context, counters))) {
+    app.get(path, async (_request, reply) => {
+      if (page.noStore === true) reply.header('cache-control', 'no-store')
+      return reply.type(page.contentType).send(page.body())
+    })
+  }
 
   await app.listen({ port, host: '127.0.0.1' })
   return {

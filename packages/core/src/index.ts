@@ -1,13 +1,19 @@
 export { type BreakerEvent, createCache, type HotKeyEvent, type ShardBreakerEvent, type TierCache } from './cache.js'
 export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config/config-schema.js'
 export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
+/**
+ * For operators' tools that build keys without a cache (`tiercache get`): `NAME_PATTERN` is what a
+ * namespace or entity name must match. `assertStorableId` (exported with the key builder below)
+ * throws the `INVALID_KEY` a cache throws for an id that cannot reach L2.
+ */
+export { NAME_PATTERN } from './config/name-pattern.js'
 export type { BatchLoader, EntityHandle, InvalidatingOptions, Loader, WrapOptions } from './entity/entity-handle.js'
 export { earlyRefreshFrom, shouldRefreshEarly } from './entity/xfetch.js'
 export type { HotKeyInfo } from './hot-keys/hot-key-detector.js'
 export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidation/bus-message.js'
 export type { BreakerState } from './l2/circuit-breaker.js'
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
-export { hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
+export { assertStorableId, hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
 export type { BusHandlers, BusSubscription, DeleteOutcome, ReadyCheck, RemoteStore, TopologyChange } from './l2/remote-store.js'
 export {
   CHANNELS,

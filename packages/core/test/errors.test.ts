@@ -1,6 +1,7 @@
+import { deferred } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { TierCacheError } from '../src/index.js'
-import { deferred, l1Cache } from './l1-cache.js'
+import { l1Cache } from './l1-cache.js'
 
 async function rejection(promise: Promise<unknown>): Promise<TierCacheError> {
   try {

@@ -1,6 +1,6 @@
+import { seeded } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-keys/hot-key-detector.js'
-import { seeded } from './seeded-random.js'
 
 type Transition = { id: string; hot: boolean; info: HotKeyInfo }
 
@@ -35,6 +35,12 @@ function tick(target: HotKeyDetector, now: number): void {
 }
 
 const summary = (transitions: Transition[]) => transitions.map(({ id, hot, info }) => [id, hot, info.since])
+
+// `a` turned hot, then cold again; both transitions report it hot since 1000 ms.
+const A_HOT_THEN_COLD = [
+  ['a', true, 1000],
+  ['a', false, 1000],
+]
 
 describe('HotKeyDetector (rate threshold 100/s, window 2 s)', () => {
   it('turns a key hot at the first boundary where its window rate reaches the threshold', () => {
@@ -91,10 +97,7 @@ describe('HotKeyDetector (rate threshold 100/s, window 2 s)', () => {
     expect(d.isHot('a')).toBe(true)
     tick(d, 5000) // window [3000, 5000): no reads of a
     expect(d.isHot('a')).toBe(false)
-    expect(summary(transitions)).toEqual([
-      ['a', true, 1000],
-      ['a', false, 1000],
-    ])
+    expect(summary(transitions)).toEqual(A_HOT_THEN_COLD)
   })
 
   it('turns a hot key cold when the next read comes after two or more silent halves', () => {
@@ -103,10 +106,7 @@ describe('HotKeyDetector (rate threshold 100/s, window 2 s)', () => {
     expect(d.isHot('a')).toBe(true)
     d.record('b', 4000) // halves [2000, 3000) and [3000, 4000) had no reads at all
     expect(d.isHot('a')).toBe(false)
-    expect(summary(transitions)).toEqual([
-      ['a', true, 1000],
-      ['a', false, 1000],
-    ])
+    expect(summary(transitions)).toEqual(A_HOT_THEN_COLD)
   })
 
   it('turns everything cold after a long idle gap, once, and detects afresh afterwards', () => {
@@ -157,10 +157,7 @@ describe('HotKeyDetector (share threshold 20%)', () => {
     expect(d.isHot('a')).toBe(true)
     phase(50, 2) // 50 / 750 ≈ 6.7%
     expect(d.isHot('a')).toBe(false)
-    expect(summary(transitions)).toEqual([
-      ['a', true, 1000],
-      ['a', false, 1000],
-    ])
+    expect(summary(transitions)).toEqual(A_HOT_THEN_COLD)
   })
 
   it('needs minReads reads in the window, however large the share', () => {

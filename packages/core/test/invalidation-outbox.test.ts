@@ -1,6 +1,6 @@
+import { recordingLogger } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { InvalidationOutbox, type OutboxSenders } from '../src/invalidation/invalidation-outbox.js'
-import { recordingLogger } from './recording-logger.js'
 
 /** Senders that fail while `failing` is set and record what reached them. */
 function senders() {

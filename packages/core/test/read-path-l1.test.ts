@@ -1,5 +1,6 @@
+import { deferred } from '@tiercache/testkit/helpers'
 import { describe, expect, it, vi } from 'vitest'
-import { deferred, l1Cache } from './l1-cache.js'
+import { l1Cache } from './l1-cache.js'
 
 function warningError(record: { obj: object } | undefined): { code: string; message: string } {
   if (record === undefined) throw new Error('expected a warning')

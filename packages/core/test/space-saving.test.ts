@@ -1,6 +1,6 @@
+import { seeded } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { SpaceSaving } from '../src/hot-keys/space-saving.js'
-import { seeded } from './seeded-random.js'
 
 // A skewed stream over `keys` keys: key i drawn with weight 1 / (i + 1).
 function skewedStream(length: number, keys: number, random: () => number): string[] {

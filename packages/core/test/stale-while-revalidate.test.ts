@@ -1,5 +1,6 @@
+import { deferred } from '@tiercache/testkit/helpers'
 import { describe, expect, it, vi } from 'vitest'
-import { deferred, l1Cache } from './l1-cache.js'
+import { l1Cache } from './l1-cache.js'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 

@@ -1,6 +1,6 @@
+import { seeded } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { earlyRefreshFrom, shouldRefreshEarly } from '../src/entity/xfetch.js'
-import { seeded } from './seeded-random.js'
 
 describe('XFetch early refresh', () => {
   it('refreshes exactly when -ln(u) >= (freshUntil - now) / (loadMs * beta)', () => {

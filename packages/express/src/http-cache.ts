@@ -1,6 +1,13 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TierCache } from '@tiercache/core'
-import { type HttpCacheOptions, HttpCacheRoute, type HttpRequestInfo, type LookupOutcome, type ResponsePlan } from '@tiercache/core/http'
+import {
+  type HttpCacheOptions,
+  HttpCacheRoute,
+  type HttpRequestInfo,
+  hideConditionalHeaders,
+  type LookupOutcome,
+  type ResponsePlan,
+} from '@tiercache/core/http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { dispatchInternal, internalRequests } from './internal-request.js'
 import { ResponseCapture } from './response-capture.js'
@@ -10,9 +17,6 @@ export type ExpressHttpCacheOptions = HttpCacheOptions<Request>
 
 // Requests an outer httpCache (e.g. a global app.use) has taken, so a route-level one passes them on.
 const taken = new WeakSet<Request>()
-
-// Conditional headers are the cache's to answer: hidden from the handler while it produces the stored response.
-const CONDITIONAL_HEADERS = ['if-none-match', 'if-modified-since'] as const
 
 /**
  * Express middleware that caches the responses of GET and HEAD routes in an entity of `cache`.
@@ -126,15 +130,4 @@ function writePlan(res: Response, plan: ResponsePlan): void {
 function setQuery(req: Request, query: Record<string, string>): void {
   // Express 5 computes req.query with a getter on its prototype; an own property shadows it.
   Object.defineProperty(req, 'query', { value: query, configurable: true, enumerable: true, writable: true })
-}
-
-function hideConditionalHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const hidden: IncomingHttpHeaders = {}
-  for (const name of CONDITIONAL_HEADERS) {
-    if (headers[name] !== undefined) {
-      hidden[name] = headers[name]
-      delete headers[name]
-    }
-  }
-  return hidden
 }

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
-import { type CapturedResponse, HTTP_DEFAULTS } from '@tiercache/core/http'
+import { type CapturedResponse, HTTP_DEFAULTS, REFRESH_DROPPED_HEADERS } from '@tiercache/core/http'
 import type { Application, Request } from 'express'
 import { ResponseCapture } from './response-capture.js'
 
@@ -13,17 +13,6 @@ export interface InternalRequestState {
 
 /** Internal requests in flight, recognised by every `httpCache` middleware they pass through. */
 export const internalRequests = new WeakMap<object, InternalRequestState>()
-
-// Conditional and range headers of the triggering client must not shape the refreshed response.
-const DROPPED_HEADERS = new Set([
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-  'range',
-  'content-length',
-])
 
 /**
  * Produces a route's response anew for a background refresh, after the client that triggered it
@@ -44,7 +33,7 @@ export function dispatchInternal(req: Request, query: Record<string, string>): P
   const headers: IncomingHttpHeaders = {}
   const raw: string[] = []
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || DROPPED_HEADERS.has(name)) continue
+    if (value === undefined || REFRESH_DROPPED_HEADERS.has(name)) continue
     ;(headers as Record<string, string | string[]>)[name] = value
     for (const one of Array.isArray(value) ? value : [value]) raw.push(name, one)
   }

@@ -7,20 +7,9 @@
  * that receives it (no cross-key leak), and a reflected forwarding header never reaches a request
  * that did not send it (no poisoning). Deterministic: the same seed gives the same requests.
  */
+import { seeded } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
 import { type HttpDriver, type RunningApp, send, testCache } from './http-harness.js'
-
-// mulberry32: a tiny seeded PRNG, so a failure reproduces.
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const PIECES = [
   'a',

@@ -12,6 +12,9 @@ import type { HttpCacheOptions, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
 import { testCluster } from '@tiercache/testkit'
 
+// The shared helpers live once in the testkit; re-exported so the HTTP cases import one module.
+export { deferred, eventually } from '@tiercache/testkit'
+
 /** What a test handler sees of the framework's request (both frameworks expose these four). */
 export interface TestRequest {
   method: string
@@ -127,24 +130,4 @@ export function uniqueNamespace(): string {
   return `h${randomUUID().slice(0, 8)}`
 }
 
-export function deferred<T = void>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
-  })
-  return { promise, resolve, reject }
-}
-
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** Polls `check` until it holds or `timeoutMs` passes. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<void> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await sleep(5)
-  }
-}

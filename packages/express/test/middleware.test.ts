@@ -1,6 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createCache, isTierCacheError, type Logger, ManualClock, type TierCache } from '@tiercache/core'
+import { createCache, isTierCacheError, ManualClock, type TierCache } from '@tiercache/core'
+import { recordingLogger } from '@tiercache/testkit'
 import express, { type Express } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { httpCache, invalidateOnWrite } from '../src/index.js'
@@ -29,12 +30,6 @@ async function listen(app: Express): Promise<string> {
   })
   servers.push(server)
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-function recordingLogger(): Logger & { errors: unknown[] } {
-  const errors: unknown[] = []
-  const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (obj) => errors.push(obj), child: () => logger }
-  return Object.assign(logger, { errors })
 }
 
 describe('express: httpCache specifics', () => {
@@ -109,7 +104,7 @@ describe('express: invalidateOnWrite specifics', () => {
     })
     const url = await listen(app)
     expect(await send(url, '/w', { method: 'POST' })).toMatchObject({ status: 201, body: 'created' })
-    expect(logger.errors).toHaveLength(1)
+    expect(logger.records.filter((record) => record.level === 'error')).toHaveLength(1)
   })
 
   it('holds back a streamed 2xx response until the invalidation is done', async () => {

@@ -5,7 +5,9 @@ import {
   HTTP_DEFAULTS,
   type HttpCacheRoute,
   type HttpRequestInfo,
+  hideConditionalHeaders,
   type LookupOutcome,
+  REFRESH_DROPPED_HEADERS,
   type ResponsePlan,
   UncacheableResponse,
 } from '@tiercache/core/http'
@@ -13,19 +15,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /** The header that marks an internal refresh request; its value is the id of a job in flight, unguessable from outside. */
 export const INTERNAL_HEADER = 'x-tiercache-internal'
-
-// Conditional headers are the cache's to answer: hidden from the handler while it produces the stored response.
-const CONDITIONAL_HEADERS = ['if-none-match', 'if-modified-since'] as const
-// Conditional and range headers of the triggering client must not shape a refreshed response.
-const DROPPED_INTERNAL_HEADERS = new Set([
-  'if-none-match',
-  'if-modified-since',
-  'if-match',
-  'if-unmodified-since',
-  'if-range',
-  'range',
-  'content-length',
-])
 
 interface Deferred<T> {
   promise: Promise<T>
@@ -179,7 +168,7 @@ function dispatchInternal(
   jobs.set(id, job)
   const headers: Record<string, string | string[]> = {}
   for (const [name, value] of Object.entries(request.raw.headers)) {
-    if (value !== undefined && !DROPPED_INTERNAL_HEADERS.has(name)) headers[name] = value
+    if (value !== undefined && !REFRESH_DROPPED_HEADERS.has(name)) headers[name] = value
   }
   headers[INTERNAL_HEADER] = id
   const method = (request.raw.method ?? 'GET') as 'GET' | 'HEAD'
@@ -232,15 +221,4 @@ function bodyOf(payload: unknown): Buffer {
   if (typeof payload === 'string') return Buffer.from(payload)
   if (payload instanceof Uint8Array) return Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)
   return Buffer.from(String(payload))
-}
-
-function hideConditionalHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
-  const hidden: IncomingHttpHeaders = {}
-  for (const name of CONDITIONAL_HEADERS) {
-    if (headers[name] !== undefined) {
-      hidden[name] = headers[name]
-      delete headers[name]
-    }
-  }
-  return hidden
 }

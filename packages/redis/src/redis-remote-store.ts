@@ -295,9 +295,8 @@ export class RedisRemoteStore implements RemoteStore {
 const MAX_SPREAD_CANDIDATES = 1024
 /** What `get` answers for a key holding another Redis type; never a valid envelope. */
 const WRONG_TYPE = 'tc-wrong-type'
-/** The startup probe's key lives at most this long (ms) if the probe stops half-way. */
-/** What an invalidated replica holds until its tombstone expires; never a valid envelope. */
-const TOMBSTONE = 'tc1-tombstone'
+/** What an invalidated replica holds until its tombstone expires; never a valid envelope (`tiercache get` names it). */
+export const TOMBSTONE = 'tc1-tombstone'
 
 /**
  * Another application's hash or list under our key is foreign data, not a failing Redis:

@@ -1,4 +1,5 @@
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { type RedisCluster, testCluster, testStandalone } from '@tiercache/testkit'
+import { expect, vi } from 'vitest'
 
 /** Direct access to the Redis servers behind a store, bypassing the client under test. */
 export interface Admin {
@@ -55,4 +56,17 @@ export async function storeConnections(admin: Admin): Promise<{ port: number; na
     }
   }
   return found
+}
+
+/**
+ * Takes slots 0..99 away from the node on `port` of a one-master `cluster` and waits until it
+ * reports `cluster_state:fail`: a cluster with slots no master serves, as the deployment checks
+ * must find it.
+ */
+export async function failSlots(cluster: RedisCluster, port: number): Promise<void> {
+  await cluster.command(port, ['CLUSTER', 'DELSLOTSRANGE', 0, 99])
+  await vi.waitFor(async () => expect(String(await cluster.command(port, ['CLUSTER', 'INFO']))).toContain('cluster_state:fail'), {
+    timeout: 15_000,
+    interval: 100,
+  })
 }

@@ -1,21 +1,10 @@
-import type { BusHandlers } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { busRecorder, testCluster } from '@tiercache/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { keySlot, type RedisRemoteStore, redisClusterStore } from '../src/index.js'
 import { clusterAdmin, storeConnections } from './admin.js'
 
 // A killed master is failed over after about the node timeout (1 s) plus an election.
 const RECOVERY = { timeout: 20_000, interval: 50 }
-
-function recorder() {
-  const heard = { messages: [] as string[], disconnects: 0, reconnects: 0 }
-  const handlers: BusHandlers = {
-    onMessage: (message) => heard.messages.push(message),
-    onDisconnect: () => heard.disconnects++,
-    onReconnect: () => heard.reconnects++,
-  }
-  return { heard, handlers }
-}
 
 async function subscriberPorts(): Promise<number[]> {
   return (await storeConnections(clusterAdmin())).filter((connection) => connection.name === 'tiercache:bus').map((c) => c.port)
@@ -41,7 +30,7 @@ describe('the bus of a cluster store when a node dies', () => {
     const cluster = testCluster()
     const store = redisClusterStore({ nodes: cluster.seeds() })
     stores.push(store)
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe('failover:classic', handlers)
     const [port] = await subscriberPorts()
     if (port === undefined) throw new Error('no subscriber connection found')
@@ -63,7 +52,7 @@ describe('the bus of a cluster store when a node dies', () => {
     const store = redisClusterStore({ nodes: cluster.seeds(), bus: 'spublish' })
     stores.push(store)
     const channel = 'failover:{sharded}'
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe(channel, handlers)
     const owner = await cluster.masterForSlot(keySlot(channel))
     expect(await subscriberPorts()).toEqual([owner.port])

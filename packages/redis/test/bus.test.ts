@@ -1,19 +1,7 @@
-import type { BusHandlers } from '@tiercache/core'
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { busRecorder, testCluster, testStandalone } from '@tiercache/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type BusMode, keySlot, type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
 import { type Admin, clusterAdmin, standaloneAdmin, storeConnections } from './admin.js'
-
-/** Handlers that record what they hear. */
-function recorder() {
-  const heard = { messages: [] as string[], disconnects: 0, reconnects: 0 }
-  const handlers: BusHandlers = {
-    onMessage: (message) => heard.messages.push(message),
-    onDisconnect: () => heard.disconnects++,
-    onReconnect: () => heard.reconnects++,
-  }
-  return { heard, handlers }
-}
 
 async function killPubSubConnections(admin: Admin): Promise<number> {
   let killed = 0
@@ -50,8 +38,8 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
 
   it('delivers messages from another instance, and its own', async () => {
     const [a, b] = [open(), open()]
-    const onA = recorder()
-    const onB = recorder()
+    const onA = busRecorder()
+    const onB = busRecorder()
     await a.subscribe('bus:deliver', onA.handlers)
     await b.subscribe('bus:deliver', onB.handlers)
     await a.publish('bus:deliver', 'from a')
@@ -64,7 +52,7 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
 
   it('fires onDisconnect and onReconnect when the subscriber connection is killed, and messages flow again', async () => {
     const store = open()
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe('bus:killed', handlers)
     await store.publish('bus:killed', 'before')
     await vi.waitFor(() => expect(heard.messages).toEqual(['before']))
@@ -79,8 +67,8 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
 
   it('shares one server subscription per channel and stops delivering to a subscription once unsubscribed', async () => {
     const store = open()
-    const first = recorder()
-    const second = recorder()
+    const first = busRecorder()
+    const second = busRecorder()
     const subscription = await store.subscribe('bus:shared', first.handlers)
     await store.subscribe('bus:shared', second.handlers)
     await store.publish('bus:shared', 'one')
@@ -96,7 +84,7 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
 
   it('does not hear a channel it did not subscribe to', async () => {
     const store = open()
-    const { heard, handlers } = recorder()
+    const { heard, handlers } = busRecorder()
     await store.subscribe('bus:mine', handlers)
     await store.publish('bus:other', 'not for me')
     await store.publish('bus:mine', 'for me')
@@ -106,7 +94,7 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
   it('rejects subscribe after close', async () => {
     const store = open()
     await store.close()
-    await expect(store.subscribe('bus:closed', recorder().handlers)).rejects.toThrow(/closed/)
+    await expect(store.subscribe('bus:closed', busRecorder().handlers)).rejects.toThrow(/closed/)
   })
 })
 

@@ -2,6 +2,7 @@ import { RedisCluster, RedisStandalone, testCluster } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { findingsOf } from '../src/deployment/findings.js'
 import { type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
+import { failSlots } from './admin.js'
 import { type LogRecord, recordingLogger } from './engine/helpers.js'
 
 const stores: RedisRemoteStore[] = []
@@ -126,11 +127,7 @@ describe('start-up check of a cluster that is not ok', () => {
   it('asks the seed nodes when the client cannot get ready, and warns about the cluster state and the slots without a master', async () => {
     const [seed] = cluster.seeds()
     if (seed === undefined) throw new Error('no node')
-    await cluster.command(seed.port, ['CLUSTER', 'DELSLOTSRANGE', 0, 99])
-    await vi.waitFor(async () => expect(String(await cluster.command(seed.port, ['CLUSTER', 'INFO']))).toContain('cluster_state:fail'), {
-      timeout: 15_000,
-      interval: 100,
-    })
+    await failSlots(cluster, seed.port)
     const logger = recordingLogger()
     const store = track(redisClusterStore({ nodes: [seed], logger }))
     await vi.waitFor(() => expect(warnings(logger.records)).toHaveLength(5), { timeout: 20_000, interval: 50 })

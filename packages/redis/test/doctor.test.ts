@@ -1,56 +1,17 @@
-import { spawn } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import { createCache } from '@tiercache/core'
 import { RedisCluster, RedisStandalone, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
+import { failSlots } from './admin.js'
+import { type Run, seeds, tiercache } from './cli-run.js'
 import { uniqueNamespace } from './engine/helpers.js'
-
-// The built command, as `pnpm exec tiercache` runs it (`pnpm test` builds first).
-const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function tiercache(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk
-    })
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk
-    })
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`tiercache ${args.join(' ')} did not exit within 30 s; stderr: ${stderr}`))
-    }, 30_000)
-    child.on('error', reject)
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
 
 function json(run: Run): DoctorReport {
   if (run.stdout.trim() === '') throw new Error(`no output; stderr: ${run.stderr}`)
   return JSON.parse(run.stdout) as DoctorReport
-}
-
-function seeds(): string {
-  return testCluster()
-    .seeds()
-    .map((seed) => `${seed.host}:${seed.port}`)
-    .join(',')
 }
 
 const cleanups: (() => Promise<unknown>)[] = []
@@ -194,11 +155,7 @@ describe('tiercache doctor elsewhere', () => {
     cleanups.push(() => cluster.stop())
     const [node] = cluster.seeds()
     if (node === undefined) throw new Error('no node')
-    await cluster.command(node.port, ['CLUSTER', 'DELSLOTSRANGE', 0, 99])
-    await vi.waitFor(async () => expect(String(await cluster.command(node.port, ['CLUSTER', 'INFO']))).toContain('cluster_state:fail'), {
-      timeout: 15_000,
-      interval: 100,
-    })
+    await failSlots(cluster, node.port)
     const run = await tiercache(['doctor', '--nodes', `127.0.0.1:${node.port}`, '--json'])
     expect(run.code).toBe(1)
     const report = json(run)

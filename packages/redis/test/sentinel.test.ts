@@ -5,7 +5,7 @@ import { describeRemoteStoreConformance, RedisSentinelGroup } from '@tiercache/t
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { type RedisRemoteStore, type RedisStoreHostOptions, redisStore } from '../src/index.js'
-import { recordingLogger, uniqueNamespace } from './engine/helpers.js'
+import { recordingLogger, steadyLoad, uniqueNamespace } from './engine/helpers.js'
 
 // One primary, two replicas and three Sentinels for this file (down-after 1 s).
 let group: RedisSentinelGroup
@@ -180,38 +180,6 @@ describe('tiercache doctor through Sentinel', () => {
   })
 })
 
-interface LoadReport {
-  served: number
-  errors: number
-  wrong: number
-}
-
-/** Every instance reads ids 0..keys-1 in turn, checking each value, until `stopped` resolves; errors are counted, never thrown. */
-function steadyLoad(caches: readonly TierCache[], keys: number, stopped: Promise<void>): Promise<LoadReport> {
-  const report: LoadReport = { served: 0, errors: 0, wrong: 0 }
-  let stop = false
-  void stopped.then(() => {
-    stop = true
-  })
-  const loader = async (id: string) => ({ id, name: `product ${id}` })
-  return Promise.all(
-    caches.map(async (cache, c) => {
-      const products = cache.entity<{ id: string; name: string }>('product')
-      for (let i = c; !stop; i++) {
-        const id = String(i % keys)
-        try {
-          const value = await products.get(id, loader)
-          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
-          report.served++
-        } catch {
-          report.errors++
-        }
-        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-    }),
-  ).then(() => report)
-}
-
 describe('failover', () => {
   it('a killed primary costs callers no errors; the bus resubscribes and L2 hits resume on the promoted replica', async () => {
     const namespace = uniqueNamespace()
@@ -226,11 +194,7 @@ describe('failover', () => {
     )
     closers.push(...caches.map((cache) => () => cache.close()))
     await Promise.all(caches.map((cache) => cache.ready()))
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 300, stopped)
+    const load = steadyLoad(caches, 300)
     const l2Hits = () => caches.reduce((sum, cache) => sum + (cache.stats().product?.l2Hits ?? 0), 0)
     await vi.waitFor(() => expect(l2Hits()).toBeGreaterThan(1_000), { timeout: 20_000, interval: 50 })
 
@@ -263,8 +227,7 @@ describe('failover', () => {
     await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), { timeout: 5_000 })
     expect(reader.stats().profile?.invalidationsReceived).toBe(1)
 
-    stop()
-    const report = await load
+    const report = await load.stop()
     const promotionMs = Math.round(promotedAt - killedAt)
     const resumeMs = Math.round(resumedAt - killedAt)
     console.info(

@@ -8,14 +8,30 @@ const SHORT_TTL_MS = 50
 const LONG_TTL_MS = 60_000
 const EVENTUALLY = { timeout: 5_000, interval: 20 }
 
+/** What a store under the conformance suite declares about itself; the suite runs the cases that apply. */
+export interface StoreCapabilities {
+  /**
+   * `'many'` for a store over several shards (a Redis Cluster): `spreadKeys` must spread hot-key
+   * replicas over them. `'one'` for a single shard (standalone Redis, Sentinel, the in-memory
+   * store): `spreadKeys` returns at most one key. Default `'one'`.
+   */
+  readonly shards?: 'one' | 'many'
+}
+
 /**
  * The behaviour every {@link RemoteStore} must have, as a vitest `describe` block that an
  * implementation runs against a real backend (`@tiercache/redis` runs it on the testkit's
  * cluster and on the standalone Redis). `makeStore` is called once for the suite and again for
  * the tests that need a second instance (pub/sub across instances); the suite closes every store
  * it made. Keys carry a unique prefix per test, so the suite needs no flush between tests.
+ * Cases that hold only for one shape of store run by the declared `capabilities`, never by name.
  */
-export function describeRemoteStoreConformance(name: string, makeStore: () => Promise<RemoteStore>): void {
+export function describeRemoteStoreConformance(
+  name: string,
+  makeStore: () => Promise<RemoteStore>,
+  capabilities: StoreCapabilities = {},
+): void {
+  const shards = capabilities.shards ?? 'one'
   describe(`RemoteStore conformance: ${name}`, () => {
     let store: RemoteStore
     const stores: RemoteStore[] = []
@@ -244,6 +260,16 @@ export function describeRemoteStoreConformance(name: string, makeStore: () => Pr
         expect(positions.every((p) => p >= 0)).toBe(true)
         expect([...positions].sort((a, b) => a - b)).toEqual(positions)
         expect(store.spreadKeys(make, 1).length).toBeLessThanOrEqual(1)
+      })
+
+      it.runIf(shards === 'many')('spreads replicas over more than one shard', async () => {
+        await store.get(key('warm-up'))
+        await vi.waitFor(() => expect(store.spreadKeys((n) => `{${prefix}!hot:${n}}`, 64).length).toBeGreaterThan(1), EVENTUALLY)
+      })
+
+      it.runIf(shards === 'one')('keeps at most one replica key on a single shard', async () => {
+        await store.get(key('warm-up'))
+        expect(store.spreadKeys((n) => `{${prefix}!hot:${n}}`, 64).length).toBeLessThanOrEqual(1)
       })
 
       it('writes a replica unless a tombstone stands there', async () => {

@@ -1,12 +1,17 @@
 /**
  * @tiercache/testkit: a real local Redis Cluster (and a standalone Redis) started from
  * `redis-server` for tests, with node kill/pause/restart and failover waits, plus the
- * conformance suite every `RemoteStore` runs. See README.md.
+ * conformance suite every `RemoteStore` runs, an in-memory `RemoteStore` with a fault wrapper
+ * (also at `@tiercache/testkit/memory`) and the shared test helpers (also at
+ * `@tiercache/testkit/helpers`; both entries need neither Redis nor vitest). See README.md.
  */
+
 export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.js'
-export { describeRemoteStoreConformance } from './conformance.js'
+export { describeRemoteStoreConformance, type StoreCapabilities } from './conformance.js'
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
+export * from './helpers/index.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
+export * from './memory/index.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
 export {
   DEFAULT_REDIS_CLUSTER_OPTIONS,

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   type ClusterNodeView,
@@ -12,8 +12,8 @@ import {
 import { CLUSTER_SLOTS, keySlot } from './key-slot.js'
 import { ProcessRegistry } from './process-registry.js'
 import { RedisNode, type RedisNodeInfo } from './redis-node.js'
-import { requireRedisServer } from './redis-server-binary.js'
 import { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand } from './resp-client.js'
+import { readDescription, requireCount, startWithRegistry } from './start-up.js'
 import { type ProbeResult, waitUntil } from './wait-until.js'
 
 /** How to start a {@link RedisCluster}. */
@@ -116,15 +116,10 @@ export class RedisCluster {
    */
   static async start(options: RedisClusterOptions = {}): Promise<RedisCluster> {
     const config = { ...DEFAULT_REDIS_CLUSTER_OPTIONS, ...options }
-    if (!Number.isInteger(config.masters) || config.masters < 1)
-      throw new RangeError(`masters must be an integer >= 1, got ${config.masters}`)
-    if (!Number.isInteger(config.replicasPerMaster) || config.replicasPerMaster < 0) {
-      throw new RangeError(`replicasPerMaster must be an integer >= 0, got ${config.replicasPerMaster}`)
-    }
-    requireRedisServer()
+    requireCount('masters', config.masters, 1)
+    requireCount('replicasPerMaster', config.replicasPerMaster, 0)
     const deadline = Date.now() + config.startTimeoutMs
-    const registry = ProcessRegistry.create()
-    try {
+    return startWithRegistry(async (registry) => {
       const exclude = new Set<number>()
       const total = config.masters * (1 + config.replicasPerMaster)
       const nodes = await Promise.all(
@@ -149,10 +144,7 @@ export class RedisCluster {
       writeFileSync(cluster.stateFile, JSON.stringify(description, null, 2))
       await cluster.form(deadline)
       return cluster
-    } catch (error) {
-      await registry.stop()
-      throw error
-    }
+    })
   }
 
   /**
@@ -160,9 +152,7 @@ export class RedisCluster {
    * {@link RedisClusterDescription} or the path of its {@link RedisCluster.stateFile}.
    */
   static attach(description: RedisClusterDescription | string): RedisCluster {
-    const resolved =
-      typeof description === 'string' ? (JSON.parse(readFileSync(description, 'utf8')) as RedisClusterDescription) : description
-    if (resolved.kind !== 'redis-cluster') throw new Error(`Not a Redis Cluster description: ${JSON.stringify(resolved)}`)
+    const resolved = readDescription(description, 'redis-cluster', 'Redis Cluster')
     return new RedisCluster(ProcessRegistry.attach(resolved.runDir), resolved)
   }
 

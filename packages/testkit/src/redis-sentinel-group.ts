@@ -1,11 +1,11 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseInfo } from './cluster-topology.js'
-import { ProcessRegistry } from './process-registry.js'
+import type { ProcessRegistry } from './process-registry.js'
 import type { NodeAddress, WaitOptions } from './redis-cluster.js'
 import { RedisNode } from './redis-node.js'
-import { requireRedisServer } from './redis-server-binary.js'
 import { type RedisCommandOptions, type RespValue, redisCommand } from './resp-client.js'
+import { requireCount, startWithRegistry } from './start-up.js'
 import { type ProbeResult, waitUntil } from './wait-until.js'
 
 /** How to start a {@link RedisSentinelGroup}. */
@@ -71,16 +71,11 @@ export class RedisSentinelGroup {
    */
   static async start(options: RedisSentinelGroupOptions = {}): Promise<RedisSentinelGroup> {
     const config = { ...DEFAULT_REDIS_SENTINEL_GROUP_OPTIONS, ...options }
-    if (!Number.isInteger(config.replicas) || config.replicas < 0)
-      throw new RangeError(`replicas must be an integer >= 0, got ${config.replicas}`)
-    if (!Number.isInteger(config.sentinels) || config.sentinels < 1) {
-      throw new RangeError(`sentinels must be an integer >= 1, got ${config.sentinels}`)
-    }
-    requireRedisServer()
+    requireCount('replicas', config.replicas, 0)
+    requireCount('sentinels', config.sentinels, 1)
     const deadline = Date.now() + config.startTimeoutMs
     const remaining = () => Math.max(1_000, deadline - Date.now())
-    const registry = ProcessRegistry.create()
-    try {
+    return startWithRegistry(async (registry) => {
       const exclude = new Set<number>()
       const dataNodes = await Promise.all(
         Array.from({ length: 1 + config.replicas }, () =>
@@ -120,10 +115,7 @@ export class RedisSentinelGroup {
       const group = new RedisSentinelGroup(registry, dataNodes, sentinelNodes, config.masterName)
       await group.waitForAgreement(primary.port, config.replicas, remaining())
       return group
-    } catch (error) {
-      await registry.stop()
-      throw error
-    }
+    })
   }
 
   /** The Sentinels' addresses, for ioredis `sentinels`. Dead ones included; clients skip them. */

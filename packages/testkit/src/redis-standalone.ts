@@ -1,11 +1,11 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { findFreeRedisPort } from './free-port.js'
 import { ProcessRegistry } from './process-registry.js'
 import type { NodeAddress } from './redis-cluster.js'
 import { RedisNode, type RedisNodeTlsOptions } from './redis-node.js'
-import { requireRedisServer } from './redis-server-binary.js'
 import type { RedisCommandOptions, RespValue } from './resp-client.js'
+import { readDescription, startWithRegistry } from './start-up.js'
 import { waitUntil } from './wait-until.js'
 
 /** How to start a {@link RedisStandalone}. */
@@ -49,9 +49,7 @@ export class RedisStandalone {
 
   /** Starts the node on a free loopback port; resolves once it answers PING. */
   static async start(options: RedisStandaloneOptions = {}): Promise<RedisStandalone> {
-    requireRedisServer()
-    const registry = ProcessRegistry.create()
-    try {
+    return startWithRegistry(async (registry) => {
       const exclude = new Set<number>()
       const tlsPort = options.tls === undefined ? undefined : await findFreeRedisPort({ exclude })
       if (tlsPort !== undefined) exclude.add(tlsPort)
@@ -72,17 +70,12 @@ export class RedisStandalone {
       })
       writeFileSync(standalone.stateFile, JSON.stringify(standalone.description, null, 2))
       return standalone
-    } catch (error) {
-      await registry.stop()
-      throw error
-    }
+    })
   }
 
   /** Rebuilds a handle from a {@link RedisStandaloneDescription} or the path of its state file. */
   static attach(description: RedisStandaloneDescription | string): RedisStandalone {
-    const resolved =
-      typeof description === 'string' ? (JSON.parse(readFileSync(description, 'utf8')) as RedisStandaloneDescription) : description
-    if (resolved.kind !== 'redis-standalone') throw new Error(`Not a standalone Redis description: ${JSON.stringify(resolved)}`)
+    const resolved = readDescription(description, 'redis-standalone', 'standalone Redis')
     return new RedisStandalone(ProcessRegistry.attach(resolved.runDir), resolved)
   }
 

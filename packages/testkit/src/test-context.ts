@@ -1,14 +1,24 @@
-import { inject } from 'vitest'
+import { inject, type ProvidedContext } from 'vitest'
 import { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
 import { RedisCluster } from './redis-cluster.js'
 import { RedisStandalone } from './redis-standalone.js'
 
-let cluster: RedisCluster | undefined
-let standalone: RedisStandalone | undefined
-
 const MISSING_SETUP =
   'is not provided: add the testkit global setup to the vitest config ' +
   "(test.globalSetup: ['@tiercache/testkit/global-setup'] or the path of its dist/global-setup.js)."
+
+/** A handle on what the global setup provides under `key`, attached on first use and kept for the file. */
+function providedHandle<K extends keyof ProvidedContext, H>(key: K, attach: (description: ProvidedContext[K]) => H): () => H {
+  let handle: H | undefined
+  return () => {
+    if (handle === undefined) {
+      const description = inject(key)
+      if (description === undefined) throw new Error(`${key} ${MISSING_SETUP}`)
+      handle = attach(description)
+    }
+    return handle
+  }
+}
 
 /**
  * The Redis Cluster of this test run (3 masters + 3 replicas), started once by the testkit's
@@ -16,21 +26,9 @@ const MISSING_SETUP =
  * Call it inside tests or hooks. The vitest setup file has already made it healthy and empty
  * before the file's tests run.
  */
-export function testCluster(): RedisCluster {
-  if (cluster === undefined) {
-    const description = inject(CLUSTER_CONTEXT_KEY)
-    if (description === undefined) throw new Error(`${CLUSTER_CONTEXT_KEY} ${MISSING_SETUP}`)
-    cluster = RedisCluster.attach(description)
-  }
-  return cluster
-}
+export const testCluster: () => RedisCluster = providedHandle(CLUSTER_CONTEXT_KEY, (description) => RedisCluster.attach(description))
 
 /** The standalone Redis of this test run, shared like {@link testCluster}. */
-export function testStandalone(): RedisStandalone {
-  if (standalone === undefined) {
-    const description = inject(STANDALONE_CONTEXT_KEY)
-    if (description === undefined) throw new Error(`${STANDALONE_CONTEXT_KEY} ${MISSING_SETUP}`)
-    standalone = RedisStandalone.attach(description)
-  }
-  return standalone
-}
+export const testStandalone: () => RedisStandalone = providedHandle(STANDALONE_CONTEXT_KEY, (description) =>
+  RedisStandalone.attach(description),
+)

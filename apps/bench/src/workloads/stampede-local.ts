@@ -1,9 +1,9 @@
-import { performance } from 'node:perf_hooks'
 import type { NodeAddress } from '@tiercache/testkit'
 import { type AdapterSpec, type CacheAdapter, CONTENDERS } from '../adapters/index.js'
-import { median, percentile } from '../harness.js'
+import { median } from '../harness.js'
 import { makeProduct, type Product } from '../product.js'
-import { contextFor, openAdapter, sleep, TTL_MS, uniqueNamespace } from './common.js'
+import { contextFor, openAdapter, sleep, uniqueNamespace } from './common.js'
+import { callerBurst } from './stampede-callers.js'
 
 /** Concurrent callers of one cold key, in one process. */
 export const LOCAL_STAMPEDE_CALLERS = 1_000
@@ -88,34 +88,6 @@ async function stampedeOnce(adapter: CacheAdapter, key: string): Promise<LocalSt
     await sleep(LOCAL_STAMPEDE_LOADER_MS)
     return makeProduct(key, loaderCalls)
   }
-  const servedAt = new Float64Array(LOCAL_STAMPEDE_CALLERS)
-  const versions = new Set<number>()
-  let errors = 0
-  const started = performance.now()
-  const calls: Promise<void>[] = []
-  for (let c = 0; c < LOCAL_STAMPEDE_CALLERS; c++) {
-    calls.push(
-      Promise.resolve()
-        .then(() => adapter.getOrSet(key, loader, TTL_MS))
-        .then(
-          (value) => {
-            servedAt[c] = performance.now() - started
-            versions.add(value.version)
-          },
-          () => {
-            servedAt[c] = performance.now() - started
-            errors++
-          },
-        ),
-    )
-  }
-  await Promise.all(calls)
-  const sorted = servedAt.slice().sort()
-  return {
-    loaderCalls,
-    serveAllMs: sorted[sorted.length - 1] ?? 0,
-    p50Ms: percentile(sorted, 0.5),
-    errors,
-    versions: versions.size,
-  }
+  const burst = await callerBurst(adapter, key, loader, LOCAL_STAMPEDE_CALLERS)
+  return { loaderCalls, serveAllMs: burst.serveAllMs, p50Ms: burst.p50Ms, errors: burst.errors, versions: burst.versions.size }
 }

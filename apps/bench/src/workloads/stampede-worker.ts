@@ -1,8 +1,7 @@
-import { performance } from 'node:perf_hooks'
 import { contender } from '../adapters/index.js'
-import { percentile } from '../harness.js'
 import { makeProduct, type Product } from '../product.js'
 import { contextFor, openAdapter, sleep, TTL_MS } from './common.js'
+import { callerBurst } from './stampede-callers.js'
 import type { DoneMessage, GoMessage, StampedeWorkerConfig, WorkerMessage } from './stampede-protocol.js'
 
 // A child process forked by stampede.ts: one instance of one contender with its own connections,
@@ -30,37 +29,15 @@ async function main(): Promise<void> {
   const round = async (go: GoMessage): Promise<DoneMessage> => {
     loaderCalls = 0
     const reportedBefore = adapter.reportedErrors
-    const started = performance.now()
-    const servedAt = new Float64Array(config.callers)
-    const versions = new Set<number>()
-    let errors = 0
-    const calls: Promise<void>[] = []
-    for (let c = 0; c < config.callers; c++) {
-      calls.push(
-        Promise.resolve()
-          .then(() => adapter.getOrSet(go.key, loader, TTL_MS))
-          .then(
-            (value) => {
-              servedAt[c] = performance.now() - started
-              versions.add(value.version)
-            },
-            () => {
-              servedAt[c] = performance.now() - started
-              errors++
-            },
-          ),
-      )
-    }
-    await Promise.all(calls)
-    const sorted = servedAt.slice().sort()
+    const burst = await callerBurst(adapter, go.key, loader, config.callers)
     return {
       type: 'done',
       round: go.round,
       loaderCalls,
-      serveAllMs: sorted[sorted.length - 1] ?? 0,
-      p50Ms: percentile(sorted, 0.5),
-      errors,
-      versions: [...versions],
+      serveAllMs: burst.serveAllMs,
+      p50Ms: burst.p50Ms,
+      errors: burst.errors,
+      versions: [...burst.versions],
       reportedErrors: adapter.reportedErrors - reportedBefore,
     }
   }

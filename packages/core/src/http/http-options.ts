@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { configError } from '../config/config-schema.js'
+import { cacheOptionsSchema, configError } from '../config/config-schema.js'
 import { NAME_PATTERN } from '../config/name-pattern.js'
 import { type Duration, tryParseDuration } from '../util/duration.js'
 import { type Logger, silentLogger } from '../util/logger.js'
@@ -162,13 +162,8 @@ function fn(signature: string) {
   return z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', `expected a function ${signature}`)
 }
 
-const logger = z.custom<Logger>(
-  (v) =>
-    typeof v === 'object' &&
-    v !== null &&
-    ['debug', 'info', 'warn', 'error', 'child'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function'),
-  'expected a pino-compatible logger (debug, info, warn, error, child)',
-)
+// The same logger check as createCache's options, taken from its schema rather than written twice.
+const logger = cacheOptionsSchema.shape.logger.unwrap()
 
 const statusList = z.array(storableStatus).min(1, 'expected at least one status')
 

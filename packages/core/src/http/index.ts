@@ -12,6 +12,7 @@ export {
   normaliseTarget,
 } from './cache-key.js'
 export { type CapturedResponse, firstHeader, type HeaderValue, joinedHeader } from './captured-response.js'
+export { CONDITIONAL_HEADERS, hideConditionalHeaders, REFRESH_DROPPED_HEADERS } from './conditional-headers.js'
 export { type EntityTiming, entityTiming } from './entity-timing.js'
 export { ifNoneMatchMatches, isStrongEtag, strongEtag } from './etag.js'
 export { HttpCacheRoute, type LookupOutcome, type ResponseProducers } from './http-cache-route.js'

@@ -1,8 +1,9 @@
 import { namespaceKeyPrefixes } from '@tiercache/core'
 import { type Finding, findingsOf } from '../deployment/findings.js'
 import { type NodeAuth, NodeConnections } from '../deployment/node-connections.js'
-import { messageOf, type NodeFacts, nodeFacts } from '../deployment/node-facts.js'
+import { type NodeFacts, nodeFacts } from '../deployment/node-facts.js'
 import { discoverFromSeeds, discoverFromSentinels, type Topology } from '../deployment/topology.js'
+import { fetchHotKeys, type ServiceHotKeys } from '../service/hot-keys.js'
 import { countNamespaceKeys, type NamespaceKeyCount } from './namespace-keys.js'
 
 /** What to examine and how; the CLI builds it from its arguments. */
@@ -23,21 +24,13 @@ export interface DoctorOptions {
   timeoutMs?: number
 }
 
-/** One hot key as a service reports it (`cache.hotKeys()`). */
-export interface HotKeyRow {
-  entity: string
-  id: string
-  /** Reads per second in the reporting instance. */
-  rate: number
-}
-
 /** Everything the doctor found; `--json` prints it as is. */
 export interface DoctorReport {
   topology: Topology
   /** Every data node (masters first, each followed by its replicas), plus Sentinels that did not answer. */
   nodes: NodeFacts[]
   namespace?: NamespaceKeyCount
-  hotKeys?: { url: string; keys: HotKeyRow[] } | { url: string; error: string }
+  hotKeys?: ServiceHotKeys
   findings: Finding[]
   /** Findings of severity `risk`: the CLI exits with 1 when there is any. */
   risks: number
@@ -92,33 +85,5 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     return report
   } finally {
     connections.close()
-  }
-}
-
-/**
- * Reads a service's hot keys: a JSON array of `{ entity, id, rate }` (what `cache.hotKeys()`
- * returns), or an object holding one under `hotKeys`. Hottest first.
- */
-async function fetchHotKeys(url: string, timeoutMs: number): Promise<DoctorReport['hotKeys']> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(Math.max(timeoutMs, 3_000)) })
-    if (!response.ok) return { url, error: `HTTP ${response.status} ${response.statusText}` }
-    const body = (await response.json()) as unknown
-    const list = Array.isArray(body) ? body : (body as { hotKeys?: unknown } | null)?.hotKeys
-    if (!Array.isArray(list)) return { url, error: 'expected a JSON array of { entity, id, rate } (cache.hotKeys())' }
-    const keys = list
-      .filter(
-        (item): item is HotKeyRow =>
-          typeof item === 'object' &&
-          item !== null &&
-          typeof item.entity === 'string' &&
-          typeof item.id === 'string' &&
-          typeof item.rate === 'number',
-      )
-      .map(({ entity, id, rate }) => ({ entity, id, rate }))
-      .sort((a, b) => b.rate - a.rate)
-    return { url, keys }
-  } catch (error) {
-    return { url, error: messageOf(error) }
   }
 }

@@ -75,7 +75,8 @@ function nodeRow(node: NodeFacts): string[] {
   ]
 }
 
-function table(header: string[], rows: string[][]): string[] {
+/** Rows under a header, columns padded to their widest cell, two spaces apart and indented by two. */
+export function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)))
   const line = (cells: string[]) => `  ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd()
   return [line(header), ...rows.map(line)]

@@ -1,23 +1,16 @@
-import type { Logger } from '@tiercache/core'
 import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
 import { z } from 'zod'
 import {
   type BusMode,
-  busModeSchema,
-  commandTimeoutSchema,
   DEFAULT_CLUSTER_BUS_MODE,
-  DEFAULT_READ_FROM,
   functionSchema,
-  loggerSchema,
   noKeyPrefixSchema,
-  noReadFromWithClientSchema,
   type ReadFrom,
-  readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
 } from './common-options.js'
-import { invalidConfig, parseOptions } from './parse-options.js'
+import { connectStoreFields, existingClientSchema, type ResolvedStoreCommon, resolveStoreOptions } from './store-options-skeleton.js'
 
 /** A seed node of the cluster: `'host:port'` or `{ host, port }`. */
 export type ClusterNodeAddress = string | { host: string; port: number }
@@ -88,18 +81,10 @@ export const DEFAULT_CLUSTER_STORE_OPTIONS = {
   },
 } as const satisfies ClusterOptions & { bus: BusMode }
 
-/** What every cluster store resolves to besides its connection. */
-interface ResolvedClusterStoreCommon {
-  bus: BusMode
-  /** `undefined` when none was given (the store then stays silent). */
-  logger: Logger | undefined
-  deploymentCheck: boolean
-}
-
 /** The cluster store's options after parsing and defaulting. */
 export type ResolvedClusterStoreOptions =
-  | (ResolvedClusterStoreCommon & { kind: 'nodes'; nodes: ClusterNode[]; clusterOptions: ClusterOptions; readFrom: ReadFrom })
-  | (ResolvedClusterStoreCommon & { kind: 'client'; client: Cluster })
+  | (ResolvedStoreCommon & { kind: 'nodes'; nodes: ClusterNode[]; clusterOptions: ClusterOptions; readFrom: ReadFrom })
+  | (ResolvedStoreCommon & { kind: 'client'; client: Cluster })
 
 const nodeSchema = z.union([z.string().min(1), z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) })], {
   error: 'expected "host:port" or { host, port } with a port in 1..65535',
@@ -118,13 +103,8 @@ const redisOptionsSchema = z.looseObject({
 
 const nodesOptionsSchema = z
   .looseObject({
+    ...connectStoreFields,
     nodes: z.array(nodeSchema).min(1, { error: 'give at least one seed node' }),
-    bus: busModeSchema.optional(),
-    logger: loggerSchema.optional(),
-    deploymentCheck: z.boolean().optional(),
-    readFrom: readFromSchema.optional(),
-    commandTimeoutMs: commandTimeoutSchema.optional(),
-    keyPrefix: noKeyPrefixSchema,
     shardedSubscribers: z.never({ error: "shardedSubscribers is managed by the store's bus; set bus: 'spublish' instead" }).optional(),
     redisOptions: redisOptionsSchema.optional(),
     enableAutoPipelining: z.boolean().optional(),
@@ -140,58 +120,34 @@ const nodesOptionsSchema = z
     path: ['readFrom'],
   })
 
-const clientOptionsSchema = z.strictObject({
-  client: z.custom<Cluster>(isCluster, {
-    error: 'expected an ioredis Cluster (for a standalone Redis use redisStore)',
-  }),
-  bus: busModeSchema.optional(),
-  logger: loggerSchema.optional(),
-  deploymentCheck: z.boolean().optional(),
-  readFrom: noReadFromWithClientSchema,
-})
-
-const WHAT = 'redisClusterStore'
+const clientOptionsSchema = existingClientSchema(isCluster, 'expected an ioredis Cluster (for a standalone Redis use redisStore)')
 
 /**
  * Parses and defaults `redisClusterStore` options. Throws `TierCacheError` `INVALID_CONFIG`
  * naming the bad field.
  */
 export function resolveClusterStoreOptions(input: unknown): ResolvedClusterStoreOptions {
-  if (typeof input === 'object' && input !== null && 'client' in input) {
-    const parsed = parseOptions(clientOptionsSchema, input, WHAT)
-    const clientOptions = parsed.client.options
-    if (clientOptions.keyPrefix || clientOptions.redisOptions?.keyPrefix) {
-      invalidConfig(WHAT, 'client: a client with keyPrefix is not supported; use the cache namespace instead')
-    }
-    return {
-      kind: 'client',
-      bus: parsed.bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
-      logger: parsed.logger,
-      deploymentCheck: parsed.deploymentCheck ?? true,
-      client: parsed.client,
-    }
-  }
-  const parsed = parseOptions(nodesOptionsSchema, input, WHAT)
-  const { nodes, bus, commandTimeoutMs, redisOptions, logger, deploymentCheck, readFrom, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_CLUSTER_STORE_OPTIONS
-  const clusterOptions: ClusterOptions = {
-    ...defaults,
-    ...(rest as ClusterOptions),
-    redisOptions: {
-      ...DEFAULT_CLUSTER_STORE_OPTIONS.redisOptions,
-      ...(redisOptions as ClusterNodeRedisOptions | undefined),
-      ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
-    },
-  }
-  return {
-    kind: 'nodes',
-    bus: bus ?? DEFAULT_CLUSTER_STORE_OPTIONS.bus,
-    logger,
-    deploymentCheck: deploymentCheck ?? true,
-    readFrom: readFrom ?? DEFAULT_READ_FROM,
-    nodes: nodes.map((node) => (typeof node === 'string' ? node : { host: node.host, port: node.port })),
-    clusterOptions,
-  }
+  return resolveStoreOptions(input, {
+    what: 'redisClusterStore',
+    defaultBus: DEFAULT_CLUSTER_STORE_OPTIONS.bus,
+    clientSchema: clientOptionsSchema,
+    clientHasKeyPrefix: (client) => Boolean(client.options.keyPrefix || client.options.redisOptions?.keyPrefix),
+    connectSchema: nodesOptionsSchema,
+    connection: ({ nodes, redisOptions, ...rest }, commandTimeout) => ({
+      kind: 'nodes' as const,
+      nodes: nodes.map((node): ClusterNode => (typeof node === 'string' ? node : { host: node.host, port: node.port })),
+      clusterOptions: {
+        ...defaults,
+        ...(rest as ClusterOptions),
+        redisOptions: {
+          ...DEFAULT_CLUSTER_STORE_OPTIONS.redisOptions,
+          ...(redisOptions as ClusterNodeRedisOptions | undefined),
+          ...commandTimeout,
+        },
+      },
+    }),
+  })
 }
 
 function isCluster(value: unknown): value is Cluster {

@@ -1,22 +1,14 @@
-import type { Logger } from '@tiercache/core'
 import { Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
 import {
   type BusMode,
-  busModeSchema,
-  commandTimeoutSchema,
   DEFAULT_BUS_MODE,
-  DEFAULT_READ_FROM,
-  loggerSchema,
-  noKeyPrefixSchema,
-  noReadFromWithClientSchema,
   type ReadFrom,
-  readFromSchema,
   type StoreBusOptions,
   type StoreConnectionOptions,
   type StoreReadOptions,
 } from './common-options.js'
-import { invalidConfig, parseOptions } from './parse-options.js'
+import { connectStoreFields, existingClientSchema, type ResolvedStoreCommon, resolveStoreOptions } from './store-options-skeleton.js'
 
 /**
  * A standalone store that connects by itself, to `host`/`port` (or `path`), or to the primary
@@ -78,18 +70,10 @@ export const DEFAULT_STANDALONE_STORE_OPTIONS = {
   connectionName: 'tiercache',
 } as const satisfies RedisOptions & { bus: BusMode }
 
-/** What every standalone store resolves to besides its connection. */
-interface ResolvedStandaloneStoreCommon {
-  bus: BusMode
-  /** `undefined` when none was given (the store then stays silent). */
-  logger: Logger | undefined
-  deploymentCheck: boolean
-}
-
 /** The standalone store's options after parsing and defaulting. */
 export type ResolvedStandaloneStoreOptions =
-  | (ResolvedStandaloneStoreCommon & { kind: 'connect'; url: string | undefined; redisOptions: RedisOptions; readFrom: ReadFrom })
-  | (ResolvedStandaloneStoreCommon & { kind: 'client'; client: Redis })
+  | (ResolvedStoreCommon & { kind: 'connect'; url: string | undefined; redisOptions: RedisOptions; readFrom: ReadFrom })
+  | (ResolvedStoreCommon & { kind: 'client'; client: Redis })
 
 const sentinelSchema = z.looseObject({
   host: z.string().min(1).optional(),
@@ -98,21 +82,16 @@ const sentinelSchema = z.looseObject({
 
 const connectOptionsSchema = z
   .looseObject({
+    ...connectStoreFields,
     url: z
       .string()
       .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
       .optional(),
     host: z.string().min(1).optional(),
     port: z.int().min(1).max(65535).optional(),
-    bus: busModeSchema.optional(),
-    logger: loggerSchema.optional(),
-    deploymentCheck: z.boolean().optional(),
-    readFrom: readFromSchema.optional(),
     sentinels: z.array(sentinelSchema).min(1, { error: 'give at least one Sentinel' }).optional(),
     name: z.string().min(1).optional(),
     role: z.literal('master', { error: 'the store writes to the primary; to read from replicas set readFrom instead of role' }).optional(),
-    commandTimeoutMs: commandTimeoutSchema.optional(),
-    keyPrefix: noKeyPrefixSchema,
     username: z.string().optional(),
     password: z.string().optional(),
     tls: z.looseObject({}).optional(),
@@ -137,52 +116,29 @@ const connectOptionsSchema = z
     path: ['readFrom'],
   })
 
-const clientOptionsSchema = z.strictObject({
-  client: z.custom<Redis>(isStandaloneRedis, {
-    error: 'expected an ioredis Redis client (for a cluster use redisClusterStore)',
-  }),
-  bus: busModeSchema.optional(),
-  logger: loggerSchema.optional(),
-  deploymentCheck: z.boolean().optional(),
-  readFrom: noReadFromWithClientSchema,
-})
-
-const WHAT = 'redisStore'
+const clientOptionsSchema = existingClientSchema(
+  isStandaloneRedis,
+  'expected an ioredis Redis client (for a cluster use redisClusterStore)',
+)
 
 /**
  * Parses and defaults `redisStore` options. Throws `TierCacheError` `INVALID_CONFIG` naming the
  * bad field.
  */
 export function resolveStandaloneStoreOptions(input: unknown): ResolvedStandaloneStoreOptions {
-  if (typeof input === 'object' && input !== null && 'client' in input) {
-    const parsed = parseOptions(clientOptionsSchema, input, WHAT)
-    if (parsed.client.options.keyPrefix) {
-      invalidConfig(WHAT, 'client: a client with keyPrefix is not supported; use the cache namespace instead')
-    }
-    return {
-      kind: 'client',
-      bus: parsed.bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
-      logger: parsed.logger,
-      deploymentCheck: parsed.deploymentCheck ?? true,
-      client: parsed.client,
-    }
-  }
-  const parsed = parseOptions(connectOptionsSchema, input, WHAT)
-  const { url, bus, commandTimeoutMs, logger, deploymentCheck, readFrom, ...rest } = parsed
   const { bus: _defaultBus, ...defaults } = DEFAULT_STANDALONE_STORE_OPTIONS
-  return {
-    kind: 'connect',
-    bus: bus ?? DEFAULT_STANDALONE_STORE_OPTIONS.bus,
-    logger,
-    deploymentCheck: deploymentCheck ?? true,
-    readFrom: readFrom ?? DEFAULT_READ_FROM,
-    url,
-    redisOptions: {
-      ...defaults,
-      ...(rest as RedisOptions),
-      ...(commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs }),
-    },
-  }
+  return resolveStoreOptions(input, {
+    what: 'redisStore',
+    defaultBus: DEFAULT_STANDALONE_STORE_OPTIONS.bus,
+    clientSchema: clientOptionsSchema,
+    clientHasKeyPrefix: (client) => Boolean(client.options.keyPrefix),
+    connectSchema: connectOptionsSchema,
+    connection: ({ url, ...rest }, commandTimeout) => ({
+      kind: 'connect' as const,
+      url,
+      redisOptions: { ...defaults, ...(rest as RedisOptions), ...commandTimeout },
+    }),
+  })
 }
 
 function isStandaloneRedis(value: unknown): value is Redis {

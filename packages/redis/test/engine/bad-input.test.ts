@@ -1,26 +1,11 @@
 import { type EntityOptions, KeyBuilder, type TierCache, type TierCacheError } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { z } from 'zod'
 import { redisClusterStore } from '../../src/index.js'
-import { eventually, fleet, type LogRecord, uniqueNamespace } from './helpers.js'
+import { eventually, fleet, type LogRecord, rawClusterClient, uniqueNamespace } from './helpers.js'
 
-let raw: Cluster
-
-beforeAll(() => {
-  raw = new Cluster(testCluster().seeds())
-})
-
-afterAll(async () => {
-  await raw.quit()
-})
-
-/** Every key on the cluster that holds `namespace`, sorted. */
-async function namespaceKeys(namespace: string): Promise<string[]> {
-  const keys = await Promise.all(raw.nodes('master').map((node) => node.keys(`*${namespace}*`)))
-  return keys.flat().sort()
-}
+const cluster = rawClusterClient()
 
 const never = vi.fn(async (): Promise<never> => {
   throw new Error('this loader must not run')
@@ -46,7 +31,7 @@ async function twoInstances(entity: Partial<EntityOptions> = {}) {
     /** `keep` is still served from L2 and nothing was written under a key not in `extra`. */
     async unharmed(extra: string[] = []) {
       expect(await b.entity('product').get('keep', never)).toEqual({ id: 'keep' })
-      expect(await namespaceKeys(namespace)).toEqual([keepKey, ...extra].sort())
+      expect(await cluster.keysContaining(namespace)).toEqual([keepKey, ...extra].sort())
     },
   }
 }
@@ -142,7 +127,9 @@ describe('bad ids', () => {
     // one key per id, and each holds its own id's value
     await unharmed(ids.map((id) => keys.valueKey(id)))
     for (const id of ids)
-      expect(await raw.get(keys.valueKey(id))).toMatch(new RegExp(`${JSON.stringify({ id }).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`))
+      expect(await cluster.client.get(keys.valueKey(id))).toMatch(
+        new RegExp(`${JSON.stringify({ id }).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')}$`),
+      )
     await close()
   })
 
@@ -231,20 +218,26 @@ describe('data in Redis that is not ours or is corrupt', () => {
   async function realEnvelope(): Promise<string> {
     const { a, keys, close } = await twoInstances()
     await a.entity('product').set('x', { id: 'x', name: 'a real entry' })
-    const envelope = (await raw.get(keys.valueKey('x'))) as string
+    const envelope = (await cluster.client.get(keys.valueKey('x'))) as string
     await close()
     return envelope
   }
 
   it.each([
-    ['a truncated envelope', async (key: string) => void (await raw.set(key, (await realEnvelope()).slice(0, 30)))],
-    ['an envelope cut inside its payload', async (key: string) => void (await raw.set(key, (await realEnvelope()).slice(0, -3)))],
-    ['an empty string', async (key: string) => void (await raw.set(key, ''))],
-    ['another application string', async (key: string) => void (await raw.set(key, '{"user":"someone else"}'))],
-    ['an envelope of another version', async (key: string) => void (await raw.set(key, (await realEnvelope()).replace(/^tc1\|/, 'tc2|')))],
-    ['a hash (WRONGTYPE)', async (key: string) => void (await raw.hset(key, 'field', 'value'))],
-    ['a list (WRONGTYPE)', async (key: string) => void (await raw.rpush(key, 'a', 'b'))],
-    ['a set (WRONGTYPE)', async (key: string) => void (await raw.sadd(key, 'member'))],
+    ['a truncated envelope', async (key: string) => void (await cluster.client.set(key, (await realEnvelope()).slice(0, 30)))],
+    [
+      'an envelope cut inside its payload',
+      async (key: string) => void (await cluster.client.set(key, (await realEnvelope()).slice(0, -3))),
+    ],
+    ['an empty string', async (key: string) => void (await cluster.client.set(key, ''))],
+    ['another application string', async (key: string) => void (await cluster.client.set(key, '{"user":"someone else"}'))],
+    [
+      'an envelope of another version',
+      async (key: string) => void (await cluster.client.set(key, (await realEnvelope()).replace(/^tc1\|/, 'tc2|'))),
+    ],
+    ['a hash (WRONGTYPE)', async (key: string) => void (await cluster.client.hset(key, 'field', 'value'))],
+    ['a list (WRONGTYPE)', async (key: string) => void (await cluster.client.rpush(key, 'a', 'b'))],
+    ['a set (WRONGTYPE)', async (key: string) => void (await cluster.client.sadd(key, 'member'))],
   ])('%s under our key: a miss, never thrown, never returned, removed, logged once', async (_, plant) => {
     const { a, keys, loggers, close, unharmed } = await twoInstances()
     const key = keys.valueKey('1')
@@ -261,8 +254,8 @@ describe('data in Redis that is not ours or is corrupt', () => {
     expect(a.stats().product).toMatchObject({ corruptEntries: 1, l2Errors: 0 })
     expect(a.breakerState()).toBe('closed')
     // replaced by a real entry
-    expect(await raw.type(key)).toBe('string')
-    expect(await raw.get(key)).toMatch(/^tc1\|v\|.*"fresh":true\}$/)
+    expect(await cluster.client.type(key)).toBe('string')
+    expect(await cluster.client.get(key)).toMatch(/^tc1\|v\|.*"fresh":true\}$/)
     await unharmed([key])
     await close()
   })
@@ -270,7 +263,7 @@ describe('data in Redis that is not ours or is corrupt', () => {
   it('foreign data under several keys never opens the circuit breaker (WRONGTYPE is not a failing Redis)', async () => {
     const { a, keys, close } = await twoInstances()
     const ids = Array.from({ length: 8 }, (_, i) => `h${i}`)
-    for (const id of ids) await raw.hset(keys.valueKey(id), 'f', 'v')
+    for (const id of ids) await cluster.client.hset(keys.valueKey(id), 'f', 'v')
     for (const id of ids) expect(await a.entity('product').get(id, async () => id)).toBe(id)
     expect(a.stats().product).toMatchObject({ corruptEntries: 8, l2Errors: 0, loads: 8 })
     expect(a.breakerState()).toBe('closed')
@@ -279,9 +272,9 @@ describe('data in Redis that is not ours or is corrupt', () => {
 
   it('getMany over foreign data of every kind returns the loaded values and leaves real entries behind', async () => {
     const { a, b, keys, close } = await twoInstances()
-    await raw.set(keys.valueKey('s'), 'not ours')
-    await raw.hset(keys.valueKey('h'), 'f', 'v')
-    await raw.rpush(keys.valueKey('l'), 'x')
+    await cluster.client.set(keys.valueKey('s'), 'not ours')
+    await cluster.client.hset(keys.valueKey('h'), 'f', 'v')
+    await cluster.client.rpush(keys.valueKey('l'), 'x')
     const ids = ['s', 'h', 'l', 'keep']
     const batch = vi.fn(async (missing: string[]) => missing.map((id) => ({ id, loaded: true })))
     expect(await a.entity('product').getMany(ids, batch)).toEqual([
@@ -359,7 +352,7 @@ describe('an entity schema', () => {
 
     const before = await fleet(1, { namespace, entities: { product: entity } })
     await before.caches[0]!.entity('product').get('viral', async () => ({ id: 'viral', price: 1 }))
-    await eventually(async () => (await Promise.all(replicaKeys.map((k) => raw.exists(k)))).every((n) => n === 1))
+    await eventually(async () => (await Promise.all(replicaKeys.map((k) => cluster.client.exists(k)))).every((n) => n === 1))
     await before.close()
 
     const after = await fleet(1, { namespace, entities: { product: { ...entity, schema: Product } } })
@@ -369,7 +362,7 @@ describe('an entity schema', () => {
     for (let i = 0; i < 40; i++) expect(await products.get('viral', loader)).toEqual({ id: 'viral', priceCents: 100 })
     expect(loader).toHaveBeenCalledTimes(1)
     for (const key of [keys.valueKey('viral'), ...replicaKeys]) {
-      const value = await raw.get(key)
+      const value = await cluster.client.get(key)
       if (value !== null) expect(value).not.toContain('"price":1')
     }
     expect(after.caches[0]!.stats().product?.schemaMismatches).toBeGreaterThanOrEqual(2)

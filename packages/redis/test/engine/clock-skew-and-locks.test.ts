@@ -3,7 +3,7 @@ import { testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { deferred, eventually, uniqueNamespace } from './helpers.js'
+import { eventually, heldLoader, uniqueNamespace } from './helpers.js'
 
 let raw: Cluster
 
@@ -33,20 +33,15 @@ describe('locks that expire mid-load, and clock skew between instances', () => {
     const [a, b] = [make(), make()]
     await Promise.all([a.ready(), b.ready()])
     const keys = new KeyBuilder(namespace, 'product')
-    const started = deferred<void>()
-    const release = deferred<void>()
-    const slow = a.entity<string>('product').get('1', async () => {
-      started.resolve()
-      await release.promise
-      return 'old'
-    })
-    await started.promise
+    const held = heldLoader('old')
+    const slow = a.entity<string>('product').get('1', held.loader)
+    await held.started
     // the lock expires by its TTL while a is still loading
     await eventually(async () => (await raw.exists(keys.lockKey('1'))) === 0, 2_000)
     const loader = vi.fn(async () => 'new')
     expect(await b.entity<string>('product').get('1', loader)).toBe('new')
     expect(loader).toHaveBeenCalledTimes(1)
-    release.resolve()
+    held.release()
     expect(await slow).toBe('old')
     const stored = (await raw.get(keys.valueKey('1'))) as string
     expect(stored.endsWith('"new"')).toBe(true)

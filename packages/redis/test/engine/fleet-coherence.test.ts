@@ -3,7 +3,7 @@ import { testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { deferred, eventually, fleet, recordingLogger, uniqueNamespace } from './helpers.js'
+import { deferred, eventually, fleet, heldLoader, recordingLogger, uniqueNamespace } from './helpers.js'
 
 let raw: Cluster
 
@@ -72,16 +72,11 @@ describe('fleet-wide single-flight and leases', () => {
     const namespace = uniqueNamespace()
     const { caches, close } = await fleet(2, { namespace, entities: { product: { ttl: '1m' } } })
     const [reader, writer] = caches as [TierCache, TierCache]
-    const started = deferred<void>()
-    const release = deferred<void>()
-    const racing = reader.entity<string>('product').get('1', async () => {
-      started.resolve()
-      await release.promise
-      return 'old'
-    })
-    await started.promise
+    const held = heldLoader('old')
+    const racing = reader.entity<string>('product').get('1', held.loader)
+    await held.started
     await writer.entity<string>('product').set('1', 'new')
-    release.resolve()
+    held.release()
     await racing
     expect(await reader.entity<string>('product').get('1', async () => 'loaded')).toBe('new')
     await close()

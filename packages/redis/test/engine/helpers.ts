@@ -1,26 +1,9 @@
 import { randomUUID } from 'node:crypto'
-import { type CacheOptions, createCache, type Logger, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { type CacheOptions, createCache, type TierCache } from '@tiercache/core'
+import { recordingLogger, testCluster } from '@tiercache/testkit'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-
-export interface LogRecord {
-  level: string
-  obj: Record<string, unknown>
-  msg?: string
-}
-
-/** A logger that keeps what it is given, so tests can assert on warnings. */
-export function recordingLogger(): Logger & { records: LogRecord[] } {
-  const records: LogRecord[] = []
-  const make = (bindings: object): Logger => ({
-    debug: (obj, msg) => records.push({ level: 'debug', obj: { ...bindings, ...obj }, msg }),
-    info: (obj, msg) => records.push({ level: 'info', obj: { ...bindings, ...obj }, msg }),
-    warn: (obj, msg) => records.push({ level: 'warn', obj: { ...bindings, ...obj }, msg }),
-    error: (obj, msg) => records.push({ level: 'error', obj: { ...bindings, ...obj }, msg }),
-    child: (more) => make({ ...bindings, ...more }),
-  })
-  return Object.assign(make({}), { records })
-}
 
 /** A unique namespace per test, so tests never see each other's keys. */
 export function uniqueNamespace(): string {
@@ -42,22 +25,87 @@ export async function fleet(
   return { caches, loggers, close: async () => void (await Promise.all(caches.map((cache) => cache.close()))) }
 }
 
-export function deferred<T>() {
-  let resolve!: (value: T) => void
-  let reject!: (error: unknown) => void
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res
-    reject = rej
+/**
+ * A plain ioredis client on the test cluster for the calling test file, to read and plant keys
+ * behind the cache's back: opened before the file's tests, closed after them.
+ */
+export function rawClusterClient(): { readonly client: Cluster; keysContaining(text: string): Promise<string[]> } {
+  let client: Cluster | undefined
+  beforeAll(() => {
+    client = new Cluster(testCluster().seeds())
   })
-  return { promise, resolve, reject }
-}
-
-/** Polls `check` every 2 ms until it returns true or `timeoutMs` passes; resolves with the time it took. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<number> {
-  const started = performance.now()
-  for (;;) {
-    if (await check()) return performance.now() - started
-    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((resolve) => setTimeout(resolve, 2))
+  afterAll(async () => {
+    await client?.quit()
+  })
+  const opened = (): Cluster => {
+    if (client === undefined) throw new Error('rawClusterClient: use the client inside a test or hook')
+    return client
+  }
+  return {
+    get client() {
+      return opened()
+    },
+    /** Every key on the cluster whose name contains `text`, sorted. */
+    async keysContaining(text) {
+      const keys = await Promise.all(
+        opened()
+          .nodes('master')
+          .map((node) => node.keys(`*${text}*`)),
+      )
+      return keys.flat().sort()
+    },
   }
 }
+
+/** What {@link steadyLoad} saw: values served, errors, wrong values, and the slowest read (ms). */
+export interface LoadReport {
+  served: number
+  errors: number
+  wrong: number
+  maxMs: number
+}
+
+/**
+ * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
+ * until `stop()` is called, which resolves with the report; `loaderCalls.n` counts the loads.
+ * Errors are counted, never thrown.
+ */
+export function steadyLoad(
+  caches: readonly TierCache[],
+  keys: number,
+  loaderCalls: { n: number } = { n: 0 },
+): { stop(): Promise<LoadReport> } {
+  const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
+  let stopped = false
+  const loader = async (id: string) => {
+    loaderCalls.n++
+    return { id, name: `product ${id}` }
+  }
+  const running = Promise.all(
+    caches.map(async (cache, c) => {
+      const products = cache.entity<{ id: string; name: string }>('product')
+      for (let i = c; !stopped; i++) {
+        const id = String(i % keys)
+        const started = performance.now()
+        try {
+          const value = await products.get(id, loader)
+          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
+          report.served++
+        } catch {
+          report.errors++
+        }
+        report.maxMs = Math.max(report.maxMs, performance.now() - started)
+        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    }),
+  ).then(() => report)
+  return {
+    stop() {
+      stopped = true
+      return running
+    },
+  }
+}
+
+// The shared helpers live once in the testkit; re-exported so these tests import one module.
+export { deferred, eventually, heldLoader, type LogRecord, recordingLogger } from '@tiercache/testkit'

@@ -1,48 +1,7 @@
-import { type BreakerEvent, KeyBuilder, type TierCache } from '@tiercache/core'
+import { type BreakerEvent, KeyBuilder } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
-import { fleet, uniqueNamespace } from './helpers.js'
-
-interface LoadReport {
-  served: number
-  errors: number
-  wrong: number
-  maxMs: number
-}
-
-/**
- * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
- * until `stop` resolves. Errors are counted, never thrown.
- */
-function steadyLoad(caches: TierCache[], keys: number, loaderCalls: { n: number }, stop: Promise<void>): Promise<LoadReport> {
-  const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
-  let stopped = false
-  void stop.then(() => {
-    stopped = true
-  })
-  const loader = async (id: string) => {
-    loaderCalls.n++
-    return { id, name: `product ${id}` }
-  }
-  return Promise.all(
-    caches.map(async (cache, c) => {
-      const products = cache.entity<{ id: string; name: string }>('product')
-      for (let i = c; !stopped; i++) {
-        const id = String(i % keys)
-        const started = performance.now()
-        try {
-          const value = await products.get(id, loader)
-          if (value?.id !== id || value.name !== `product ${id}`) report.wrong++
-          report.served++
-        } catch {
-          report.errors++
-        }
-        report.maxMs = Math.max(report.maxMs, performance.now() - started)
-        if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
-      }
-    }),
-  ).then(() => report)
-}
+import { fleet, steadyLoad, uniqueNamespace } from './helpers.js'
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
@@ -57,11 +16,7 @@ describe('failures of Redis under load', () => {
       entities: { product: { ttl: '1m', l1: { ttl: 50 } } },
     })
     const loaderCalls = { n: 0 }
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 300, loaderCalls, stopped)
+    const load = steadyLoad(caches, 300, loaderCalls)
     await sleep(1_000)
     const callsBeforeKill = loaderCalls.n
     const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('1'))
@@ -81,8 +36,7 @@ describe('failures of Redis under load', () => {
       }
     }
     await sleep(500)
-    stop()
-    const report = await load
+    const report = await load.stop()
     console.info(
       `[failover] served ${report.served}, errors ${report.errors}, wrong ${report.wrong}, failover took ${Math.round(promotedAt - killedAt)} ms, ` +
         `L2 hits resumed ${Math.round(resumedAt - promotedAt)} ms after promotion, extra loader calls ${loaderCalls.n - callsBeforeKill}, slowest read ${Math.round(report.maxMs)} ms`,
@@ -105,11 +59,7 @@ describe('failures of Redis under load', () => {
     const states: string[] = []
     caches[0]!.on('breaker', (e: BreakerEvent) => states.push(e.state))
     const loaderCalls = { n: 0 }
-    let stop!: () => void
-    const stopped = new Promise<void>((resolve) => {
-      stop = resolve
-    })
-    const load = steadyLoad(caches, 100, loaderCalls, stopped)
+    const load = steadyLoad(caches, 100, loaderCalls)
     await sleep(500)
     const ports = cluster.nodes.map((node) => node.port)
     await Promise.all(ports.map((port) => cluster.kill(port)))
@@ -119,8 +69,7 @@ describe('failures of Redis under load', () => {
     await sleep(1_000)
     await cluster.ensureHealthy({ timeoutMs: 60_000 })
     for (let waited = 0; waited < 20_000 && caches[0]!.breakerState() !== 'closed'; waited += 50) await sleep(50)
-    stop()
-    const report = await load
+    const report = await load.stop()
     console.info(`[all nodes down] served ${report.served}, errors ${report.errors}, breaker transitions ${states.join(' -> ')}`)
     expect(report.errors).toBe(0)
     expect(report.wrong).toBe(0)

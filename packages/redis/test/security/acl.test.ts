@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { createCache, KeyBuilder, type TierCache, type TierCacheError } from '@tiercache/core'
-import { RedisStandalone, testCluster } from '@tiercache/testkit'
+import { RedisStandalone, rejectionOf, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisClusterStore, redisStore } from '../../src/index.js'
@@ -66,15 +66,6 @@ function cacheAs(username: string, password = PASSWORD, logger = recordingLogger
   })
 }
 
-async function readyError(cache: TierCache): Promise<TierCacheError> {
-  const error = await cache.ready().then(
-    () => undefined,
-    (e: unknown) => e as TierCacheError,
-  )
-  if (error === undefined) throw new Error('expected ready() to reject')
-  return error
-}
-
 /** Redis 7.0 says `this user has no permissions`, 7.2 and later `User <name> has no permissions`. */
 function noPermToSet(message: string): string {
   const reply = /NOPERM (this user|User \S+) has no permissions to run the 'set' command/.exec(message)?.[0]
@@ -105,7 +96,7 @@ describe('ACL users on a standalone Redis', () => {
   it('a wrong password: ready() rejects at once with L2_AUTH and the server words, and the refusal is logged at startup', async () => {
     const logger = recordingLogger()
     const cache = cacheAs('shop', 'not-the-password', logger)
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toBe(
       `L2_AUTH: Redis at 127.0.0.1:${node.port} refused this client: WRONGPASS invalid username-password pair or user is disabled; check username and password`,
@@ -118,7 +109,7 @@ describe('ACL users on a standalone Redis', () => {
 
   it('an unknown user is refused like a wrong password', async () => {
     const cache = cacheAs('nobody')
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toContain('WRONGPASS')
     await cache.close()
@@ -126,34 +117,29 @@ describe('ACL users on a standalone Redis', () => {
 
   it('a user that may read but not write: ready() rejects with L2_AUTH naming the refused command', async () => {
     const cache = cacheAs('reader')
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.message).toBe(
       `L2_AUTH: Redis at 127.0.0.1:${node.port} refused this client: ${noPermToSet(error.message)}; ${NOPERM_HINT}`,
     )
     await cache.close()
   })
 
-  it('a user whose key patterns do not cover the namespace: ready() rejects with L2_AUTH about the keys', async () => {
-    const cache = cacheAs('stranger')
-    const error = await readyError(cache)
-    // Redis 7.0 and 7.2+ word it differently
-    expect(error.message).toMatch(
-      new RegExp(
-        `^L2_AUTH: Redis at 127\\.0\\.0\\.1:${node.port} refused this client: NOPERM (this user has no permissions to access one of the keys used as arguments|No permissions to access a key); `,
-      ),
-    )
-    expect(error.message.endsWith(NOPERM_HINT)).toBe(true)
-    await cache.close()
-  })
-
-  it('a user without the bus channel: ready() rejects with L2_AUTH about the channel', async () => {
-    const cache = cacheAs('deaf')
-    const error = await readyError(cache)
-    expect(error.message).toMatch(
-      new RegExp(
-        `^L2_AUTH: Redis at 127\\.0\\.0\\.1:${node.port} refused this client: NOPERM (this user has no permissions to access one of the channels used as arguments|No permissions to access a channel); `,
-      ),
-    )
+  // Redis 7.0 and 7.2+ word the NOPERM replies differently.
+  it.each([
+    {
+      name: 'a user whose key patterns do not cover the namespace: ready() rejects with L2_AUTH about the keys',
+      user: 'stranger',
+      reply: 'NOPERM (this user has no permissions to access one of the keys used as arguments|No permissions to access a key)',
+    },
+    {
+      name: 'a user without the bus channel: ready() rejects with L2_AUTH about the channel',
+      user: 'deaf',
+      reply: 'NOPERM (this user has no permissions to access one of the channels used as arguments|No permissions to access a channel)',
+    },
+  ])('$name', async ({ user, reply }) => {
+    const cache = cacheAs(user)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
+    expect(error.message).toMatch(new RegExp(`^L2_AUTH: Redis at 127\\.0\\.0\\.1:${node.port} refused this client: ${reply}; `))
     expect(error.message.endsWith(NOPERM_HINT)).toBe(true)
     await cache.close()
   })
@@ -218,14 +204,14 @@ describe('ACL users on a Redis Cluster', () => {
 
   it('a user without a right on the cluster: ready() rejects with L2_AUTH naming the refused command', async () => {
     const cache = clusterCache(password, readOnly)
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.message).toBe(`L2_AUTH: the Redis cluster refused this client: ${noPermToSet(error.message)}; ${NOPERM_HINT}`)
     await cache.close()
   })
 
   it('a wrong password: ready() rejects with L2_AUTH naming a node', async () => {
     const cache = clusterCache('wrong')
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toMatch(
       /^L2_AUTH: Redis at 127\.0\.0\.1:\d+ refused this client: WRONGPASS invalid username-password pair or user is disabled; check username and password$/,

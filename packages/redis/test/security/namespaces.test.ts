@@ -1,25 +1,10 @@
 import { type EntityOptions, KeyBuilder, type TierCache, tagStampKey } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { eventually, fleet, uniqueNamespace } from '../engine/helpers.js'
+import { eventually, fleet, rawClusterClient, uniqueNamespace } from '../engine/helpers.js'
 
-let raw: Cluster
-
-beforeAll(() => {
-  raw = new Cluster(testCluster().seeds())
-})
-
-afterAll(async () => {
-  await raw.quit()
-})
-
-/** Every key on the cluster whose name contains `text`. */
-async function keysContaining(text: string): Promise<string[]> {
-  const keys = await Promise.all(raw.nodes('master').map((node) => node.keys(`*${text}*`)))
-  return keys.flat().sort()
-}
+const cluster = rawClusterClient()
 
 /** Whether `key` is one of the keys tiercache builds for `namespace` (values, locks, replicas, tag stamps). */
 function belongsTo(key: string, namespace: string): boolean {
@@ -63,7 +48,7 @@ describe('namespaces isolate applications sharing a cluster', () => {
     expect(await b[1].entity('product').get('only-in-a', loader)).toBe('B loaded it')
     expect(loader).toHaveBeenCalledTimes(1)
     // every key belongs to exactly one of the two
-    const keys = await keysContaining(nsA)
+    const keys = await cluster.keysContaining(nsA)
     expect(keys.length).toBeGreaterThanOrEqual(8)
     for (const key of keys) expect([belongsTo(key, nsA), belongsTo(key, nsB)]).toContain(true)
     for (const key of keys) expect(belongsTo(key, nsA) && belongsTo(key, nsB)).toBe(false)
@@ -80,8 +65,8 @@ describe('namespaces isolate applications sharing a cluster', () => {
     await a[0].entity('product').get('1', async () => ({ app: 'A', tag: 'sale' }))
     await b[0].entity('product').get('1', async () => ({ app: 'B', tag: 'sale' }))
     await a[0].invalidateTag('sale')
-    expect(await raw.exists(tagStampKey(nsA, 'sale'))).toBe(1)
-    expect(await raw.exists(tagStampKey(nsB, 'sale'))).toBe(0)
+    expect(await cluster.client.exists(tagStampKey(nsA, 'sale'))).toBe(1)
+    expect(await cluster.client.exists(tagStampKey(nsB, 'sale'))).toBe(0)
     // A reloads; B still serves its entry from L2, on both instances
     const reload = vi.fn(async () => ({ app: 'A2', tag: 'sale' }))
     expect(await a[1].entity('product').get('1', reload)).toEqual({ app: 'A2', tag: 'sale' })
@@ -103,13 +88,13 @@ describe('namespaces isolate applications sharing a cluster', () => {
     await a[0].entity('product').get('x', async () => 'A1')
     await b[0].entity('product').get('x', async () => 'B1')
     const all = [...replicasA, ...replicasB]
-    await eventually(async () => (await Promise.all(all.map((key) => raw.exists(key)))).every((n) => n === 1))
-    const before = await Promise.all(replicasB.map((key) => raw.get(key)))
+    await eventually(async () => (await Promise.all(all.map((key) => cluster.client.exists(key)))).every((n) => n === 1))
+    const before = await Promise.all(replicasB.map((key) => cluster.client.get(key)))
     for (const value of before) expect(value).toMatch(/^tc1\|v\|.*"B1"$/)
 
     await a[1].entity('product').invalidate('x')
-    for (const key of replicasA) expect(await raw.get(key)).toBe('tc1-tombstone')
-    expect(await Promise.all(replicasB.map((key) => raw.get(key)))).toEqual(before)
+    for (const key of replicasA) expect(await cluster.client.get(key)).toBe('tc1-tombstone')
+    expect(await Promise.all(replicasB.map((key) => cluster.client.get(key)))).toEqual(before)
     // many reads of both: A reloads once, B keeps serving its value from its replicas
     const reload = vi.fn(async () => 'A2')
     for (let i = 0; i < 20; i++) {
@@ -118,7 +103,7 @@ describe('namespaces isolate applications sharing a cluster', () => {
     }
     expect(reload).toHaveBeenCalledTimes(1)
     // replicas A wrote after its reload are A's; B's still hold B's value
-    expect(await Promise.all(replicasB.map((key) => raw.get(key)))).toEqual(before)
+    expect(await Promise.all(replicasB.map((key) => cluster.client.get(key)))).toEqual(before)
     await store.close()
     await close()
   })

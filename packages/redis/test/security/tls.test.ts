@@ -1,5 +1,5 @@
 import { createCache, KeyBuilder, type TierCache, type TierCacheError } from '@tiercache/core'
-import { RedisStandalone } from '@tiercache/testkit'
+import { RedisStandalone, rejectionOf } from '@tiercache/testkit'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { type RedisStoreHostOptions, redisStore } from '../../src/index.js'
 import { eventually, recordingLogger, uniqueNamespace } from '../engine/helpers.js'
@@ -36,15 +36,6 @@ function cacheOn(node: RedisStandalone, store: Omit<RedisStoreHostOptions, 'host
   })
 }
 
-async function readyError(cache: TierCache): Promise<TierCacheError> {
-  const error = await cache.ready().then(
-    () => undefined,
-    (e: unknown) => e as TierCacheError,
-  )
-  if (error === undefined) throw new Error('expected ready() to reject')
-  return error
-}
-
 describe('TLS to Redis', () => {
   it('serves a cache end to end over TLS when the client trusts the CA: one instance loads, another reads it from L2', async () => {
     const ca = certs.read(certs.caCertFile)
@@ -74,7 +65,7 @@ describe('TLS to Redis', () => {
     const logger = recordingLogger()
     const cache = cacheOn(server, { tls: {} }, logger)
     const started = performance.now()
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     // at once, not after a connect timeout: waiting does not make a certificate trusted
     expect(performance.now() - started).toBeLessThan(2_000)
     expect(error.code).toBe('L2_AUTH')
@@ -102,7 +93,7 @@ describe('TLS to Redis', () => {
 
   it('refuses a server certificate signed by a CA other than the one given in tls.ca', async () => {
     const cache = cacheOn(server, { tls: { ca: certs.read(certs.otherCaCertFile) } })
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toMatch(
       /^L2_AUTH: TLS with Redis at 127\.0\.0\.1:\d+ failed: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)\. Check tls\.ca/,
@@ -122,7 +113,7 @@ describe('TLS to Redis', () => {
 
   it('a server that wants client certificates refuses a client without one: L2_AUTH from ready()', async () => {
     const cache = cacheOn(mutual, { tls: { ca: certs.read(certs.caCertFile) } })
-    const error = await readyError(cache)
+    const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toMatch(
       /^L2_AUTH: TLS with Redis at 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\)\. Check/,

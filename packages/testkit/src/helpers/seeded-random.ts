@@ -1,5 +1,5 @@
 /**
- * A small seeded PRNG (mulberry32): the statistical and workload tests draw from it, so every run
+ * A small seeded PRNG (mulberry32) returning numbers in [0, 1): tests draw from it, so every run
  * sees the same stream and a failure reproduces.
  */
 export function seeded(seed: number): () => number {

@@ -1,0 +1,55 @@
+import { deferred, eventually } from '@tiercache/testkit/helpers'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { closeAll, memoryFleet } from './memory-fleet.js'
+
+afterEach(closeAll)
+
+// lockTtl of an hour: a waiter that had to sit out the lock's TTL would never finish within the test's timeout.
+const entities = { product: { ttl: '1m', lockTtl: '1h' } }
+
+/** Instance A loads id 1 (its loader held by the test) and instance B, asked for it too, waits for A. */
+async function waitingForA() {
+  const fleet = memoryFleet(2, entities)
+  const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+  const load = deferred<string>()
+  const holding = a.get('1', () => load.promise)
+  await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+  const own = vi.fn(async () => 'loaded by b')
+  const waiting = b.get('1', own)
+  await eventually(() => b.stats().lockWaits === 1)
+  return { fleet, b, load, holding, own, waiting }
+}
+
+describe('waiting for another instance that holds the load lock (in-memory L2)', () => {
+  it("serves the holder's value without loading", async () => {
+    const { b, load, holding, own, waiting } = await waitingForA()
+    load.resolve('loaded by a')
+    expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
+    expect(own).not.toHaveBeenCalled()
+    expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+  })
+
+  it('loads itself as soon as a failed holder releases the lock', async () => {
+    const { fleet, load, holding, own, waiting } = await waitingForA()
+    load.reject(new Error('db down'))
+    await expect(holding).rejects.toThrow('db down')
+    expect(await waiting).toBe('loaded by b')
+    expect(own).toHaveBeenCalledTimes(1)
+    expect(fleet.server.read(fleet.keys('product').valueKey('1'))).not.toBeNull()
+  })
+
+  it('serves its stale value instead of waiting when it has one', async () => {
+    const fleet = memoryFleet(2, { product: { ttl: '10s', grace: '1m', lockTtl: '1h' } })
+    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+    await a.get('1', async () => 'v1')
+    fleet.clock.advance(11_000)
+    const load = deferred<string>()
+    const refreshing = a.get('1', () => load.promise)
+    expect(await refreshing).toBe('v1')
+    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+    expect(await b.get('1', async () => 'never')).toBe('v1')
+    expect(b.stats().lockWaits).toBe(0)
+    load.resolve('v2')
+    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) === null)
+  })
+})

@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { testCluster } from '@tiercache/testkit'
+
+// The built command, as `pnpm exec tiercache` runs it (`pnpm test` builds first).
+const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+
+/** How a `tiercache` child process ended. */
+export interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the built `tiercache` bin as a child process with `args`; rejects if it runs past 30 s. */
+export function tiercache(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk
+    })
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`tiercache ${args.join(' ')} did not exit within 30 s; stderr: ${stderr}`))
+    }, 30_000)
+    child.on('error', reject)
+    child.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/** The test cluster's seed nodes as `--nodes` takes them. */
+export function seeds(): string {
+  return testCluster()
+    .seeds()
+    .map((seed) => `${seed.host}:${seed.port}`)
+    .join(',')
+}
