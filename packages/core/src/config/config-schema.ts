@@ -171,7 +171,7 @@ export const DEFAULTS = {
   l2TimeoutMs: 50,
   /** Circuit breaker: consecutive failures that open it, cool-down (ms), probe calls that close it. */
   breakerFailures: 5,
-  breakerCoolDownMs: 2_000,
+  breakerCoolDownMs: 500,
   breakerProbes: 3,
 } as const
 
