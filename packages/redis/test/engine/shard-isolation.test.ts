@@ -1,9 +1,8 @@
 import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
-import { redisPipeline, testCluster } from '@tiercache/testkit'
+import { redisPipeline, testCluster, withShards } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
-import { withShards } from './sharded-store.js'
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,17 +1,20 @@
 import type { RemoteStore, TopologyChange } from '@tiercache/core'
-import { CLUSTER_SLOTS, keySlot, type RedisCluster } from '@tiercache/testkit'
+import { CLUSTER_SLOTS, keySlot } from './key-slot.js'
+import type { RedisCluster } from './redis-cluster.js'
 
 // How often the slot owners are read while someone listens (ms): a promotion is seen within this.
 const POLL_MS = 200
 
 /**
- * The cluster store with the shard contract added from outside, for engine tests written before
- * the store had it (branch `shards`): `shardOf` is the `host:port` of the master owning the key's
+ * A cluster store with the shard contract added from outside, for engine tests and benchmarks
+ * that need shards from a store that does not name them (`RemoteStore.shardOf` is optional): a
+ * store that has `shardOf` is returned as it is. Otherwise `shardOf` is the `host:port` of the master owning the key's
  * slot in the cluster's live `CLUSTER NODES`, and `onTopologyChange` reports every slot whose
  * owner changed, polled every 200 ms. A slot whose master is failing keeps its last owner until
  * another master takes it, as a client's slot map does.
  */
 export async function withShards(store: RemoteStore, cluster: RedisCluster): Promise<RemoteStore> {
+  if (store.shardOf !== undefined) return store
   let owners = new Array<string>(CLUSTER_SLOTS).fill('unknown')
   const listeners = new Set<(change: TopologyChange) => void>()
   const read = async (): Promise<string[]> => {
