@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, testCluster } from '@tiercache/testkit'
 import pg from 'pg'
 import { chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { openDatabase } from '../src/database.js'
 import { type Demo, type DemoSummary, startDemo } from '../src/demo.js'
 import { createRepository } from '../src/repository.js'
@@ -14,6 +14,11 @@ const POSTGRES_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:
 // Written by the dashboard test; `.tiercache-test/` is gitignored.
 const SCREENSHOT = fileURLToPath(new URL('../.tiercache-test/dashboard.png', import.meta.url))
 const DURATION_MS = 9_000
+// The bus bound the demo checks reads against. `pnpm demo` checks the documented 100 ms; this test
+// runs the demo in one process with the cluster, a headless browser and, on CI, other jobs on two
+// cores, where a message can wait for the CPU longer than that. 1 s still catches a lost message
+// (which would leave the old price for the L1 TTL, 5 s) and does not fail on a busy machine.
+const STALE_BOUND_MS = 1_000
 
 /** The value of one Prometheus sample line, by its exact name and labels. */
 function sample(text: string, series: string): number | undefined {
@@ -43,11 +48,23 @@ describe('the demo on the test cluster', () => {
   let running: Promise<DemoSummary>
 
   beforeAll(async () => {
-    demo = await startDemo({ durationMs: DURATION_MS, cluster: testCluster(), concurrency: 8 })
+    demo = await startDemo({ durationMs: DURATION_MS, cluster: testCluster(), concurrency: 8, staleBoundMs: STALE_BOUND_MS })
     running = demo.run()
-    // Let the traffic run a few seconds so every chart and counter has data.
-    await new Promise((resolve) => setTimeout(resolve, 4_000))
-  }, 60_000)
+    // Until every chart and counter has data: three dashboard points (one a second), and hits and
+    // loads on each instance. Waited for, not slept for: a loaded machine serves less per second.
+    await vi.waitFor(async () => {
+      const data = (await (await fetch(`${demo.urls.fastify}/dashboard/data`)).json()) as { points: unknown[] }
+      expect(data.points.length).toBeGreaterThanOrEqual(3)
+      for (const [instance, url] of Object.entries(demo.urls)) {
+        const { body } = await getText(`${url}/metrics`)
+        const labels = `namespace="demo",instance="${instance}",entity="product"`
+        expect(sample(body, `tiercache_hits_total{${labels},tier="l1"}`)).toBeGreaterThan(0)
+        expect(sample(body, `tiercache_loads_total{${labels}}`)).toBeGreaterThan(0)
+      }
+    }, EVENTUALLY)
+    // Starting the demo seeds 10,000 products into PGlite, CPU work that under `pnpm test:stress`
+    // ran this hook past its former 60 s deadline: a deadline, not a bound this test checks.
+  }, 180_000)
 
   afterAll(async () => {
     await running?.catch(() => {})
@@ -130,8 +147,11 @@ describe('the demo on the test cluster', () => {
     expect(summary.tiers.l1).toBeGreaterThan(0)
     expect(summary.tiers.l2).toBeGreaterThan(0)
     expect(summary.stampede).toMatchObject({ requests: 200, failed: 0, loaderCalls: 1, category: COLD_CATEGORY_ID })
-    expect(summary.consistency.updates).toBeGreaterThan(10)
-    expect(summary.consistency.checked).toBeGreaterThan(10)
+    // Price updates run one at a time, at most one per 100 ms: how many fit into the 9 s run depends on
+    // the machine (9 in one `pnpm test:stress` run), so only that some were made and checked is asserted.
+    // The bus bound itself is fleet-coherence.test.ts's to check.
+    expect(summary.consistency.updates).toBeGreaterThan(0)
+    expect(summary.consistency.checked).toBeGreaterThan(0)
     expect(summary.consistency.pastBound).toBe(0)
     expect(summary.flashSale.reads).toBeGreaterThan(0)
   })
@@ -144,30 +164,35 @@ describe('the repository on PGlite and on the PostgreSQL server', async () => {
     { name: `PostgreSQL at ${POSTGRES_URL}`, url: POSTGRES_URL, available: hasPostgres },
   ]
   for (const database of databases) {
-    it.skipIf(!database.available)(`seeds 10,000 products and reads, lists and writes them (${database.name})`, async () => {
-      const db = await openDatabase(database.url)
-      try {
-        const repository = createRepository(db)
-        const product = await repository.getProduct('42')
-        expect(product).toMatchObject({ id: '42', categoryId: 43, name: 'Product 42', currency: 'EUR' })
-        expect(await repository.getProduct('10001')).toBeNull()
-        expect(await repository.getProduct('not-a-number')).toBeNull()
-        const many = await repository.getProducts(['1', '2', '99999'])
-        expect([...many.keys()].sort()).toEqual(['1', '2'])
-        const list = await repository.listByCategory('3')
-        expect(list).toHaveLength(24)
-        expect(list.map((p) => p.priceCents)).toEqual([...list.map((p) => p.priceCents)].sort((a, b) => a - b))
-        const updated = await repository.updatePrice('42', 12_345)
-        expect(updated).toMatchObject({ id: '42', categoryId: 43, priceCents: 12_345 })
-        expect((await repository.getProduct('42'))?.priceCents).toBe(12_345)
-        const stock = await repository.getStock('42')
-        const bought = await repository.buy('42')
-        expect(bought?.available).toBe((stock?.available ?? 0) - 1)
-        const count = await db.query<{ n: number | string }>('SELECT count(*)::int AS n FROM products')
-        expect(Number(count[0]?.n)).toBe(10_000)
-      } finally {
-        await db.close()
-      }
-    })
+    it.skipIf(!database.available)(
+      `seeds 10,000 products and reads, lists and writes them (${database.name})`,
+      async () => {
+        const db = await openDatabase(database.url)
+        try {
+          const repository = createRepository(db)
+          const product = await repository.getProduct('42')
+          expect(product).toMatchObject({ id: '42', categoryId: 43, name: 'Product 42', currency: 'EUR' })
+          expect(await repository.getProduct('10001')).toBeNull()
+          expect(await repository.getProduct('not-a-number')).toBeNull()
+          const many = await repository.getProducts(['1', '2', '99999'])
+          expect([...many.keys()].sort()).toEqual(['1', '2'])
+          const list = await repository.listByCategory('3')
+          expect(list).toHaveLength(24)
+          expect(list.map((p) => p.priceCents)).toEqual([...list.map((p) => p.priceCents)].sort((a, b) => a - b))
+          const updated = await repository.updatePrice('42', 12_345)
+          expect(updated).toMatchObject({ id: '42', categoryId: 43, priceCents: 12_345 })
+          expect((await repository.getProduct('42'))?.priceCents).toBe(12_345)
+          const stock = await repository.getStock('42')
+          const bought = await repository.buy('42')
+          expect(bought?.available).toBe((stock?.available ?? 0) - 1)
+          const count = await db.query<{ n: number | string }>('SELECT count(*)::int AS n FROM products')
+          expect(Number(count[0]?.n)).toBe(10_000)
+        } finally {
+          await db.close()
+        }
+        // Seeding 10,000 products into PGlite: under `pnpm test:stress` it ran past the 30 s default.
+      },
+      120_000,
+    )
   }
 })

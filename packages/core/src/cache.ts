@@ -6,6 +6,7 @@ import type { BreakerState } from './l2/circuit-breaker.js'
 import { namespaceKeyPrefixes } from './l2/key-builder.js'
 import type { EntityLatencies } from './metrics/entity-metrics.js'
 import type { EntityStats } from './metrics/entity-stats.js'
+import type { MetricsReading } from './metrics/metric-families.js'
 import { type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 import { TierCacheError } from './util/errors.js'
 
@@ -43,6 +44,12 @@ export interface TierCache {
    * (serve it on `/metrics` with `PROMETHEUS_CONTENT_TYPE`). Names and labels: docs/metrics.md.
    */
   metrics(options?: PrometheusOptions): string
+  /**
+   * Every reading the exporters use (counters, latency histograms, hot keys, breaker), taken now;
+   * `metricFamilies(reading)` turns it into metrics. For exporters other than the built-in one,
+   * e.g. `@tiercache/prom-client`, which call it at scrape time.
+   */
+  metricsReading(): MetricsReading
   /** The keys detected hot in this instance, per entity, hottest first, with their read rates (reads/s). */
   hotKeys(): HotKeyEvent[]
   /**
@@ -167,19 +174,20 @@ class Cache implements TierCache {
   }
 
   metrics(options?: PrometheusOptions): string {
+    return renderPrometheus(this.metricsReading(), options)
+  }
+
+  metricsReading(): MetricsReading {
     const hotKeys: Record<string, number> = {}
     for (const [name, entity] of this.engine.entities) hotKeys[name] = entity.hotKeys().length
-    return renderPrometheus(
-      {
-        namespace: this.namespace,
-        stats: this.stats(),
-        latencies: this.latencies(),
-        hotKeys,
-        breaker: this.breakerState(),
-        breakerOpens: this.engine.breakerOpens(),
-      },
-      options,
-    )
+    return {
+      namespace: this.namespace,
+      stats: this.stats(),
+      latencies: this.latencies(),
+      hotKeys,
+      breaker: this.breakerState(),
+      breakerOpens: this.engine.breakerOpens(),
+    }
   }
 
   hotKeys(): HotKeyEvent[] {

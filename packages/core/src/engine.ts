@@ -11,6 +11,7 @@ import type { BreakerState } from './l2/circuit-breaker.js'
 import { GuardedStore } from './l2/guarded-store.js'
 import { isValidTag } from './l2/key-builder.js'
 import { publishTagInvalidation } from './metrics/entity-metrics.js'
+import { invalidateTracing, type TraceContext, traced } from './metrics/tracing.js'
 import { TierCacheError } from './util/errors.js'
 import type { Logger } from './util/logger.js'
 
@@ -108,6 +109,13 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
     if (state === 'half-open' || state === 'closed') void outbox.retry()
   }
 
+  function invalidateTagsTraced(input: string | readonly string[]): Promise<void> {
+    if (!invalidateTracing.hasSubscribers) return invalidateTags(input)
+    const tags = typeof input === 'string' ? [input] : Array.isArray(input) ? input : []
+    const context: TraceContext = { operation: 'invalidate', namespace: options.namespace, entity: undefined, tags, count: tags.length }
+    return traced(invalidateTracing, context, () => invalidateTags(input))
+  }
+
   async function invalidateTags(input: string | readonly string[]): Promise<void> {
     const tags = typeof input === 'string' ? [input] : input
     if (!Array.isArray(tags) || !tags.every(isValidTag)) {
@@ -132,7 +140,8 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
     random: options.random,
     serializer: options.serializer,
     logger,
-    invalidateTags,
+    traceIds: options.traceIds,
+    invalidateTags: invalidateTagsTraced,
     emit: (event, payload) => emitter.emit(event, payload),
     closed: false,
   }

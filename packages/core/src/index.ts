@@ -26,7 +26,14 @@ export {
 export { type EntityLatencies, L1_SAMPLE_MASK } from './metrics/entity-metrics.js'
 export type { EntityStats } from './metrics/entity-stats.js'
 export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCKETS_MS } from './metrics/latency-histogram.js'
-export { type MetricsReading, PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
+export { type MetricFamily, type MetricSeries, type MetricsReading, metricFamilies } from './metrics/metric-families.js'
+export { PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
+export {
+  TRACING_CHANNELS,
+  type TraceContext,
+  type TracedOperation,
+  type TraceOutcome,
+} from './metrics/tracing.js'
 export { type Clock, ManualClock, type RandomSource, systemClock } from './util/clock.js'
 export { type Duration, parseDuration } from './util/duration.js'
 export { isTierCacheError, TierCacheError, type TierCacheErrorCode, type TierCacheErrorOptions } from './util/errors.js'

@@ -11,11 +11,20 @@ function busyWait(ms: number): void {
 describe('DeadlineSweeper', () => {
   it('expires a call past its deadline and reports the sweep once', async () => {
     const sweeps: number[] = []
-    const sweeper = new DeadlineSweeper((n) => sweeps.push(n))
+    // Waits for the sweep's report, not for a time: on a stalled loop a 40 ms timer can run in the
+    // same turn as the sweep, before the expiries it defers to setImmediate.
+    let swept!: () => void
+    const reported = new Promise<void>((resolve) => {
+      swept = resolve
+    })
+    const sweeper = new DeadlineSweeper((n) => {
+      sweeps.push(n)
+      swept()
+    })
     const expired: string[] = []
     sweeper.register(10, () => expired.push('a'))
     sweeper.register(10, () => expired.push('b'))
-    await new Promise((resolve) => setTimeout(resolve, 40))
+    await reported
     expect(expired.sort()).toEqual(['a', 'b'])
     expect(sweeps).toEqual([2])
     sweeper.stop()
@@ -26,8 +35,16 @@ describe('DeadlineSweeper', () => {
     const expired: string[] = []
     const entry = sweeper.register(20, () => expired.push('a'))
     sweeper.settle(entry)
-    await new Promise((resolve) => setTimeout(resolve, 40))
-    expect(expired).toEqual([])
+    // A witness registered after it, with the same timeout, is due no earlier: once it expired, a
+    // sweep past the settled call's deadline has run (a fixed wait could end before that sweep).
+    const witnessExpired = new Promise<void>((resolve) => {
+      sweeper.register(20, () => {
+        expired.push('witness')
+        resolve()
+      })
+    })
+    await witnessExpired
+    expect(expired).toEqual(['witness'])
     sweeper.stop()
   })
 

@@ -93,7 +93,9 @@ describe('read and load latencies per entity and tier', () => {
     for (let i = 1; i < 10 * reads; i++) await products.get('1', async () => 'never')
     const latencies = cache.latencies().product
     expect(latencies?.reads.l1.count).toBe(10)
-    expect(latencies?.reads.l1.sumMs).toBeLessThan(10)
+    // No upper bound on the hits' time: a loaded machine can pause any of them. The lower bounds
+    // below hold on any machine (a timer never fires early).
+    expect(latencies?.reads.l1.sumMs).toBeGreaterThanOrEqual(0)
     expect(latencies?.reads.miss.count).toBe(1)
     expect(latencies?.reads.miss.sumMs).toBeGreaterThanOrEqual(15)
     expect(latencies?.loads.count).toBe(1)

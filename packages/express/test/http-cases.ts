@@ -5,6 +5,7 @@
 import { Readable } from 'node:stream'
 import { type CacheOptions, type Logger, ManualClock, type TierCache, TierCacheError } from '@tiercache/core'
 import { httpCacheKey, httpResponseTags, POISONING_HEADERS } from '@tiercache/core/http'
+import { EVENTUALLY } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import {
   type AppSpec,
@@ -48,6 +49,18 @@ function debugLog(): Logger & { reasons: unknown[] } {
     child: () => logger,
   }
   return Object.assign(logger, { reasons })
+}
+
+/**
+ * Every response passed through uncached was logged with `reason`, and at least one was. A request
+ * that arrives while the previous request's load is still settling (its lock being released, which
+ * on a loaded machine can outlast the client reading the body) joins that load, gets its failure
+ * and runs its handler without a capture of its own: it passes through uncached without a log line.
+ * So a second request logs one line or none, and when it logs, the line can come after its client
+ * read the body: the set of reasons is what holds, not the count.
+ */
+function expectOnlyReason(logger: { reasons: unknown[] }, reason: string): void {
+  expect(new Set(logger.reasons)).toEqual(new Set([reason]))
 }
 
 function expectStrongEtag(etag: string | undefined): void {
@@ -524,13 +537,18 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
           if (n === 1) await release.promise
           return { body: `done #${n}` }
         })
-        const { app } = await start({ routes: [{ method: 'GET', path: '/abort', cache: { entity: 'page' }, handler: page.handler }] })
+        const logger = debugLog()
+        const { app } = await start({
+          routes: [{ method: 'GET', path: '/abort', cache: { entity: 'page', logger }, handler: page.handler }],
+        })
         const request = startRequest(app.url, '/abort')
         await started.promise
         request.abort()
-        await sleep(100)
+        // Wait until the server has seen the client go (the capture fails as 'aborted'), not for a
+        // fixed time: on a loaded machine the close can come after the handler's end, and then the
+        // response is complete and cacheable.
+        await vi.waitFor(() => expect(logger.reasons).toEqual(['aborted']), EVENTUALLY)
         release.resolve()
-        await sleep(50)
         const next = await send(app.url, '/abort')
         expect(next.body).toBe('done #2')
         expect(next.headers['x-cache']).toBe('MISS')
@@ -548,9 +566,13 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         const first = await send(app.url, '/stream')
         expect(first).toMatchObject({ status: 200, body: 'chunk-a-1 chunk-b-1' })
         expect(first.headers['x-cache']).toBe('MISS')
-        expect((await send(app.url, '/stream')).body).toBe('chunk-a-2 chunk-b-2')
         // the capture is logged when the response has finished, which can be after the client read it
-        await vi.waitFor(() => expect(logger.reasons).toEqual(['stream', 'stream']))
+        await vi.waitFor(() => expect(logger.reasons).toEqual(['stream']), EVENTUALLY)
+        const second = await send(app.url, '/stream')
+        expect(second.body).toBe('chunk-a-2 chunk-b-2')
+        expect(second.headers['x-cache']).toBe('MISS')
+        expect(page.calls()).toBe(2)
+        expectOnlyReason(logger, 'stream')
       })
 
       it('passes a body over maxBodyBytes through uncached', async () => {
@@ -560,10 +582,12 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
           routes: [{ method: 'GET', path: '/big', cache: { entity: 'page', maxBodyBytes: 100, logger }, handler: page.handler }],
         })
         expect((await send(app.url, '/big')).body).toHaveLength(1_000)
+        await vi.waitFor(() => expect(logger.reasons).toEqual(['too-large']), EVENTUALLY)
         const second = await send(app.url, '/big')
         expect(second.body.startsWith('2')).toBe(true)
         expect(second.headers['x-cache']).toBe('MISS')
-        await vi.waitFor(() => expect(logger.reasons).toEqual(['too-large', 'too-large']))
+        expect(page.calls()).toBe(2)
+        expectOnlyReason(logger, 'too-large')
       })
 
       it('stores binary bodies byte for byte', async () => {
@@ -716,8 +740,9 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         expect((await send(appB.url, '/products/1')).body).toBe('apple')
         expect((await send(appA.url, '/products/1')).headers['x-cache']).toBe('HIT')
         expect((await send(appA.url, '/products/1', { method: 'PUT', headers: { 'x-name': 'pear' } })).status).toBe(200)
-        // Instance B drops its in-process copies when the bus tells it: the documented bound is the bus latency.
-        await eventually(async () => (await send(appB.url, '/products/1')).body === 'pear', 2_000)
+        // Instance B drops its in-process copies when the bus tells it (the latency bound itself is
+        // fleet-coherence.test.ts's to check): wait for that, with a deadline fit for a loaded machine.
+        await eventually(async () => (await send(appB.url, '/products/1')).body === 'pear')
         expect((await send(appA.url, '/products/1')).body).toBe('pear')
       })
     })

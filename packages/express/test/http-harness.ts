@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import { type CacheOptions, type Clock, createCache, type TierCache } from '@tiercache/core'
 import type { HttpCacheOptions, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
-import { testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 
 // The shared helpers live once in the testkit; re-exported so the HTTP cases import one module.
 export { deferred, eventually } from '@tiercache/testkit'
@@ -118,7 +118,7 @@ export interface TestCacheOptions {
 export async function testCache(entities: CacheOptions['entities'], options: TestCacheOptions = {}): Promise<TierCache> {
   const cache = createCache({
     namespace: options.namespace ?? uniqueNamespace(),
-    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }) }),
+    ...(options.l1Only === true ? {} : { l2: redisClusterStore({ nodes: testCluster().seeds() }), l2Timeout: TEST_L2_TIMEOUT }),
     entities,
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   })

@@ -1,4 +1,4 @@
-import { busRecorder, testCluster, testStandalone } from '@tiercache/testkit'
+import { busRecorder, EVENTUALLY, testCluster, testStandalone } from '@tiercache/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type BusMode, keySlot, type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
 import { type Admin, clusterAdmin, standaloneAdmin, storeConnections } from './admin.js'
@@ -47,7 +47,7 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
     await vi.waitFor(() => {
       expect(onA.heard.messages).toEqual(['from a', 'from b'])
       expect(onB.heard.messages).toEqual(['from a', 'from b'])
-    })
+    }, EVENTUALLY)
   })
 
   it('fires onDisconnect and onReconnect when the subscriber connection is killed, and messages flow again', async () => {
@@ -55,13 +55,13 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
     const { heard, handlers } = busRecorder()
     await store.subscribe('bus:killed', handlers)
     await store.publish('bus:killed', 'before')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['before']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['before']), EVENTUALLY)
 
     expect(await killPubSubConnections(makeAdmin())).toBeGreaterThanOrEqual(1)
-    await vi.waitFor(() => expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 }))
+    await vi.waitFor(() => expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 }), EVENTUALLY)
 
     await store.publish('bus:killed', 'after')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['before', 'after']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['before', 'after']), EVENTUALLY)
     expect(heard).toMatchObject({ disconnects: 1, reconnects: 1 })
   })
 
@@ -72,12 +72,12 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
     const subscription = await store.subscribe('bus:shared', first.handlers)
     await store.subscribe('bus:shared', second.handlers)
     await store.publish('bus:shared', 'one')
-    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one']))
+    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one']), EVENTUALLY)
 
     await subscription.unsubscribe()
     await subscription.unsubscribe() // idempotent
     await store.publish('bus:shared', 'two')
-    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one', 'two']))
+    await vi.waitFor(() => expect(second.heard.messages).toEqual(['one', 'two']), EVENTUALLY)
     expect(first.heard.messages).toEqual(['one'])
     expect(first.heard.disconnects).toBe(0)
   })
@@ -88,7 +88,7 @@ describe.each(cases)('the $bus bus of a $kind store', ({ bus, admin: makeAdmin, 
     await store.subscribe('bus:mine', handlers)
     await store.publish('bus:other', 'not for me')
     await store.publish('bus:mine', 'for me')
-    await vi.waitFor(() => expect(heard.messages).toEqual(['for me']))
+    await vi.waitFor(() => expect(heard.messages).toEqual(['for me']), EVENTUALLY)
   })
 
   it('rejects subscribe after close', async () => {

@@ -1,4 +1,4 @@
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { EVENTUALLY, testCluster, testStandalone } from '@tiercache/testkit'
 import { describe, expect, it, vi } from 'vitest'
 import { type RedisRemoteStore, redisClusterStore, redisStore } from '../src/index.js'
 import { type Admin, clusterAdmin, standaloneAdmin, storeConnections } from './admin.js'
@@ -48,10 +48,10 @@ describe.each([
       await second.unsubscribe()
       await vi.waitFor(async () => {
         expect((await storeConnections(admin)).filter((connection) => connection.name === 'tiercache:bus')).toHaveLength(0)
-      })
+      }, EVENTUALLY)
     } finally {
       await store.close()
     }
-    await vi.waitFor(async () => expect(await storeConnections(makeAdmin())).toEqual([]))
+    await vi.waitFor(async () => expect(await storeConnections(makeAdmin())).toEqual([]), EVENTUALLY)
   })
 })

@@ -1,4 +1,4 @@
-import { testCluster, testStandalone } from '@tiercache/testkit'
+import { EVENTUALLY, testCluster, testStandalone } from '@tiercache/testkit'
 import { Cluster, Redis } from 'ioredis'
 import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore, redisStore } from '../src/index.js'
@@ -30,7 +30,7 @@ describe('a store on a client the application passed in', () => {
       await store.close()
       expect(client.status).toBe('ready')
       expect(await client.get(key)).toBe('v')
-      await vi.waitFor(async () => expect(await storeConnections(admin())).toEqual([]))
+      await vi.waitFor(async () => expect(await storeConnections(admin())).toEqual([]), EVENTUALLY)
     } finally {
       await client.quit()
     }

@@ -1,5 +1,5 @@
 import { createCache, KeyBuilder, type RemoteStore, type TierCache } from '@tiercache/core'
-import { redisPipeline, testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, redisPipeline, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { type RedisRemoteStore, redisClusterStore } from '../src/index.js'
 import { deferred, uniqueNamespace } from './engine/helpers.js'
@@ -16,7 +16,7 @@ function store(readFrom: 'primary' | 'replicas' | 'replicas-for-hot-keys'): Redi
 }
 
 function cache(options: Parameters<typeof createCache>[0]): TierCache {
-  const made = createCache(options)
+  const made = createCache({ l2Timeout: TEST_L2_TIMEOUT, ...options })
   closers.push(() => made.close())
   return made
 }
@@ -80,7 +80,7 @@ describe('readFrom on a cluster, checked with INFO commandstats on every node', 
     // Replication is asynchronous: wait until every replica has every key before counting.
     await vi.waitFor(async () => {
       for (const key of keys) expect(await onReplica(key, topology)).toBe(`value ${key}`)
-    })
+    }, EVENTUALLY)
     await resetStats()
     for (const key of keys) expect(await reads.get(key)).toBe(`value ${key}`)
     expect(await reads.getMany(keys)).toEqual(keys.map((key) => `value ${key}`))
@@ -108,7 +108,7 @@ describe('readFrom on a cluster, checked with INFO commandstats on every node', 
     await Promise.all(keys.map((key) => reads.set(key, `value ${key}`, 60_000)))
     await vi.waitFor(async () => {
       for (const key of keys) expect(await onReplica(key, topology)).toBe(`value ${key}`)
-    })
+    }, EVENTUALLY)
     await resetStats()
     for (const key of keys) expect(await reads.get(key)).toBe(`value ${key}`)
     expect([await calls(topology.masters, 'get'), await calls(topology.replicas, 'get')]).toEqual([keys.length, 0])
@@ -134,7 +134,7 @@ describe('readFrom on a cluster, checked with INFO commandstats on every node', 
     expect(copies).toHaveLength(topology.masters.length)
     await vi.waitFor(async () => {
       for (const copy of copies) expect(await onReplica(copy, topology)).not.toBeNull()
-    })
+    }, EVENTUALLY)
     await resetStats()
     for (let i = 0; i < 30; i++) expect(await products.get('h', async () => ({ v: -1 }))).toEqual({ v: 1 })
     expect(hot.stats().product?.l2Hits).toBeGreaterThanOrEqual(30)
@@ -186,20 +186,20 @@ describe('replica reads and L1 coherence', () => {
     const copies = writerStore.spreadKeys((n) => builder.replicaKey('h', n), 8)
     await vi.waitFor(async () => {
       for (const copy of copies) expect(await onReplica(copy, topology)).toContain('"v":1')
-    })
+    }, EVENTUALLY)
     const loads: number[] = []
     const reading = reader.entity<{ v: number }>('product').get('h', async () => {
       loads.push(2)
       return { v: 2 }
     })
-    await vi.waitFor(() => expect(held).toBe(1))
+    await vi.waitFor(() => expect(held).toBe(1), EVENTUALLY)
     if (invalidate) {
       await writer.entity('product').invalidate('h')
-      await vi.waitFor(() => expect(reader.stats().product?.invalidationsReceived).toBe(1))
+      await vi.waitFor(() => expect(reader.stats().product?.invalidationsReceived).toBe(1), EVENTUALLY)
       // The replicas have caught up with the tombstones: what the reader reads next is current.
       await vi.waitFor(async () => {
         for (const copy of copies) expect(await onReplica(copy, topology)).not.toContain('"v":1')
-      })
+      }, EVENTUALLY)
     }
     release.resolve()
     // A read that started before the invalidation may return the old value (it ran concurrently).

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createCache, isTierCacheError, type TierCache } from '@tiercache/core'
-import { describeRemoteStoreConformance, RedisSentinelGroup } from '@tiercache/testkit'
+import { describeRemoteStoreConformance, EVENTUALLY, RedisSentinelGroup, TEST_L2_TIMEOUT } from '@tiercache/testkit'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { type RedisRemoteStore, type RedisStoreHostOptions, redisStore } from '../src/index.js'
@@ -59,7 +59,7 @@ async function replicaConnected(replicaPorts: readonly number[]): Promise<void> 
 async function replicatedEverywhere(key: string, expected: string, replicaPorts: readonly number[]): Promise<void> {
   await vi.waitFor(async () => {
     for (const port of replicaPorts) expect(await group.command(port, ['GET', key])).toBe(expected)
-  })
+  }, EVENTUALLY)
 }
 
 describeRemoteStoreConformance('redisStore through Sentinel', async () => sentinelStore())
@@ -132,6 +132,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
     const cache = createCache({
       namespace,
       l2,
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '1m', l1: false, hot: { keys: ['h'], l1Ttl: 0 } } },
     })
     closers.push(() => cache.close())
@@ -144,7 +145,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
     const copy = `{${namespace}!hot:product:0:h}`
     await vi.waitFor(async () => {
       for (const port of replicaPorts) expect(String(await group.command(port, ['GET', copy]))).toContain('"v":1')
-    })
+    }, EVENTUALLY)
     await resetStats()
     for (let i = 0; i < 20; i++) expect(await products.get('h', async () => ({ v: -1 }))).toEqual({ v: 1 })
     expect([await getCalls([primary.port]), await getCalls(replicaPorts)]).toEqual([0, 20])
@@ -224,7 +225,7 @@ describe('failover', () => {
     version = 2
     await writer.entity('profile').invalidate('p')
     // The reader's L1 holds version 1 for ten minutes: only the bus message can make it reload.
-    await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), { timeout: 5_000 })
+    await vi.waitFor(async () => expect(await reader.entity('profile').get('p', profile)).toEqual({ version: 2 }), EVENTUALLY)
     expect(reader.stats().profile?.invalidationsReceived).toBe(1)
 
     const report = await load.stop()
@@ -238,5 +239,5 @@ describe('failover', () => {
     expect(report.wrong).toBe(0)
     // The documented bound (docs/operations.md): down-after (1 s here) + election + reconnect backoff + breaker cool-down.
     expect(resumeMs).toBeLessThan(15_000)
-  })
+  }, 90_000)
 })

@@ -3,11 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { findFreeRedisPort, isPortFree, RedisCluster, requireRedisServer } from '../src/index.js'
+import { EVENTUALLY, findFreeRedisPort, isPortFree, RedisCluster, requireRedisServer } from '../src/index.js'
 
 // Child processes import the built testkit: like the reaper, they run plain Node.
 const dist = fileURLToPath(new URL('../dist/', import.meta.url))
-const EVENTUALLY = { timeout: 5_000, interval: 50 }
 
 interface Started {
   readonly pid: number

@@ -41,7 +41,8 @@ describe('RedisCluster (the run-wide cluster)', () => {
     const key = '{failover}:k'
     const old = await cluster.masterForKey(key)
     await cluster.command(old.port, ['SET', key, 'kept'])
-    await cluster.command(old.port, ['WAIT', 1, 2_000])
+    // the replica has the write before the kill (WAIT answers how many replicas acknowledged it)
+    expect(await cluster.command(old.port, ['WAIT', 1, 15_000])).toBe(1)
     await cluster.kill(old.port)
     expect(cluster.nodes.find((node) => node.port === old.port)?.pid).toBeUndefined()
 
@@ -55,7 +56,8 @@ describe('RedisCluster (the run-wide cluster)', () => {
     const replicas = await cluster.replicas()
     expect(replicas.find((replica) => replica.port === old.port)?.masterId).toBe(promoted.id)
     expect(await cluster.masters()).toHaveLength(3)
-  })
+    // a failover and a rejoin: deadlines for a loaded machine, not bounds this test checks
+  }, 90_000)
 
   it('fails a paused master over, and the resumed master rejoins without a restart', async () => {
     const cluster = testCluster()
@@ -69,7 +71,7 @@ describe('RedisCluster (the run-wide cluster)', () => {
     await cluster.ensureHealthy()
     expect(cluster.nodes.find((node) => node.port === victim.port)?.pid).toBe(pid)
     expect((await cluster.replicas()).map((replica) => replica.port)).toContain(victim.port)
-  })
+  }, 90_000)
 
   it('restarts a node under its old cluster id', async () => {
     const cluster = testCluster()

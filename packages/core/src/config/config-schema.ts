@@ -137,6 +137,8 @@ export const cacheOptionsSchema = z.strictObject({
   maxValueBytes: count.optional(),
   clock: clock.optional(),
   random: z.custom<RandomSource>((v) => typeof v === 'function', 'expected a function returning [0, 1)').optional(),
+  /** Tracing channels (`tiercache:get` ...): `ids: true` puts ids in their context objects. Default `{ ids: false }`. */
+  tracing: z.strictObject({ ids: z.boolean().optional() }).optional(),
 })
 
 /** Options of one entity, as users write them. */
@@ -196,6 +198,8 @@ export interface ResolvedCacheOptions {
   readonly serializer: Serializer
   readonly clock: Clock
   readonly random: RandomSource
+  /** Whether tracing channel contexts carry ids (`tracing.ids`, default false: ids can be user data). */
+  readonly traceIds: boolean
 }
 
 /**
@@ -259,6 +263,7 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
     serializer: options.serializer ?? jsonSerializer,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
+    traceIds: options.tracing?.ids ?? false,
   }
 }
 

@@ -22,6 +22,8 @@ export interface EngineContext {
   readonly random: RandomSource
   readonly serializer: Serializer
   readonly logger: Logger
+  /** Whether tracing channel contexts carry ids (the `tracing.ids` option). */
+  readonly traceIds: boolean
   /** Invalidates tags across the fleet (the cache's `invalidateTag`). */
   invalidateTags(tags: string | readonly string[]): Promise<void>
   /** Emits a cache event (`hot-key`, `cold-key`, ...) to the cache's listeners. */

@@ -5,6 +5,16 @@ import { assertStorableId, assertValidId } from '../l2/key-builder.js'
 import { readChannel } from '../metrics/channels.js'
 import { type EntityMetrics, L1_SAMPLE_MASK } from '../metrics/entity-metrics.js'
 import type { EntityStats } from '../metrics/entity-stats.js'
+import {
+  getManyTracing,
+  getTracing,
+  invalidateTracing,
+  setTracing,
+  type TraceContext,
+  type TracedOperation,
+  traceContext,
+  traced,
+} from '../metrics/tracing.js'
 import type { Clock } from '../util/clock.js'
 import { TierCacheError } from '../util/errors.js'
 import { SingleFlight } from '../util/single-flight.js'
@@ -121,7 +131,16 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
   }
 
-  async get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
+  get<R extends T | null | undefined>(id: string, loader: Loader<R>): Promise<R> {
+    if (getTracing.hasSubscribers) {
+      const trace = this.traceContext('get', id)
+      return traced(getTracing, trace, () => this.read(id, loader, trace))
+    }
+    return this.read(id, loader, undefined)
+  }
+
+  /** The body of `get`; `trace` is the context of a traced call, which learns the tier that answered. */
+  private async read<R extends T | null | undefined>(id: string, loader: Loader<R>, trace: TraceContext | undefined): Promise<R> {
     assertValidId(id, this.name)
     // One read in 64 is timed (every read while tiercache:read has subscribers): the rest pay a counter and a mask.
     const metrics = this.metrics
@@ -136,6 +155,7 @@ export class EntityCache<T> implements EntityHandle<T> {
         if (entry.freshUntil > now) {
           this.counters.l1Hits++
           if (startedAt !== 0) metrics.l1Hit(id, startedAt, sampled)
+          if (trace !== undefined) trace.tier = 'l1'
           if (now >= entry.earlyFrom) this.refresher.considerEarly(id, loader, entry, now)
           return entry.value as R
         }
@@ -143,10 +163,26 @@ export class EntityCache<T> implements EntityHandle<T> {
     }
     assertStorableId(id, this.name)
     // `return await`: handing a promise back from an async function costs two more microtask turns.
-    return (await this.flights.run(id, () => readThrough(this.core, this.refresher, id, loader))) as R
+    if (trace === undefined) return (await this.flights.run(id, () => readThrough(this.core, this.refresher, id, loader))) as R
+    // The read that answers (this call's, or the single flight it joins) reports its tier to the trace.
+    metrics.awaitTier(id, trace)
+    try {
+      return (await this.flights.run(id, () => readThrough(this.core, this.refresher, id, loader))) as R
+    } finally {
+      metrics.forgetTier(id, trace)
+    }
   }
 
-  async getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
+  getMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
+    if (!getManyTracing.hasSubscribers) return this.readMany(ids, batchLoader)
+    return traced(getManyTracing, this.traceContext('getMany', Array.isArray(ids) ? ids : []), () => this.readMany(ids, batchLoader))
+  }
+
+  private traceContext(operation: TracedOperation, ids: string | readonly string[]): TraceContext {
+    return traceContext(operation, this.ctx.namespace, this.name, this.ctx.traceIds, ids)
+  }
+
+  private async readMany<R extends T | null | undefined>(ids: readonly string[], batchLoader: BatchLoader<R>): Promise<R[]> {
     if (!Array.isArray(ids)) {
       throw new TierCacheError('INVALID_KEY', `entity "${this.name}": getMany expects an array of ids`, { entity: this.name })
     }
@@ -154,7 +190,12 @@ export class EntityCache<T> implements EntityHandle<T> {
     return (await readMany(this.core, this.flights, this.refresher, ids, batchLoader as BatchLoader<unknown>)) as R[]
   }
 
-  async set(id: string, value: T | null | undefined): Promise<void> {
+  set(id: string, value: T | null | undefined): Promise<void> {
+    if (!setTracing.hasSubscribers) return this.write(id, value)
+    return traced(setTracing, this.traceContext('set', id), () => this.write(id, value))
+  }
+
+  private async write(id: string, value: T | null | undefined): Promise<void> {
     assertStorableId(id, this.name)
     assertOpen(this.core)
     this.dropLocal([id])
@@ -172,7 +213,13 @@ export class EntityCache<T> implements EntityHandle<T> {
     if (!(await publishIds(this.propagation, [id]))) this.ctx.outbox.addIds(this.name, [id])
   }
 
-  async invalidate(ids: string | readonly string[]): Promise<void> {
+  invalidate(ids: string | readonly string[]): Promise<void> {
+    if (!invalidateTracing.hasSubscribers) return this.invalidateIds(ids)
+    const context = this.traceContext('invalidate', typeof ids === 'string' ? [ids] : Array.isArray(ids) ? ids : [])
+    return traced(invalidateTracing, context, () => this.invalidateIds(ids))
+  }
+
+  private async invalidateIds(ids: string | readonly string[]): Promise<void> {
     const list = typeof ids === 'string' ? [ids] : ids
     if (!Array.isArray(list)) {
       throw new TierCacheError('INVALID_KEY', `entity "${this.name}": invalidate expects an id or an array of ids`, { entity: this.name })

@@ -1,3 +1,4 @@
+import { loadTracing, traceContext, traced } from '../metrics/tracing.js'
 import { TierCacheError } from '../util/errors.js'
 import { raceTimeout } from '../util/timeouts.js'
 import type { EntityCore } from './entity-core.js'
@@ -30,7 +31,7 @@ export async function runLoader(
   const loadAt = performance.now()
   let loading: Promise<unknown>
   try {
-    loading = Promise.resolve(loader(id))
+    loading = loadTracing.hasSubscribers ? traced(loadTracing, loadContext(core, id), async () => loader(id)) : Promise.resolve(loader(id))
   } catch (error) {
     loading = Promise.reject(error)
   }
@@ -83,7 +84,9 @@ export async function runBatchLoader(
     core.metrics.load(ids, loadAt, error)
     throw error
   }
-  const loading = Promise.resolve().then(() => batchLoader(ids as string[]))
+  const loading = loadTracing.hasSubscribers
+    ? traced(loadTracing, loadContext(core, ids), async () => batchLoader(ids as string[]))
+    : Promise.resolve().then(() => batchLoader(ids as string[]))
   let raced: Awaited<ReturnType<typeof raceTimeout<unknown>>>
   try {
     raced = await raceTimeout(loading, core.policy.hardTimeoutMs)
@@ -122,4 +125,9 @@ export function alignBatch(entity: string, ids: readonly string[], loaded: unkno
     `entity "${entity}": a batch loader must return an array aligned with its ids (length ${ids.length}) or a Map from id to value, got ${Array.isArray(loaded) ? `an array of length ${loaded.length}` : typeof loaded}`,
     { entity },
   )
+}
+
+/** The `tiercache:load` context of a load of `ids` (ids in it only with the `tracing.ids` option). */
+function loadContext(core: EntityCore, ids: string | readonly string[]) {
+  return traceContext('load', core.ctx.namespace, core.name, core.ctx.traceIds, ids)
 }

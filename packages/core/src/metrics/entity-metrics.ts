@@ -1,5 +1,6 @@
 import { invalidateChannel, l2ErrorChannel, loadChannel, type ReadTier, readChannel } from './channels.js'
 import { type HistogramSnapshot, LatencyHistogram } from './latency-histogram.js'
+import type { TraceContext } from './tracing.js'
 
 /**
  * One L1 hit in this many is timed into the `l1` histogram. Timing every hit would add a
@@ -30,6 +31,8 @@ export class EntityMetrics {
   private readonly stale = new LatencyHistogram()
   private readonly miss = new LatencyHistogram()
   private readonly loads = new LatencyHistogram()
+  /** Traced `get`s past L1, by id, waiting for the tier of the read that answers them (empty unless traced). */
+  private readonly tracedReads = new Map<string, TraceContext[]>()
 
   constructor(
     readonly namespace: string,
@@ -47,7 +50,31 @@ export class EntityMetrics {
   read(tier: ReadTier, id: string, startedAt: number): void {
     const durationMs = performance.now() - startedAt
     this.histogram(tier).observe(durationMs)
+    if (this.tracedReads.size !== 0) this.settleTier(id, tier)
     if (readChannel.hasSubscribers) readChannel.publish({ namespace: this.namespace, entity: this.entity, id, tier, durationMs })
+  }
+
+  /** A traced `get` of `id` past L1: the next read of `id` reported here sets `trace.tier`. */
+  awaitTier(id: string, trace: TraceContext): void {
+    const waiting = this.tracedReads.get(id)
+    if (waiting === undefined) this.tracedReads.set(id, [trace])
+    else waiting.push(trace)
+  }
+
+  /** The traced `get` settled: stop waiting (its read may have ended without a tier, e.g. an invalid id). */
+  forgetTier(id: string, trace: TraceContext): void {
+    const waiting = this.tracedReads.get(id)
+    if (waiting === undefined) return
+    const rest = waiting.filter((other) => other !== trace)
+    if (rest.length === 0) this.tracedReads.delete(id)
+    else this.tracedReads.set(id, rest)
+  }
+
+  private settleTier(id: string, tier: ReadTier): void {
+    const waiting = this.tracedReads.get(id)
+    if (waiting === undefined) return
+    this.tracedReads.delete(id)
+    for (const trace of waiting) trace.tier = tier
   }
 
   /** Times `answer` as a read by `tier` when it settles, and returns it. */

@@ -1,5 +1,5 @@
 import { type Clock, createCache, KeyBuilder } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
@@ -28,6 +28,7 @@ describe('locks that expire mid-load, and clock skew between instances', () => {
       createCache({
         namespace,
         l2: redisClusterStore({ nodes: seeds }),
+        l2Timeout: TEST_L2_TIMEOUT,
         entities: { product: { ttl: '1m', lockTtl: 200, lockWait: '5s' } },
       })
     const [a, b] = [make(), make()]
@@ -37,7 +38,7 @@ describe('locks that expire mid-load, and clock skew between instances', () => {
     const slow = a.entity<string>('product').get('1', held.loader)
     await held.started
     // the lock expires by its TTL while a is still loading
-    await eventually(async () => (await raw.exists(keys.lockKey('1'))) === 0, 2_000)
+    await eventually(async () => (await raw.exists(keys.lockKey('1'))) === 0)
     const loader = vi.fn(async () => 'new')
     expect(await b.entity<string>('product').get('1', loader)).toBe('new')
     expect(loader).toHaveBeenCalledTimes(1)
@@ -56,19 +57,26 @@ describe('locks that expire mid-load, and clock skew between instances', () => {
     const writer = createCache({
       namespace,
       l2: redisClusterStore({ nodes: seeds }),
-      entities: { product: { ttl: 300, l1: false, hot: false } },
+      l2Timeout: TEST_L2_TIMEOUT,
+      entities: { product: { ttl: '1m', l1: false, hot: false } },
     })
     const behind = createCache({
       namespace,
       clock: skewedClock(-3_600_000),
       l2: redisClusterStore({ nodes: seeds }),
-      entities: { product: { ttl: 300, l1: false, hot: false } },
+      l2Timeout: TEST_L2_TIMEOUT,
+      entities: { product: { ttl: '1m', l1: false, hot: false } },
     })
     await Promise.all([writer.ready(), behind.ready()])
     await writer.entity<string>('product').get('1', async () => 'v1')
-    // to the late clock the entry looks fresh for another hour, but Redis expires it by PX
     expect(await behind.entity<string>('product').get('1', async () => 'loaded')).toBe('v1')
-    await eventually(async () => (await raw.exists(new KeyBuilder(namespace, 'product').valueKey('1'))) === 0, 2_000)
+    // To the late clock the entry looks fresh for another hour, but Redis decides when it is gone.
+    // The test ends its L2 life itself rather than with a TTL short enough to wait for: a short TTL
+    // can run out between the write and the first read on a loaded machine.
+    const valueKey = new KeyBuilder(namespace, 'product').valueKey('1')
+    expect(await raw.pttl(valueKey)).toBeGreaterThan(0)
+    await raw.pexpire(valueKey, 1)
+    await eventually(async () => (await raw.exists(valueKey)) === 0)
     const loader = vi.fn(async () => 'v2')
     expect(await behind.entity<string>('product').get('1', loader)).toBe('v2')
     expect(loader).toHaveBeenCalledTimes(1)
@@ -81,12 +89,14 @@ describe('locks that expire mid-load, and clock skew between instances', () => {
     const writer = createCache({
       namespace,
       l2: redisClusterStore({ nodes: seeds }),
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '10s', l1: false, hot: false } },
     })
     const ahead = createCache({
       namespace,
       clock: skewedClock(60_000),
       l2: redisClusterStore({ nodes: seeds }),
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '10s', l1: false, hot: false } },
     })
     await Promise.all([writer.ready(), ahead.ready()])

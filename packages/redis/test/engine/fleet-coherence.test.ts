@@ -1,5 +1,5 @@
 import { createCache, KeyBuilder, ManualClock, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
@@ -84,7 +84,7 @@ describe('fleet-wide single-flight and leases', () => {
 })
 
 describe('invalidation bus and L1 coherence', () => {
-  it('after invalidate() resolves on A, B returns the new value within 100 ms, and A ignores its own message', async () => {
+  it('after invalidate() resolves on A, B returns the new value through the bus, long before its L1 TTL, and A ignores its own message', async () => {
     const { caches, close } = await fleet(2, { namespace: uniqueNamespace(), entities: { product: { ttl: '1m', l1: { ttl: '1m' } } } })
     const [a, b] = caches as [TierCache, TierCache]
     const source = new Map([['1', 'v1']])
@@ -95,8 +95,12 @@ describe('invalidation bus and L1 coherence', () => {
     expect(b.stats().product?.l1Hits).toBe(1)
     source.set('1', 'v2')
     await a.entity('product').invalidate('1')
-    const took = await eventually(async () => (await b.entity<string>('product').get('1', load)) === 'v2', 100)
-    expect(took).toBeLessThan(100)
+    // B's L1 holds v1 for a minute: only the bus message can make it reload. The documented 100 ms
+    // is measured where it can be (pnpm bench, workload 4); here, on a shared CI machine whose CPU
+    // other jobs take, the margin is 5 s: still far from the 60 s a missed message would cost, and
+    // free of how long a loaded machine takes to run a timer or answer a socket.
+    const took = await eventually(async () => (await b.entity<string>('product').get('1', load)) === 'v2')
+    expect(took).toBeLessThan(5_000)
     expect(b.stats().product?.invalidationsReceived).toBe(1)
     expect(a.stats().product?.invalidationsReceived).toBe(0)
     await close()
@@ -126,6 +130,7 @@ describe('invalidation bus and L1 coherence', () => {
       namespace,
       clock,
       l2: redisClusterStore({ nodes: seeds }),
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '1m', l1: { ttl: '2s' } } },
     })
     // b hears nothing: the bus is down for it
@@ -134,6 +139,7 @@ describe('invalidation bus and L1 coherence', () => {
       clock,
       bus: false,
       l2: redisClusterStore({ nodes: seeds }),
+      l2Timeout: TEST_L2_TIMEOUT,
       entities: { product: { ttl: '1m', l1: { ttl: '2s' } } },
     })
     const source = new Map([['1', 'v1']])
@@ -158,10 +164,8 @@ describe('invalidation bus and L1 coherence', () => {
     const cluster = testCluster()
     const nodes = [...(await cluster.masters()), ...(await cluster.replicas())]
     await Promise.all(nodes.map((node) => cluster.command(node.port, ['CLIENT', 'KILL', 'TYPE', 'pubsub'])))
-    await eventually(
-      () =>
-        loggers[1]!.records.some((r) => r.msg === 'invalidation bus reconnected; dropping L1 entries that may have missed invalidations'),
-      5_000,
+    await eventually(() =>
+      loggers[1]!.records.some((r) => r.msg === 'invalidation bus reconnected; dropping L1 entries that may have missed invalidations'),
     )
     const before = b.stats().product!
     expect(await b.entity<string>('product').get('2', load)).toBe('v:2')
@@ -194,7 +198,8 @@ describe('tags', () => {
     await a.invalidateTag('category:7')
     const stamp = await raw.get(`{${namespace}!tag:category:7}`)
     expect(Number(stamp)).toBeGreaterThan(0)
-    await eventually(async () => ((await b.entity<{ v: number }>('list').get('seven-1', load))?.v ?? 0) === 2, 100)
+    // b's L1 holds the old entries for a minute: only the tag message can make them misses.
+    await eventually(async () => ((await b.entity<{ v: number }>('list').get('seven-1', load))?.v ?? 0) === 2)
     expect((await b.entity<{ v: number }>('list').get('seven-2', load))?.v).toBe(2)
     expect((await b.entity<{ v: number }>('list').get('eight-1', load))?.v).toBe(1)
     // c never held anything in L1: the stamp in L2 makes the old entries misses
@@ -210,7 +215,7 @@ describe('tags', () => {
     await first.caches[0]!.entity('list').get('x', load)
     // bypass the first instance's bus: stamp written, then a new instance reads the old entry
     await first.caches[0]!.invalidateTag('category:7')
-    const late = createCache({ namespace, l2: redisClusterStore({ nodes: seeds }), entities: tagged })
+    const late = createCache({ namespace, l2: redisClusterStore({ nodes: seeds }), l2Timeout: TEST_L2_TIMEOUT, entities: tagged })
     const reload = vi.fn(async () => ({ c: 7, v: 2 }))
     expect(await late.entity('list').get('x', reload)).toEqual({ c: 7, v: 2 })
     expect(reload).toHaveBeenCalledTimes(1)
@@ -230,6 +235,7 @@ describe('stale-while-revalidate across instances', () => {
         clock,
         logger: recordingLogger(),
         l2: redisClusterStore({ nodes: seeds }),
+        l2Timeout: TEST_L2_TIMEOUT,
         entities: { product: { ttl: '10s', grace: '1m', l1: false, beta: 0 } },
       })
     const a = make()

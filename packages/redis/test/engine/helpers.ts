@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { type CacheOptions, createCache, type TierCache } from '@tiercache/core'
-import { recordingLogger, testCluster } from '@tiercache/testkit'
+import { recordingLogger, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
 import { afterAll, beforeAll } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
@@ -12,7 +12,8 @@ export function uniqueNamespace(): string {
 
 /**
  * Creates `count` cache instances on the test cluster, each with its own store and its own
- * connections, as separate service instances would have. Closed by the returned `close`.
+ * connections, as separate service instances would have. Closed by the returned `close`. Their
+ * `l2Timeout` is {@link TEST_L2_TIMEOUT} unless `options` names one (failover tests keep 50 ms).
  */
 export async function fleet(
   count: number,
@@ -20,7 +21,9 @@ export async function fleet(
 ): Promise<{ caches: TierCache[]; loggers: ReturnType<typeof recordingLogger>[]; close: () => Promise<void> }> {
   const seeds = testCluster().seeds()
   const loggers = Array.from({ length: count }, () => recordingLogger())
-  const caches = loggers.map((logger) => createCache({ logger, ...options, l2: redisClusterStore({ nodes: seeds }) }))
+  const caches = loggers.map((logger) =>
+    createCache({ logger, l2Timeout: TEST_L2_TIMEOUT, ...options, l2: redisClusterStore({ nodes: seeds }) }),
+  )
   await Promise.all(caches.map((cache) => cache.ready()))
   return { caches, loggers, close: async () => void (await Promise.all(caches.map((cache) => cache.close()))) }
 }
@@ -68,13 +71,14 @@ export interface LoadReport {
 /**
  * Steady load from every instance: each reads ids 0..keys-1 in turn, checking every value,
  * until `stop()` is called, which resolves with the report; `loaderCalls.n` counts the loads.
- * Errors are counted, never thrown.
+ * Errors are counted, never thrown. `report` counts as the load runs, so a test can wait for a
+ * number of reads instead of sleeping for a time that fits some number of them.
  */
 export function steadyLoad(
   caches: readonly TierCache[],
   keys: number,
   loaderCalls: { n: number } = { n: 0 },
-): { stop(): Promise<LoadReport> } {
+): { readonly report: LoadReport; stop(): Promise<LoadReport> } {
   const report: LoadReport = { served: 0, errors: 0, wrong: 0, maxMs: 0 }
   let stopped = false
   const loader = async (id: string) => {
@@ -100,6 +104,7 @@ export function steadyLoad(
     }),
   ).then(() => report)
   return {
+    report,
     stop() {
       stopped = true
       return running

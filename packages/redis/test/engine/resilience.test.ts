@@ -1,11 +1,8 @@
-import { type BreakerEvent, KeyBuilder } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { type BreakerEvent, CHANNELS, KeyBuilder, type ReadMessage, type TierCache } from '@tiercache/core'
+import { keySlot, testCluster } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
-import { fleet, steadyLoad, uniqueNamespace } from './helpers.js'
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
+import { eventually, fleet, type LoadReport, steadyLoad, uniqueNamespace } from './helpers.js'
 
 describe('failures of Redis under load', () => {
   it('a killed master costs callers no errors and no wrong values; L2 hits resume after the failover', async () => {
@@ -13,39 +10,57 @@ describe('failures of Redis under load', () => {
     const namespace = uniqueNamespace()
     const { caches, close } = await fleet(3, {
       namespace,
+      // the production default: what a failover costs callers with it is what this test is about
+      l2Timeout: 50,
       entities: { product: { ttl: '1m', l1: { ttl: 50 } } },
     })
     const loaderCalls = { n: 0 }
     const load = steadyLoad(caches, 300, loaderCalls)
-    await sleep(1_000)
+    // The kill lands under load: every key read a few times over, whatever the machine's speed.
+    await eventually(() => load.report.served >= 1_000)
     const callsBeforeKill = loaderCalls.n
-    const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('1'))
-    const killedAt = performance.now()
-    await cluster.kill(victim.port)
-    await cluster.waitForFailover(victim.port, { timeoutMs: 20_000 })
-    const promotedAt = performance.now()
-    // L2 hits resume: reads of keys on the failed master's slots are L2 hits again
-    const l2Hits = () => caches.reduce((sum, cache) => sum + (cache.stats().product?.l2Hits ?? 0), 0)
-    let resumedAt = Number.NaN
-    const before = l2Hits()
-    for (let waited = 0; waited < 10_000; waited += 20) {
-      await sleep(20)
-      if (l2Hits() > before + 300) {
-        resumedAt = performance.now()
-        break
-      }
+    const keys = new KeyBuilder(namespace, 'product')
+    const victim = await cluster.masterForKey(keys.valueKey('1'))
+    const onVictim = (id: string) => {
+      const slot = keySlot(keys.valueKey(id))
+      return victim.slots.some(([first, last]) => slot >= first && slot <= last)
     }
-    await sleep(500)
-    const report = await load.stop()
+    // L2 hits resume when a read of a key on the failed master's slots is answered by L2 again: the
+    // read channel says so for that very key, where a count of all L2 hits would depend on how many
+    // reads of the other slots a loaded machine fits into the wait.
+    let promotedAt = Number.NaN
+    let resumedAt = Number.NaN
+    const onRead = (message: unknown) => {
+      const read = message as ReadMessage
+      if (read.namespace !== namespace || read.tier !== 'l2' || Number.isNaN(promotedAt) || !Number.isNaN(resumedAt)) return
+      if (onVictim(read.id)) resumedAt = performance.now()
+    }
+    subscribe(CHANNELS.read, onRead)
+    const killedAt = performance.now()
+    let report: LoadReport
+    try {
+      await cluster.kill(victim.port)
+      await cluster.waitForFailover(victim.port, { timeoutMs: 20_000 })
+      promotedAt = performance.now()
+      await eventually(() => !Number.isNaN(resumedAt), 20_000)
+      // and the load keeps being served after it
+      const servedAtResume = load.report.served
+      await eventually(() => load.report.served >= servedAtResume + 300)
+    } finally {
+      unsubscribe(CHANNELS.read, onRead)
+      report = await load.stop()
+    }
     console.info(
       `[failover] served ${report.served}, errors ${report.errors}, wrong ${report.wrong}, failover took ${Math.round(promotedAt - killedAt)} ms, ` +
         `L2 hits resumed ${Math.round(resumedAt - promotedAt)} ms after promotion, extra loader calls ${loaderCalls.n - callsBeforeKill}, slowest read ${Math.round(report.maxMs)} ms`,
     )
     expect(report.errors).toBe(0)
     expect(report.wrong).toBe(0)
-    expect(report.served).toBeGreaterThan(1_000)
-    // documented bound: L2 hits resume within 3 s of the promotion (breaker cool-down + slot map refresh)
-    expect(resumedAt - promotedAt).toBeLessThan(3_000)
+    // The documented bound (docs/failure-behaviour.md): L2 hits resume within 3 s of the promotion,
+    // the breaker's cool-down (2 s) plus ioredis's slot map refresh. Asserted with 3 s more: both are
+    // timers and round trips, which a shared 2-core CI machine under load runs late; a cache that
+    // never found the promoted replica fails the wait above instead.
+    expect(resumedAt - promotedAt).toBeLessThan(6_000)
     await close()
   }, 90_000)
 
@@ -53,6 +68,7 @@ describe('failures of Redis under load', () => {
     const cluster = testCluster()
     const { caches, close } = await fleet(2, {
       namespace: uniqueNamespace(),
+      l2Timeout: 50,
       breaker: { failures: 5, coolDown: '500ms', probes: 2 },
       entities: { product: { ttl: '1m', l1: { ttl: 20 } } },
     })
@@ -60,15 +76,16 @@ describe('failures of Redis under load', () => {
     caches[0]!.on('breaker', (e: BreakerEvent) => states.push(e.state))
     const loaderCalls = { n: 0 }
     const load = steadyLoad(caches, 100, loaderCalls)
-    await sleep(500)
+    await eventually(() => load.report.served >= 200)
     const ports = cluster.nodes.map((node) => node.port)
     await Promise.all(ports.map((port) => cluster.kill(port)))
-    for (let waited = 0; waited < 5_000 && !states.includes('open'); waited += 20) await sleep(20)
-    expect(states).toContain('open')
+    await eventually(() => states.includes('open'))
     expect(caches[0]!.breakerState()).not.toBe('closed')
-    await sleep(1_000)
+    // callers keep being served (by the loader) while every node is down
+    const servedWhileDown = load.report.served
+    await eventually(() => load.report.served >= servedWhileDown + 200)
     await cluster.ensureHealthy({ timeoutMs: 60_000 })
-    for (let waited = 0; waited < 20_000 && caches[0]!.breakerState() !== 'closed'; waited += 50) await sleep(50)
+    await eventually(() => caches[0]!.breakerState() === 'closed', 30_000)
     const report = await load.stop()
     console.info(`[all nodes down] served ${report.served}, errors ${report.errors}, breaker transitions ${states.join(' -> ')}`)
     expect(report.errors).toBe(0)
@@ -93,18 +110,23 @@ describe('failures of Redis under load', () => {
     await cluster.pause(victim.port)
     try {
       const timings: number[] = []
+      let timeoutsBeforeLastReads = 0
       for (let i = 0; i < 10; i++) {
+        if (i === 7) timeoutsBeforeLastReads = caches[0]!.stats().product?.l2Timeouts ?? 0
         const started = performance.now()
         expect(await products.get('x', async () => 'from the loader')).toBe('from the loader')
         timings.push(performance.now() - started)
       }
       console.info(`[SIGSTOP] read latencies ms: ${timings.map((t) => Math.round(t)).join(', ')}`)
-      // a read may wait for the GET and for the lock attempt, each bounded by the 50 ms timeout
-      // (plus the sweep granularity and scheduling): never the node's hang
-      expect(Math.max(...timings)).toBeLessThan(250)
+      // The documented bound (docs/failure-behaviour.md): a read waits at most the 50 ms timeout per
+      // L2 call, and a miss makes two (the GET and the lock attempt). The node hangs until the test
+      // resumes it, so a read that waited for it would never come back; the assertion allows 10x the
+      // 100 ms because a loaded CI machine runs the timeout's timer late, never early.
+      expect(Math.max(...timings)).toBeLessThan(1_000)
+      expect(caches[0]!.stats().product?.l2Timeouts).toBeGreaterThan(0)
       expect(caches[0]!.breakerState()).toBe('open')
-      // with the breaker open, reads do not touch L2 at all
-      expect(Math.max(...timings.slice(-3))).toBeLessThan(20)
+      // with the breaker open, reads do not touch L2 at all: the last reads waited for no L2 call
+      expect(caches[0]!.stats().product?.l2Timeouts).toBe(timeoutsBeforeLastReads)
     } finally {
       await cluster.resume(victim.port)
     }

@@ -57,20 +57,20 @@ describe('stampede across processes', () => {
     await ready
     let killed: number | undefined
     const loadingPids: number[] = []
+    const loadingAt: number[] = []
     for (const child of children) {
       child.on('message', (m: { type: string; pid: number }) => {
         if (m.type !== 'loading') return
         loadingPids.push(m.pid)
+        loadingAt.push(performance.now())
         if (killed === undefined) {
           killed = m.pid
           child.kill('SIGKILL')
         }
       })
     }
-    const started = performance.now()
     for (const child of children) child.send({ type: 'go' })
     const results = await done
-    const elapsed = performance.now() - started
     const survivors = results.filter((r): r is Done => r !== null)
     expect(survivors).toHaveLength(3)
     const values = survivors.flatMap((r) => r.values)
@@ -78,9 +78,14 @@ describe('stampede across processes', () => {
     expect(values.every((v) => JSON.stringify(v).includes('"id":"cold"'))).toBe(true)
     // one load in the killed process, one more after its lock expired
     expect(loadingPids).toHaveLength(2)
-    // lock TTL + one load, plus the waiters' poll interval (<= 50 ms) and process scheduling
-    // slack on a busy machine; waiters would give up only after lockWait (10 s).
-    expect(elapsed).toBeLessThan(lockTtlMs + loadMs + 1_000)
-    expect(Math.max(...survivors.map((r) => r.ms))).toBeGreaterThanOrEqual(lockTtlMs - 100)
+    // The second load waited for the dead holder's lock to expire: a lock taken over early would
+    // start it within a poll interval (<= 20 ms) of the first. Half the TTL leaves room for the
+    // first message reaching this process late on a loaded machine.
+    expect((loadingAt[1] as number) - (loadingAt[0] as number)).toBeGreaterThanOrEqual(lockTtlMs / 2)
+    // The documented bound (docs/guarantees.md): each survivor has the value within the lock TTL +
+    // one load (+ one poll interval), timed in the survivor from its own start. Asserted with 3 s
+    // more for a shared 2-core CI machine running four Node processes and the cluster; a waiter that
+    // got the value because it gave up waiting, not because the lock expired, takes lockWait (10 s).
+    expect(Math.max(...survivors.map((r) => r.ms))).toBeLessThan(lockTtlMs + loadMs + 3_000)
   }, 60_000)
 })

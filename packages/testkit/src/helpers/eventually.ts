@@ -1,9 +1,12 @@
+import { EVENTUALLY } from '../loaded-machine.js'
+
 /**
  * Polls `check` every 2 ms until it returns true, and resolves with the milliseconds it took;
- * rejects once `timeoutMs` (default 2,000: generous for a loaded machine) passes without it.
- * For waiting on an event the code under test does not announce, never for a fixed time.
+ * rejects once `timeoutMs` passes without it (default: {@link EVENTUALLY}'s 15 s, a deadline for a
+ * loaded 2-core machine that costs nothing when the check holds sooner). For waiting on an event
+ * the code under test does not announce, never for a fixed time.
  */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 2_000): Promise<number> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number = EVENTUALLY.timeout): Promise<number> {
   const started = performance.now()
   for (;;) {
     if (await check()) return performance.now() - started
