@@ -55,6 +55,13 @@ function walk(dir, keep) {
     .map((entry) => join(entry.parentPath, entry.name))
 }
 
+// A package whose build uses legacy decorators (Nest's) needs them in the CommonJS half too.
+const buildOptions = JSON.parse(readFileSync(join(packageDir, 'tsconfig.build.json'), 'utf8')).compilerOptions ?? {}
+const decoratorOptions = {
+  experimentalDecorators: buildOptions.experimentalDecorators === true,
+  emitDecoratorMetadata: buildOptions.emitDecoratorMetadata === true,
+}
+
 rmSync(cjsDir, { recursive: true, force: true })
 
 for (const file of walk(srcDir, (name) => name.endsWith('.ts') && !name.endsWith('.d.ts'))) {
@@ -68,6 +75,7 @@ for (const file of walk(srcDir, (name) => name.endsWith('.ts') && !name.endsWith
       esModuleInterop: true,
       isolatedModules: true,
       verbatimModuleSyntax: false,
+      ...decoratorOptions,
     },
     transformers: { before: [importMetaUrlToFileUrl] },
   })

@@ -1,16 +1,16 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { TierCache } from '@tiercache/core'
 import {
+  answerOutcome,
   type HttpCacheOptions,
   HttpCacheRoute,
   type HttpRequestInfo,
   hideConditionalHeaders,
-  type LookupOutcome,
-  type ResponsePlan,
+  ResponseCapture,
+  restoreHeaders,
 } from '@tiercache/core/http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { dispatchInternal, internalRequests } from './internal-request.js'
-import { ResponseCapture } from './response-capture.js'
 
 /** Options of {@link httpCache}: the shared HTTP cache options, with Express's `Request`. */
 export type ExpressHttpCacheOptions = HttpCacheOptions<Request>
@@ -70,9 +70,9 @@ export function httpCache(cache: TierCache, options: ExpressHttpCacheOptions): R
     })
     lookup.then(
       (outcome) => {
-        if (hidden !== undefined) Object.assign(req.headers, hidden)
+        if (hidden !== undefined) restoreHeaders(req.headers, hidden)
         try {
-          answer(route, outcome, info, res, next, capture)
+          if (answerOutcome(route, outcome, info, res, capture) === 'pass') next()
         } catch (error) {
           res.destroy(error instanceof Error ? error : undefined)
         }
@@ -85,45 +85,6 @@ export function httpCache(cache: TierCache, options: ExpressHttpCacheOptions): R
       },
     )
   }
-}
-
-function answer(
-  route: HttpCacheRoute<Request>,
-  outcome: LookupOutcome,
-  info: HttpRequestInfo,
-  res: Response,
-  next: NextFunction,
-  capture: ResponseCapture | undefined,
-): void {
-  capture?.release()
-  switch (outcome.kind) {
-    case 'cached':
-      writePlan(res, route.plan(outcome.stored, info, outcome.cacheStatus))
-      return
-    case 'produced':
-      writePlan(res, route.plan(outcome.stored, info, 'MISS'))
-      return
-    case 'unstored':
-      // The handler's own response, as it made it. Without one, the client went away or the handler is streaming.
-      if (outcome.captured !== undefined && !res.writableEnded) {
-        res.setHeader('x-cache', 'MISS')
-        res.end(outcome.captured.body)
-      }
-      return
-    case 'pass':
-      res.setHeader('x-cache', 'MISS')
-      next()
-      return
-  }
-}
-
-function writePlan(res: Response, plan: ResponsePlan): void {
-  if (res.writableEnded || res.destroyed) return
-  for (const name of plan.removeHeaders) res.removeHeader(name)
-  res.statusCode = plan.status
-  for (const [name, value] of plan.headers) res.setHeader(name, value)
-  if (plan.body === null) res.end()
-  else res.end(plan.body)
 }
 
 /** The handler of a cached route sees only the query parameters that are part of the key. */

@@ -1,9 +1,5 @@
-import type { IncomingHttpHeaders } from 'node:http'
-import { IncomingMessage, ServerResponse } from 'node:http'
-import { Socket } from 'node:net'
-import { type CapturedResponse, HTTP_DEFAULTS, REFRESH_DROPPED_HEADERS } from '@tiercache/core/http'
+import { type CapturedResponse, nodeInternalRequest } from '@tiercache/core/http'
 import type { Application, Request } from 'express'
-import { ResponseCapture } from './response-capture.js'
 
 /** What an internal request carries for the cache middlewares it passes through. */
 export interface InternalRequestState {
@@ -24,34 +20,12 @@ export const internalRequests = new WeakMap<object, InternalRequestState>()
  * stale response stays until grace ends, then requests load as on a miss).
  */
 export function dispatchInternal(req: Request, query: Record<string, string>): Promise<CapturedResponse> {
-  const fake = new IncomingMessage(new Socket())
-  fake.method = req.method
-  fake.url = req.originalUrl
-  fake.httpVersion = '1.1'
-  fake.httpVersionMajor = 1
-  fake.httpVersionMinor = 1
-  const headers: IncomingHttpHeaders = {}
-  const raw: string[] = []
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined || REFRESH_DROPPED_HEADERS.has(name)) continue
-    ;(headers as Record<string, string | string[]>)[name] = value
-    for (const one of Array.isArray(value) ? value : [value]) raw.push(name, one)
-  }
-  fake.headers = headers
-  fake.rawHeaders = raw
-  fake.push(null)
-  fake.complete = true
-  const res = new ServerResponse(fake)
-  const capture = new ResponseCapture(res, 'internal')
-  internalRequests.set(fake, { query })
+  const internal = nodeInternalRequest({ method: req.method, url: req.originalUrl, headers: req.headers })
+  const { capture } = internal
+  internalRequests.set(internal.req, { query })
   const app = rootApplication(req.app) as unknown as { handle(req: unknown, res: unknown, done: (error?: unknown) => void): void }
-  const timer = setTimeout(() => capture.fail('timeout'), HTTP_DEFAULTS.internalRequestTimeoutMs).unref()
-  capture.result.then(
-    () => clearTimeout(timer),
-    () => clearTimeout(timer),
-  )
   try {
-    app.handle(fake, res, (error) => capture.fail(error === undefined || error === null ? 'not-handled' : 'handler-error'))
+    app.handle(internal.req, internal.res, (error) => capture.fail(error === undefined || error === null ? 'not-handled' : 'handler-error'))
   } catch {
     capture.fail('handler-error')
   }

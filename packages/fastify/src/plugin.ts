@@ -1,10 +1,9 @@
 import { type TierCache, TierCacheError } from '@tiercache/core'
 import {
-  applyInvalidation,
   type HttpCacheOptions,
   HttpCacheRoute,
   type Invalidates,
-  isSuccessStatus,
+  invalidateAfterWrite,
   resolveInvalidateOnWriteOptions,
 } from '@tiercache/core/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
@@ -86,13 +85,13 @@ async function tiercachePlugin(fastify: FastifyInstance, rawOptions: TiercachePl
         `${where} config`,
       )
       const invalidateHook = async (request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> => {
-        if (!isSuccessStatus(reply.statusCode)) return payload
-        try {
-          await applyInvalidation(cache, await invalidates(request, reply))
-        } catch (error) {
-          // The write happened: its response goes out, and the failure is loud in the log.
-          request.log.error({ err: error }, 'tiercache: invalidation after a successful write failed')
-        }
+        // The write happened: its response goes out whatever, and a failure is loud in the log.
+        await invalidateAfterWrite(
+          cache,
+          reply.statusCode,
+          () => invalidates(request, reply),
+          (error) => request.log.error({ err: error }, 'tiercache: invalidation after a successful write failed'),
+        )
         return payload
       }
       routeOptions.onSend = appendHook(routeOptions.onSend, invalidateHook as unknown as onSendHookHandler)

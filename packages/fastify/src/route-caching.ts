@@ -6,9 +6,10 @@ import {
   type HttpCacheRoute,
   type HttpRequestInfo,
   hideConditionalHeaders,
+  internalRequestHeaders,
   type LookupOutcome,
-  REFRESH_DROPPED_HEADERS,
   type ResponsePlan,
+  restoreHeaders,
   UncacheableResponse,
 } from '@tiercache/core/http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -131,7 +132,7 @@ export function routeCachingHooks(fastify: FastifyInstance, route: HttpCacheRout
         return settleInternal(state.job, reply, payload)
       case 'own': {
         states.set(request, { mode: 'done' })
-        Object.assign(request.raw.headers, state.hidden)
+        restoreHeaders(request.raw.headers, state.hidden)
         if (isStream(payload)) state.capture.reject(new UncacheableResponse('stream'))
         else state.capture.resolve({ status: reply.statusCode, headers: reply.getHeaders(), body: bodyOf(payload) })
         const outcome = await state.outcome
@@ -166,10 +167,7 @@ function dispatchInternal(
   const id = randomUUID()
   const job: InternalJob = { capture: deferred<CapturedResponse>(), query }
   jobs.set(id, job)
-  const headers: Record<string, string | string[]> = {}
-  for (const [name, value] of Object.entries(request.raw.headers)) {
-    if (value !== undefined && !REFRESH_DROPPED_HEADERS.has(name)) headers[name] = value
-  }
+  const headers = internalRequestHeaders(request.raw.headers)
   headers[INTERNAL_HEADER] = id
   const method = (request.raw.method ?? 'GET') as 'GET' | 'HEAD'
   const timer = setTimeout(() => job.capture.reject(new UncacheableResponse('timeout')), HTTP_DEFAULTS.internalRequestTimeoutMs).unref()

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
-import { type CapturedResponse, type UncacheableReason, UncacheableResponse } from '@tiercache/core/http'
+import type { CapturedResponse } from './captured-response.js'
+import { type UncacheableReason, UncacheableResponse } from './uncacheable.js'
 
 type WriteHead = ServerResponse['writeHead']
 type Write = ServerResponse['write']
