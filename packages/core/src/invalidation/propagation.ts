@@ -1,6 +1,6 @@
 import type { GuardedStore } from '../l2/guarded-store.js'
-import type { DeleteOutcome } from '../l2/remote-store.js'
 import { type KeyBuilder, tagStampKey } from '../l2/key-builder.js'
+import type { DeleteOutcome } from '../l2/remote-store.js'
 import type { Logger } from '../util/logger.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 

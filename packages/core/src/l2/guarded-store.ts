@@ -3,7 +3,7 @@ import { TierCacheError } from '../util/errors.js'
 import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-breaker.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
-import { SINGLE_SHARD, type ShardBreakerEvents, ShardBreakers } from './shard-breakers.js'
+import { type ShardBreakerEvents, ShardBreakers, SINGLE_SHARD } from './shard-breakers.js'
 import { SkippedCalls } from './skipped-calls.js'
 
 /** What the guards of one store (one per per-call timeout) share: breakers, the sweeper, the connection. */
