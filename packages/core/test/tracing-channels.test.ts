@@ -1,7 +1,8 @@
 import { type TracingChannelSubscribers, tracingChannel } from 'node:diagnostics_channel'
+import { deferred } from '@tiercache/testkit/helpers'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TierCacheError, TRACING_CHANNELS, type TraceContext, type TracedOperation } from '../src/index.js'
-import { deferred, l1Cache } from './l1-cache.js'
+import { l1Cache } from './l1-cache.js'
 
 interface Recorded {
   event: 'start' | 'end' | 'asyncStart' | 'asyncEnd' | 'error'
