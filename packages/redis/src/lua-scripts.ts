@@ -75,7 +75,7 @@ return 1
  * The scripts as ioredis custom commands. Names carry a `tiercache` prefix because they are
  * defined on the client itself, which may be the user's own.
  */
-const SCRIPTS = {
+export const SCRIPTS = {
   tiercacheSetIfLeaseHeld: { lua: SET_IF_LEASE_HELD, numberOfKeys: 2 },
   tiercacheReleaseLock: { lua: RELEASE_LOCK, numberOfKeys: 1 },
   tiercacheStampTag: { lua: STAMP_TAG, numberOfKeys: 1 },

@@ -45,6 +45,7 @@ export function redisClusterStore(options: RedisClusterStoreOptions): RedisRemot
     ...(reads === undefined ? {} : { reads }),
     logger: resolved.logger,
     deploymentCheck: resolved.deploymentCheck,
+    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     seeds:
       resolved.kind === 'client'
         ? undefined

@@ -7,13 +7,17 @@ import { FIRST_CONNECT_WAIT_MS, firstConnectSettled, whenReady } from './client-
 import { asDataClient, type DataClient } from './data-client.js'
 import { checkDeployment } from './deployment/deployment-check.js'
 import type { Finding } from './deployment/findings.js'
-import { groupBySlot, keySlot } from './key-slot.js'
+import { groupBySlot } from './key-slot.js'
 import { absorbLateSocketErrors } from './late-socket-errors.js'
-import { defineScripts, type ScriptCommands } from './lua-scripts.js'
+import { defineScripts, SCRIPTS, type ScriptCommands } from './lua-scripts.js'
 import type { BusMode } from './options/common-options.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
 import { redactCredentials } from './redact-credentials.js'
+import { resendRedirected } from './redirections.js'
+import { ClusterShards, type DeleteOutcome, type TopologyChange } from './shards/cluster-shards.js'
+import { PRIMARY_SHARD, PrimaryShard } from './shards/primary-shard.js'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS, ShardDeletes, type UnconfirmedDelete } from './shards/shard-deletes.js'
 import { runStartupCheck } from './startup-check.js'
 import { probeChannel, probeKeyedCommands } from './store-probe.js'
 
@@ -35,6 +39,8 @@ export interface RedisRemoteStoreParts {
   deploymentCheck?: boolean
   /** The seed nodes or Sentinels the client was given (`host:port`); `undefined` for a passed-in client. */
   seeds?: readonly string[] | undefined
+  /** How long a durable delete waits for a replica (ms); 0: no waiting. Default 50. */
+  replicaAckTimeoutMs?: number
 }
 
 /**
@@ -63,6 +69,11 @@ export class RedisRemoteStore implements RemoteStore {
   /** Pending until the client's first connection attempt settles; see `firstConnectSettled`. */
   private startup: Promise<void> | undefined
   private closing: Promise<void> | undefined
+  /** Exactly one of the two, by deployment kind: a cluster's masters, or the one primary. */
+  private readonly clusterShards: ClusterShards | undefined
+  private readonly primaryShard: PrimaryShard | undefined
+  private readonly deletes: ShardDeletes
+  private readonly publishCommand: BusMode
 
   constructor(parts: RedisRemoteStoreParts) {
     this.name = parts.name
@@ -72,9 +83,13 @@ export class RedisRemoteStore implements RemoteStore {
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
     this.bus = new PubSubBus(this.commands, parts.topology, busFlavour(parts.bus))
+    this.publishCommand = parts.bus
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
+    if (parts.cluster) this.clusterShards = new ClusterShards(parts.client as Cluster)
+    else this.primaryShard = new PrimaryShard(parts.client as Redis)
+    this.deletes = new ShardDeletes(parts.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS)
     if (parts.deploymentCheck !== false) {
       // A Redis that cannot be reached now is checked once it is.
       const check = (): void => {
@@ -98,8 +113,11 @@ export class RedisRemoteStore implements RemoteStore {
   // Not async: this is the L2 hit path, and an async wrapper with an await costs a promise and
   // microtask turns per read.
   get(key: string): Promise<string | null> {
-    if (this.startup !== undefined) return this.startup.then(() => this.reads.get(key).catch(foreignType))
-    return this.reads.get(key).catch(foreignType)
+    if (this.startup !== undefined) return this.startup.then(() => this.get(key))
+    return this.reads
+      .get(key)
+      .catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
+      .catch(foreignType)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
@@ -112,39 +130,79 @@ export class RedisRemoteStore implements RemoteStore {
   /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
   async getHot(key: string): Promise<string | null> {
     if (this.startup !== undefined) await this.startup
-    return this.reads.getHot(key)
+    return this.reads.getHot(key).catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.commands.set(key, value, 'PX', ttlMs)
+    await this.commands.set(key, value, 'PX', ttlMs).catch((error: unknown) => this.redirected(error, 'set', [key, value, 'PX', ttlMs]))
   }
 
+  /** `UNLINK` per slot: a value and its lease go together. See {@link ShardDeletes.clusterSlot} for slots that migrate. */
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return
+    await this.deleteKeys(keys, false)
+  }
+
+  /**
+   * `UNLINK` per slot followed, on the same master connection, by `WAIT 1 <replicaAckTimeoutMs>`
+   * when the shard has replicas; resolves with the keys no replica acknowledged in time (each
+   * with its shard). With `replicaAckTimeoutMs: 0` nothing is waited for and nothing is reported.
+   */
+  async deleteDurably(keys: readonly string[]): Promise<DeleteOutcome> {
+    if (keys.length === 0) return { unconfirmed: [] }
+    return { unconfirmed: await this.deleteKeys(keys, true) }
+  }
+
+  private async deleteKeys(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
     if (this.startup !== undefined) await this.startup
-    if (!this.cluster) {
-      await this.commands.unlink(keys as string[])
-      return
-    }
+    if (this.primaryShard !== undefined) return this.deletes.primary(this.client as Redis, this.primaryShard, keys as string[], durable)
+    const shards = this.clusterShards as ClusterShards
     const groups = groupBySlot(keys)
-    await Promise.all(Array.from(groups.values(), (positions) => this.commands.unlink(pick(keys, positions))))
+    const outcomes = await Promise.all(
+      Array.from(groups.values(), (positions) => this.deletes.clusterSlot(this.client as Cluster, shards, pick(keys, positions), durable)),
+    )
+    return outcomes.flat()
+  }
+
+  /** The master owning `key`'s slot (`host:port`, as ioredis's slot map names it); `'primary'` for a standalone or Sentinel store. */
+  shardOf(key: string): string {
+    return this.clusterShards === undefined ? PRIMARY_SHARD : this.clusterShards.shardOf(key)
+  }
+
+  /**
+   * Calls `listener` after each topology change: a cluster's slot map read (every second while
+   * anyone listens, every 200 ms for 30 s after a node fails) that shows a slot on another master
+   * (a failover, a slot move) or a master joining or leaving; for a standalone or Sentinel store,
+   * a reconnection that reached a primary at another address (a Sentinel failover, announced by
+   * `+switch-master`).
+   */
+  onTopologyChange(listener: (change: TopologyChange) => void): () => void {
+    return (this.clusterShards ?? (this.primaryShard as PrimaryShard)).onTopologyChange(listener)
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
-    return (await this.commands.set(lockKey, token, 'PX', ttlMs, 'NX')) === 'OK'
+    const reply = await this.commands
+      .set(lockKey, token, 'PX', ttlMs, 'NX')
+      .catch((error: unknown) => this.redirected(error, 'set', [lockKey, token, 'PX', ttlMs, 'NX']))
+    return reply === 'OK'
   }
 
   async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
     // Number(): a client with `stringNumbers` answers "1".
-    return Number(await this.scripts.tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)) === 1
+    const reply = await this.scripts
+      .tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetIfLeaseHeld', [key, lockKey, token, value, ttlMs]))
+    return Number(reply) === 1
   }
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.scripts.tiercacheReleaseLock(lockKey, token)
+    await this.scripts
+      .tiercacheReleaseLock(lockKey, token)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheReleaseLock', [lockKey, token]))
   }
 
   async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
@@ -155,41 +213,44 @@ export class RedisRemoteStore implements RemoteStore {
   async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
     if (this.startup !== undefined) await this.startup
     // One script per tag: tags live on different slots, and each raise is atomic on its own.
-    await Promise.all(tagKeys.map((tagKey) => this.scripts.tiercacheStampTag(tagKey, stampMs, ttlMs)))
+    await Promise.all(
+      tagKeys.map((tagKey) =>
+        this.scripts
+          .tiercacheStampTag(tagKey, stampMs, ttlMs)
+          .catch((error: unknown) => this.redirectedScript(error, 'tiercacheStampTag', [tagKey, stampMs, ttlMs])),
+      ),
+    )
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
     // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
     if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
-    const slots = (this.client as Cluster).slots
-    const masters = new Set<string>()
-    const keys: string[] = []
-    // Candidates are tried in order, so every instance with the same slot map picks the same keys.
-    for (let n = 0; n < MAX_SPREAD_CANDIDATES && keys.length < count; n++) {
-      const key = makeKey(n)
-      const master = slots[keySlot(key)]?.[0]
-      if (master === undefined) return []
-      if (masters.has(master)) continue
-      masters.add(master)
-      keys.push(key)
-    }
-    return keys
+    return (this.clusterShards as ClusterShards).spreadKeys(makeKey, count)
   }
 
   async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.startup !== undefined) await this.startup
-    return Number(await this.scripts.tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)) === 1
+    const reply = await this.scripts
+      .tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)
+      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetReplica', [key, TOMBSTONE, value, ttlMs]))
+    return Number(reply) === 1
   }
 
   async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
     if (keys.length === 0) return
     if (this.startup !== undefined) await this.startup
-    await Promise.all(keys.map((key) => this.commands.set(key, TOMBSTONE, 'PX', ttlMs)))
+    await Promise.all(
+      keys.map((key) =>
+        this.commands
+          .set(key, TOMBSTONE, 'PX', ttlMs)
+          .catch((error: unknown) => this.redirected(error, 'set', [key, TOMBSTONE, 'PX', ttlMs])),
+      ),
+    )
   }
 
   async publish(channel: string, message: string): Promise<void> {
     if (this.startup !== undefined) await this.startup
-    await this.bus.publish(channel, message)
+    await this.bus.publish(channel, message).catch((error: unknown) => this.redirected(error, this.publishCommand, [channel, message]))
   }
 
   subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
@@ -261,6 +322,8 @@ export class RedisRemoteStore implements RemoteStore {
 
   private async shutdown(): Promise<void> {
     this.bus.close()
+    this.clusterShards?.close()
+    this.primaryShard?.close()
     await this.reads.close()
     if (!this.ownsClient) return
     absorbLateSocketErrors(this.client)
@@ -272,17 +335,35 @@ export class RedisRemoteStore implements RemoteStore {
     }
   }
 
+  /** Follows a redirection that the command's auto-pipelined batch did not; see `resendRedirected`. */
+  private redirected<T>(error: unknown, name: string, args: (string | number)[]): Promise<T> {
+    return resendRedirected(this.cluster ? (this.client as Cluster) : undefined, error, name, args) as Promise<T>
+  }
+
+  /** The same for a script: sent as EVAL of its source, so a node that lacks it needs nothing else. */
+  private redirectedScript(error: unknown, name: keyof typeof SCRIPTS, args: (string | number)[]): Promise<unknown> {
+    const script = SCRIPTS[name]
+    return this.redirected(error, 'eval', [script.lua, script.numberOfKeys, ...args])
+  }
+
   /**
    * One MGET per slot, all issued in the same tick: auto-pipelining then packs the MGETs bound
    * for one node into one write, so a batch costs about one round trip per node.
    */
   private async mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
     const groups = groupBySlot(keys)
-    if (groups.size === 1) return this.reads.mget(keys as string[])
+    if (groups.size === 1) {
+      return this.reads
+        .mget(keys as string[])
+        .catch((error: unknown) => this.redirected<(string | null)[]>(error, 'mget', keys as string[]))
+    }
     const values = new Array<string | null>(keys.length)
     await Promise.all(
       Array.from(groups.values(), async (positions) => {
-        const replies = await this.reads.mget(pick(keys, positions))
+        const slotKeys = pick(keys, positions)
+        const replies = await this.reads
+          .mget(slotKeys)
+          .catch((error: unknown) => this.redirected<(string | null)[]>(error, 'mget', slotKeys))
         for (let i = 0; i < positions.length; i++) values[positions[i] as number] = replies[i] ?? null
       }),
     )
@@ -290,9 +371,6 @@ export class RedisRemoteStore implements RemoteStore {
   }
 }
 
-// Enough candidates to find a slot on each of dozens of masters: with M masters the chance
-// that 1024 random slots miss one of them is M * (1 - 1/M)^1024, negligible below ~150 masters.
-const MAX_SPREAD_CANDIDATES = 1024
 /** What `get` answers for a key holding another Redis type; never a valid envelope. */
 const WRONG_TYPE = 'tc-wrong-type'
 /** What an invalidated replica holds until its tombstone expires; never a valid envelope (`tiercache get` names it). */

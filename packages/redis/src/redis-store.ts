@@ -46,6 +46,7 @@ export function redisStore(options: RedisStoreOptions): RedisRemoteStore {
     ...(reads === undefined ? {} : { reads }),
     logger: resolved.logger,
     deploymentCheck: resolved.deploymentCheck,
+    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     seeds:
       resolved.kind === 'client' || !sentinels
         ? undefined

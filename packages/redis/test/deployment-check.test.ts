@@ -28,7 +28,7 @@ async function masterAddresses(): Promise<string> {
     .join(', ')
 }
 
-describe('start-up check of the deployment on the test cluster (maxmemory 0, noeviction)', () => {
+describe('start-up check of the deployment on the test cluster (maxmemory 0, noeviction, cluster-require-full-coverage no)', () => {
   it('warns once per risk, naming every master, when the client becomes ready', async () => {
     const logger = recordingLogger()
     track(redisClusterStore({ nodes: testCluster().seeds(), logger }))
@@ -115,7 +115,7 @@ describe('start-up check of the deployment on a standalone Redis of its own', ()
   })
 })
 
-describe('start-up check of a cluster that is not ok', () => {
+describe('start-up check of a cluster that is not ok (cluster-require-full-coverage yes, the Redis default)', () => {
   let cluster: RedisCluster
   beforeAll(async () => {
     cluster = await RedisCluster.start({ masters: 1, replicasPerMaster: 0 })
@@ -130,13 +130,14 @@ describe('start-up check of a cluster that is not ok', () => {
     await failSlots(cluster, seed.port)
     const logger = recordingLogger()
     const store = track(redisClusterStore({ nodes: [seed], logger }))
-    await vi.waitFor(() => expect(warnings(logger.records)).toHaveLength(5), { timeout: 20_000, interval: 50 })
+    await vi.waitFor(() => expect(warnings(logger.records)).toHaveLength(6), { timeout: 20_000, interval: 50 })
     expect(store.client.status).not.toBe('ready')
     const address = `127.0.0.1:${seed.port}`
     expect(warnings(logger.records)).toEqual([
       `only one seed node given (${address}): if it is down when a service starts, the store cannot find the cluster; list several nodes, e.g. one per shard`,
       `cluster_state is not ok on ${address}: the cluster refuses reads and writes there (CLUSTERDOWN) until every slot has a live master`,
       '100 of 16384 hash slots have no master (0-99): keys that hash there can be neither read nor written; assign them (redis-cli --cluster fix)',
+      `cluster-require-full-coverage is yes on ${address}: while one master is down (until its replica is promoted, or for good without one) the cluster refuses every slot, so one dead shard takes the whole cache down; for a cache set it to no (CONFIG SET cluster-require-full-coverage no, and in redis.conf) so only the dead shard's keys are refused`,
       `maxmemory is 0 (no limit) on ${address}: Redis grows until the host runs out of memory; set maxmemory (e.g. 75% of the memory the node may use) with an evicting maxmemory-policy`,
       `maxmemory-policy is noeviction on ${address}: once maxmemory is reached every cache write fails (OOM) instead of evicting old entries; use allkeys-lru or allkeys-lfu`,
     ])

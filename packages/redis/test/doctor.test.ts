@@ -164,6 +164,7 @@ describe('tiercache doctor elsewhere', () => {
       'single-seed',
       'cluster-state',
       'slots-uncovered',
+      'full-coverage-required',
       'maxmemory-unset',
       'noeviction',
     ])

@@ -181,6 +181,27 @@ describe('tiercache doctor through Sentinel', () => {
   })
 })
 
+describe('shards and durable deletes through Sentinel', () => {
+  it('is one shard, confirms deletes on a replica, and reports a Sentinel failover (+switch-master) while the old primary still runs', async () => {
+    const store = tracked()
+    const seen: { shards: readonly string[]; reason: string }[] = []
+    store.onTopologyChange((change) => seen.push(change))
+    await store.set('{tc-shard}:a', 'v', 60_000)
+    expect(store.shardOf('{tc-shard}:a')).toBe('primary')
+    expect(store.shardOf('{tc-shard}:b')).toBe('primary')
+    expect(await store.deleteDurably(['{tc-shard}:a'])).toEqual({ unconfirmed: [] })
+    expect(await store.get('{tc-shard}:a')).toBeNull()
+    const old = await group.primary()
+    const [sentinel] = group.sentinels()
+    if (sentinel === undefined) throw new Error('no Sentinel')
+    // A graceful failover: the old primary keeps running (as a replica), so only +switch-master tells the client.
+    expect(await group.command(sentinel.port, ['SENTINEL', 'FAILOVER', group.masterName])).toBe('OK')
+    await group.waitForFailover(old.port, { timeoutMs: 30_000 })
+    await vi.waitFor(() => expect(seen).toEqual([{ shards: ['primary'], reason: 'failover' }]), { timeout: 20_000, interval: 20 })
+    await vi.waitFor(async () => expect(await store.deleteDurably(['{tc-shard}:a'])).toEqual({ unconfirmed: [] }), { timeout: 20_000 })
+  })
+})
+
 describe('failover', () => {
   it('a killed primary costs callers no errors; the bus resubscribes and L2 hits resume on the promoted replica', async () => {
     const namespace = uniqueNamespace()

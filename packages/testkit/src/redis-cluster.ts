@@ -13,6 +13,7 @@ import { CLUSTER_SLOTS, keySlot } from './key-slot.js'
 import { ProcessRegistry } from './process-registry.js'
 import { RedisNode, type RedisNodeInfo } from './redis-node.js'
 import { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand } from './resp-client.js'
+import { type MoveSlotsOptions, migrateSlots } from './slot-migration.js'
 import { readDescription, requireCount, startWithRegistry } from './start-up.js'
 import { type ProbeResult, waitUntil } from './wait-until.js'
 
@@ -29,6 +30,12 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number
   /** Milliseconds allowed for starting the nodes and forming a healthy cluster. Default 60000. */
   startTimeoutMs?: number
+  /**
+   * `cluster-require-full-coverage` of every node. `true` (Redis's default): while one slot has no
+   * live master, every node refuses every command (CLUSTERDOWN); `false`: only the uncovered
+   * slots are refused. Default `true`.
+   */
+  requireFullCoverage?: boolean
 }
 
 /** The defaults of {@link RedisClusterOptions}: 3 masters with 1 replica each, 1 s node timeout. */
@@ -37,6 +44,7 @@ export const DEFAULT_REDIS_CLUSTER_OPTIONS: Readonly<Required<RedisClusterOption
   replicasPerMaster: 1,
   nodeTimeoutMs: 1_000,
   startTimeoutMs: 60_000,
+  requireFullCoverage: true,
 })
 
 /**
@@ -126,7 +134,10 @@ export class RedisCluster {
         Array.from({ length: total }, () =>
           RedisNode.startOnFreePort(
             registry,
-            { cluster: { nodeTimeoutMs: config.nodeTimeoutMs }, startTimeoutMs: config.startTimeoutMs },
+            {
+              cluster: { nodeTimeoutMs: config.nodeTimeoutMs, requireFullCoverage: config.requireFullCoverage },
+              startTimeoutMs: config.startTimeoutMs,
+            },
             exclude,
           ),
         ),
@@ -322,6 +333,15 @@ export class RedisCluster {
         if (replicas > 0) await redisCommand(master.port, ['WAIT', replicas, 2_000], { host: this.host, timeoutMs: 5_000 })
       }),
     )
+  }
+
+  /**
+   * Moves hash slots (inclusive ranges) to the master on `toPort` with their keys, the way
+   * `redis-cli --cluster reshard` does, while the cluster keeps serving (clients see MOVED, ASK
+   * and TRYAGAIN meanwhile); see {@link migrateSlots}. Resolves with the number of slots moved.
+   */
+  moveSlots(slots: readonly SlotRange[], toPort: number, options: MoveSlotsOptions = {}): Promise<number> {
+    return migrateSlots({ host: this.host, view: () => this.liveView() }, slots, toPort, options)
   }
 
   /** Kills every process started for this cluster (by pid, SIGKILL) and removes its run directory. */

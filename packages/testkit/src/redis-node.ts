@@ -15,6 +15,8 @@ export interface RedisNodeClusterOptions {
    * start a failover. Redis defaults to 15000; the testkit uses 1000 so failovers take seconds.
    */
   nodeTimeoutMs: number
+  /** `cluster-require-full-coverage`; Redis's default `true` when omitted. */
+  requireFullCoverage?: boolean
 }
 
 /**
@@ -351,6 +353,8 @@ function redisServerArgs(dir: string, options: RedisNodeOptions): string[] {
       '0',
       '--cluster-allow-reads-when-down',
       'no',
+      '--cluster-require-full-coverage',
+      options.cluster.requireFullCoverage === false ? 'no' : 'yes',
     )
   }
   return args

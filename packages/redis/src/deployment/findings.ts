@@ -10,6 +10,9 @@ import type { NodeFacts } from './node-facts.js'
  *   store cannot find the deployment.
  * - `cluster-state`: a node reports `cluster_state:fail`.
  * - `slots-uncovered`: hash slots without a master.
+ * - `full-coverage-required`: `cluster-require-full-coverage yes` (Redis's default): while one
+ *   master is down and not yet failed over, every node refuses every command, so one dead shard
+ *   takes the whole cache down instead of its own keys.
  * - `node-unreachable`: a node the deployment lists does not answer (the doctor only).
  * - `config-unchecked`: `CONFIG GET` is not permitted, so memory settings were not checked (a
  *   note, not a risk: managed services refuse it and set them for you).
@@ -20,6 +23,7 @@ export type FindingCode =
   | 'single-seed'
   | 'cluster-state'
   | 'slots-uncovered'
+  | 'full-coverage-required'
   | 'node-unreachable'
   | 'config-unchecked'
 
@@ -89,6 +93,16 @@ export function findingsOf(facts: DeploymentFacts): Finding[] {
         'slots-uncovered',
         [],
         `${slotCount(uncovered)} of ${CLUSTER_SLOT_COUNT} hash slots have no master (${formatSlotRanges(uncovered)}): keys that hash there can be neither read nor written; assign them (redis-cli --cluster fix)`,
+      ),
+    )
+  }
+  const fullCoverage = addresses(facts.nodes.filter((node) => node.requireFullCoverage === true))
+  if (fullCoverage.length > 0) {
+    findings.push(
+      risk(
+        'full-coverage-required',
+        fullCoverage,
+        `cluster-require-full-coverage is yes on ${list(fullCoverage)}: while one master is down (until its replica is promoted, or for good without one) the cluster refuses every slot, so one dead shard takes the whole cache down; for a cache set it to no (CONFIG SET cluster-require-full-coverage no, and in redis.conf) so only the dead shard's keys are refused`,
       ),
     )
   }

@@ -38,6 +38,8 @@ export interface NodeFacts {
   evictedKeys?: number
   /** `cluster_state` from `CLUSTER INFO` (cluster nodes only): `ok` or `fail`. */
   clusterState?: string
+  /** `CONFIG GET cluster-require-full-coverage` (cluster nodes only). */
+  requireFullCoverage?: boolean
 }
 
 /** Replies that mean "you may not run CONFIG here" rather than "the node is down". */
@@ -49,11 +51,12 @@ const CONFIG_DENIED = /^(NOPERM|ERR unknown command|ERR unknown subcommand)|comm
  * `CLUSTER INFO`. Never rejects: a node that does not answer is reported as unreachable.
  */
 export async function nodeFacts(node: NodeCaller, options: { cluster: boolean }): Promise<NodeFacts> {
-  const [info, maxmemory, policy, clusterInfo] = await Promise.allSettled([
+  const [info, maxmemory, policy, clusterInfo, coverage] = await Promise.allSettled([
     node.call('INFO'),
     node.call('CONFIG', 'GET', 'maxmemory'),
     node.call('CONFIG', 'GET', 'maxmemory-policy'),
     options.cluster ? node.call('CLUSTER', 'INFO') : Promise.resolve(undefined),
+    options.cluster ? node.call('CONFIG', 'GET', 'cluster-require-full-coverage') : Promise.resolve(undefined),
   ])
   if (info.status === 'rejected') return { address: node.address, reachable: false, error: messageOf(info.reason) }
   const fields = parseInfo(String(info.value))
@@ -84,6 +87,10 @@ export async function nodeFacts(node: NodeCaller, options: { cluster: boolean })
   }
   if (clusterInfo.status === 'fulfilled' && clusterInfo.value !== undefined) {
     setString(facts, 'clusterState', parseInfo(String(clusterInfo.value)).get('cluster_state'))
+  }
+  if (coverage.status === 'fulfilled' && coverage.value !== undefined) {
+    const value = configValue(coverage.value)
+    if (value !== undefined) facts.requireFullCoverage = value === 'yes'
   }
   return facts
 }

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
 import { z } from 'zod'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from '../shards/shard-deletes.js'
 import {
   type BusMode,
   DEFAULT_CLUSTER_BUS_MODE,

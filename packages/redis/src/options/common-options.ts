@@ -51,6 +51,16 @@ export interface StoreBusOptions {
    * `CLUSTER INFO` and `INFO` commands per master, once per store. Default `true`.
    */
   deploymentCheck?: boolean | undefined
+  /**
+   * How long a durable delete (`delete(keys, { durable: true })`, what the engine's invalidations
+   * send) waits for a replica of the key's master to acknowledge it (`WAIT 1 <ms>` on that master),
+   * in milliseconds. A deletion not acknowledged in time is reported unconfirmed and deleted again
+   * after the shard's next topology change. `0` turns the wait off: deletes then make no durability
+   * claim. A shard without replicas is never waited for. Default 50. While a shard's replica does not
+   * acknowledge, its durable deletes stop waiting for 1 s after each timeout (the wait would hold the
+   * connection every command to that master shares).
+   */
+  replicaAckTimeoutMs?: number | undefined
 }
 
 /** The read routing option of stores that create their own connections. */
@@ -100,6 +110,9 @@ export const noReadFromWithClientSchema = z
   .optional()
 
 export const commandTimeoutSchema = z.int().positive()
+
+/** `replicaAckTimeoutMs`: whole milliseconds, 0 (off) up to 10 s. */
+export const replicaAckTimeoutSchema = z.int().min(0).max(10_000)
 
 /**
  * `keyPrefix` is refused rather than ignored: ioredis would prepend it after we grouped keys by

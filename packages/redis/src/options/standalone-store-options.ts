@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from '../shards/shard-deletes.js'
 import {
   type BusMode,
   DEFAULT_BUS_MODE,

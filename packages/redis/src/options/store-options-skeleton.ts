@@ -1,5 +1,6 @@
 import type { Logger } from '@tiercache/core'
 import { z } from 'zod'
+import { DEFAULT_REPLICA_ACK_TIMEOUT_MS } from '../shards/shard-deletes.js'
 import {
   type BusMode,
   busModeSchema,
@@ -10,6 +11,7 @@ import {
   noReadFromWithClientSchema,
   type ReadFrom,
   readFromSchema,
+  replicaAckTimeoutSchema,
 } from './common-options.js'
 import { invalidConfig, parseOptions } from './parse-options.js'
 
@@ -19,6 +21,8 @@ export interface ResolvedStoreCommon {
   /** `undefined` when none was given (the store then stays silent). */
   logger: Logger | undefined
   deploymentCheck: boolean
+  /** How long a durable delete waits for a replica to acknowledge it (ms); 0 waits for none. */
+  replicaAckTimeoutMs: number
 }
 
 /** The store's own fields, which every way of making a store accepts and none passes on to ioredis. */
@@ -26,6 +30,7 @@ const storeFields = {
   bus: busModeSchema.optional(),
   logger: loggerSchema.optional(),
   deploymentCheck: z.boolean().optional(),
+  replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
 }
 
 /** The store's own fields of a store that makes its client (besides the client's own options). */
@@ -41,7 +46,7 @@ export function existingClientSchema<Client>(isClient: (value: unknown) => value
   return z.strictObject({ client: z.custom<Client>(isClient, { error }), ...storeFields, readFrom: noReadFromWithClientSchema })
 }
 
-type StoreField = 'bus' | 'logger' | 'deploymentCheck' | 'readFrom' | 'commandTimeoutMs' | 'keyPrefix'
+type StoreField = 'bus' | 'logger' | 'deploymentCheck' | 'replicaAckTimeoutMs' | 'readFrom' | 'commandTimeoutMs' | 'keyPrefix'
 
 /** How one kind of store (cluster, standalone) differs; {@link resolveStoreOptions} does the rest. */
 export interface StoreOptionsSpec<Client, Parsed extends { [K in StoreField]?: unknown }, Connection> {
@@ -53,6 +58,7 @@ export interface StoreOptionsSpec<Client, Parsed extends { [K in StoreField]?: u
     bus?: BusMode | undefined
     logger?: Logger | undefined
     deploymentCheck?: boolean | undefined
+    replicaAckTimeoutMs?: number | undefined
   }>
   /** Whether a passed-in client prefixes keys (refused: see `noKeyPrefixSchema`). */
   readonly clientHasKeyPrefix: (client: Client) => boolean
@@ -84,17 +90,27 @@ export function resolveStoreOptions<Client, Parsed extends { [K in StoreField]?:
     return { kind: 'client', ...common(parsed, spec.defaultBus), client: parsed.client }
   }
   const parsed = parseOptions(spec.connectSchema, input, spec.what)
-  const { bus, logger, deploymentCheck, readFrom, commandTimeoutMs, keyPrefix: _refused, ...rest } = parsed
+  const { bus, logger, deploymentCheck, replicaAckTimeoutMs, readFrom, commandTimeoutMs, keyPrefix: _refused, ...rest } = parsed
   return {
-    ...common({ bus, logger, deploymentCheck } as Parameters<typeof common>[0], spec.defaultBus),
+    ...common({ bus, logger, deploymentCheck, replicaAckTimeoutMs } as Parameters<typeof common>[0], spec.defaultBus),
     readFrom: (readFrom as ReadFrom | undefined) ?? DEFAULT_READ_FROM,
     ...spec.connection(rest as Parsed, commandTimeoutMs === undefined ? {} : { commandTimeout: commandTimeoutMs as number }),
   }
 }
 
 function common(
-  parsed: { bus?: BusMode | undefined; logger?: Logger | undefined; deploymentCheck?: boolean | undefined },
+  parsed: {
+    bus?: BusMode | undefined
+    logger?: Logger | undefined
+    deploymentCheck?: boolean | undefined
+    replicaAckTimeoutMs?: number | undefined
+  },
   defaultBus: BusMode,
 ): ResolvedStoreCommon {
-  return { bus: parsed.bus ?? defaultBus, logger: parsed.logger, deploymentCheck: parsed.deploymentCheck ?? true }
+  return {
+    bus: parsed.bus ?? defaultBus,
+    logger: parsed.logger,
+    deploymentCheck: parsed.deploymentCheck ?? true,
+    replicaAckTimeoutMs: parsed.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
+  }
 }

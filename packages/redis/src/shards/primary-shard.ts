@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis'
+import type { TopologyChange, TopologyListener } from './cluster-shards.js'
+
+/** The one shard of a standalone server or a Sentinel-managed primary. */
+export const PRIMARY_SHARD = 'primary'
+
+/** How often the primary's replica count is read again (ms); a replica joining or leaving is rare. */
+const REPLICA_COUNT_MAX_AGE_MS = 5_000
+
+/**
+ * The single shard of a standalone Redis or a Sentinel deployment. A topology change is the
+ * client reaching a primary at another address than before: after a Sentinel failover (the store
+ * turns on ioredis's `failoverDetector`, which drops the connection on the Sentinels'
+ * `+switch-master`, so the client reconnects at once even when the old primary still runs), or a
+ * standalone server behind a name that now resolves elsewhere. Also tracks how many replicas the
+ * primary has (`INFO replication`), which a durable delete needs to know whether to wait.
+ */
+export class PrimaryShard {
+  private readonly listeners = new Set<TopologyListener>()
+  private address: string | undefined
+  private replicas = 0
+  private replicasReadAt = Number.NEGATIVE_INFINITY
+  private reading: Promise<void> | undefined
+
+  constructor(private readonly client: Redis) {
+    client.on('ready', this.connected)
+    if (client.status === 'ready') this.connected()
+  }
+
+  onTopologyChange(listener: TopologyListener): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  /** Replicas connected to the primary as last read; re-read in the background when older than 5 s. */
+  replicaCount(): number {
+    if (Date.now() - this.replicasReadAt > REPLICA_COUNT_MAX_AGE_MS) void this.readReplicas()
+    return this.replicas
+  }
+
+  /** Resolves once the replica count has been read since the last (re)connection. */
+  async freshReplicaCount(): Promise<number> {
+    if (Date.now() - this.replicasReadAt > REPLICA_COUNT_MAX_AGE_MS) await this.readReplicas()
+    return this.replicas
+  }
+
+  close(): void {
+    this.listeners.clear()
+    this.client.off('ready', this.connected)
+  }
+
+  private readonly connected = (): void => {
+    const stream = (this.client as { stream?: { remoteAddress?: string; remotePort?: number } }).stream
+    const address = stream?.remoteAddress === undefined ? undefined : `${stream.remoteAddress}:${stream.remotePort}`
+    const previous = this.address
+    this.address = address
+    this.replicasReadAt = Number.NEGATIVE_INFINITY
+    void this.readReplicas()
+    if (previous === undefined || address === undefined || previous === address) return
+    const change: TopologyChange = { shards: [PRIMARY_SHARD], reason: 'failover' }
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change)
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  private readReplicas(): Promise<void> {
+    this.reading ??= this.client
+      .info('replication')
+      .then(
+        (text) => {
+          this.replicas = Number(/(?:^|\n)connected_slaves:(\d+)/.exec(text)?.[1] ?? 0)
+          this.replicasReadAt = Date.now()
+        },
+        () => {
+          // Unknown for now: keep the last count, ask again on the next delete.
+        },
+      )
+      .finally(() => {
+        this.reading = undefined
+      })
+    return this.reading
+  }
+}

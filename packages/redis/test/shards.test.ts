@@ -1,0 +1,143 @@
+import { redisPipeline, type SlotRange, testCluster } from '@tiercache/testkit'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { keySlot, type RedisRemoteStore, redisClusterStore } from '../src/index.js'
+
+type Change = { shards: readonly string[]; reason: string }
+
+const stores: RedisRemoteStore[] = []
+const restore: (() => Promise<unknown>)[] = []
+
+function store(): RedisRemoteStore {
+  const created = redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false })
+  stores.push(created)
+  return created
+}
+
+afterEach(async () => {
+  while (restore.length > 0) await restore.pop()?.()
+  await Promise.all(stores.splice(0).map((s) => s.close()))
+})
+
+afterAll(async () => {
+  await testCluster().ensureHealthy()
+})
+
+/** A key whose slot is `slot`'s neighbourhood: the first `{tc-shards}:n` that hashes into `range`. */
+function keyIn(range: SlotRange, prefix = 'k'): string {
+  for (let n = 0; ; n++) {
+    const key = `{${prefix}${n}}:v`
+    const slot = keySlot(key)
+    if (slot >= range[0] && slot <= range[1]) return key
+  }
+}
+
+function changes(s: RedisRemoteStore): Change[] {
+  const seen: Change[] = []
+  s.onTopologyChange((change) => seen.push(change))
+  return seen
+}
+
+describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
+  it('names the master that owns a key slot as its shard', async () => {
+    const s = store()
+    const key = keyIn([0, 16_383])
+    await s.set(key, 'v', 60_000)
+    const master = await testCluster().masterForKey(key)
+    expect(s.shardOf(key)).toBe(`127.0.0.1:${master.port}`)
+  })
+
+  it('reports a slot move with the source and the target master, and shardOf follows the slot', async () => {
+    const cluster = testCluster()
+    const s = store()
+    const key = keyIn([100, 100])
+    await s.set(key, 'v', 60_000)
+    const seen = changes(s)
+    const source = (await cluster.masterForSlot(100)).port
+    const target = (await cluster.masters()).find((m) => m.port !== source)?.port as number
+    restore.push(() => cluster.moveSlots([[100, 100]], source))
+    await cluster.moveSlots([[100, 100]], target)
+    await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 })
+    expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots' })
+    expect(s.shardOf(key)).toBe(`127.0.0.1:${target}`)
+    expect(await s.get(key)).toBe('v')
+  })
+
+  it('deletes a value and its absent lease while their slot migrates, without TRYAGAIN retries, wherever the value sits', async () => {
+    // The cause of old values during resharding: `UNLINK value lock` is one multi-key command, and
+    // Redis answers TRYAGAIN to it while the slot migrates and one key (the lock, usually absent)
+    // is missing; ioredis retried it every 100 ms until the slot settled, far past the engine's
+    // 50 ms timeout, so invalidate() resolved while the old value was still there to be read.
+    const cluster = testCluster()
+    const s = store()
+    const slot = 200
+    const [onSource, moved] = [keyIn([slot, slot], 'a'), keyIn([slot, slot], 'b')]
+    const lockOf = (key: string) => key.replace(/:v$/, ':lock')
+    await Promise.all([s.set(onSource, 'old', 60_000), s.set(moved, 'old', 60_000)])
+    const source = await cluster.masterForSlot(slot)
+    const target = (await cluster.masters()).find((m) => m.port !== source.port) as NonNullable<
+      Awaited<ReturnType<typeof cluster.masters>>[0]
+    >
+    // Open the migration by hand and move one of the two values, as a reshard half-way through does.
+    await cluster.command(target.port, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id])
+    await cluster.command(source.port, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id])
+    restore.push(async () => {
+      for (const port of [source.port, target.port]) await cluster.command(port, ['CLUSTER', 'SETSLOT', slot, 'STABLE'])
+      await cluster
+        .command(target.port, ['MIGRATE', '127.0.0.1', source.port, '', 0, 5_000, 'REPLACE', 'KEYS', moved])
+        .catch(() => undefined)
+    })
+    await cluster.command(source.port, ['MIGRATE', '127.0.0.1', target.port, '', 0, 5_000, 'KEYS', moved])
+    const redirections = await cluster.command(source.port, ['UNLINK', onSource, lockOf(onSource)]).catch((error: Error) => error.message)
+    expect(String(redirections)).toMatch(/^TRYAGAIN/)
+    await s.delete([onSource, lockOf(onSource), moved, lockOf(moved)])
+    // A migrating source answers ASK for a key it does not hold; the target, asked, holds neither.
+    expect(String(await cluster.command(source.port, ['EXISTS', onSource]).catch((error: Error) => error.message))).toMatch(/^ASK /)
+    expect(await redisPipeline(target.port, [['ASKING'], ['EXISTS', moved]])).toEqual(['OK', 0])
+    expect(await s.get(onSource)).toBeNull()
+    expect(await s.get(moved)).toBeNull()
+  })
+})
+
+describe('durable deletes (WAIT for a replica)', () => {
+  it('confirms a delete once a replica has it', async () => {
+    const s = store()
+    const keys = [keyIn([0, 5_000], 'd'), keyIn([5_500, 10_000], 'd'), keyIn([11_000, 16_383], 'd')]
+    await Promise.all(keys.map((key) => s.set(key, 'v', 60_000)))
+    expect(await s.deleteDurably(keys)).toEqual({ unconfirmed: [] })
+    for (const key of keys) expect(await s.get(key)).toBeNull()
+  })
+
+  it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
+    const cluster = testCluster()
+    const s = store()
+    const key = keyIn([0, 16_383], 'f')
+    await s.set(key, 'old', 60_000)
+    const master = await cluster.masterForKey(key)
+    const replica = (await cluster.replicas()).find((r) => r.masterId === master.id)
+    if (replica === undefined) throw new Error('the master has no replica')
+    // Make the replica hold the old value for good: wait until it has it, freeze it, then cut its
+    // link from the master's side. A frozen replica cannot reconnect, and the master now has no
+    // replica connection to write the DEL into, so nothing of it sits in any socket buffer (a
+    // SIGSTOP alone would not do: what the master sent meanwhile would be read on SIGCONT).
+    expect(await cluster.command(master.port, ['WAIT', 1, 5_000])).toBe(1)
+    await cluster.pause(replica.port)
+    expect(await cluster.command(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica'])).toBe(1)
+    const seen = changes(s)
+    const outcome = await s.deleteDurably([key])
+    const shard = `127.0.0.1:${master.port}`
+    expect(outcome).toEqual({ unconfirmed: [{ key, shard }] })
+    // The master dies before any replica learned of the delete; the replica wakes and is promoted.
+    await cluster.kill(master.port)
+    await cluster.resume(replica.port)
+    const promoted = await cluster.waitForFailover(master.port)
+    expect(promoted.port).toBe(replica.port)
+    expect(await cluster.command(promoted.port, ['GET', key])).toBe('old')
+    await vi.waitFor(() => expect(seen.some((change) => change.shards.includes(shard))).toBe(true), { timeout: 10_000, interval: 20 })
+    expect(seen.find((change) => change.shards.includes(shard))?.shards).toContain(`127.0.0.1:${promoted.port}`)
+    expect(s.shardOf(key)).toBe(`127.0.0.1:${promoted.port}`)
+    // What the engine's outbox does after that shard's topology change: delete again, durably.
+    await vi.waitFor(async () => expect(await s.deleteDurably([key])).toEqual({ unconfirmed: [] }), { timeout: 10_000, interval: 50 })
+    expect(await cluster.command(promoted.port, ['GET', key])).toBeNull()
+    expect(await s.get(key)).toBeNull()
+  })
+})
