@@ -639,7 +639,7 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
       })
 
       it('past grace, waits for the handler', async () => {
-        const { clock, page, app, state } = await versionedPage('/grace', { ttl: '10s', grace: '20s' })
+        const { clock, app, state } = await versionedPage('/grace', { ttl: '10s', grace: '20s' })
         await send(app.url, '/grace')
         state.version = 2
         clock.advance(31_000)
