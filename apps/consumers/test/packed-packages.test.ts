@@ -134,6 +134,8 @@ describe('the packed packages in a scratch project', { timeout: STEP_TIMEOUT_MS 
         // testkit, since vitest loads them as ESM (docs/commonjs.md).
         expect(loaded[specifier], specifier).toMatch(/^Vitest cannot be imported in a CommonJS module using require\(\)/)
       } else {
+        // A failed require() comes back as its message: name it in the failure.
+        expect(typeof loaded[specifier], `${specifier}: ${loaded[specifier]}`).toBe('number')
         expect(loaded[specifier], specifier).toBeGreaterThan(0)
       }
     }

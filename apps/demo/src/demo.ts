@@ -40,6 +40,12 @@ export interface DemoOptions {
    * L2, the L1 TTL + 1 s without. The end-to-end test widens it for the loaded machine it runs on.
    */
   staleBoundMs?: number
+  /**
+   * The caches' per-call L2 timeout (as `createCache`'s `l2Timeout`). Default the cache's own (50 ms).
+   * The end-to-end test widens it: on a loaded machine a lock call that times out lets a second
+   * instance load the stampede's key, which the test would report as a failed single-flight.
+   */
+  l2Timeout?: number | string
 }
 
 /** What a finished run found: the figures of the summary. */
@@ -126,6 +132,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
         namespace: DEMO_NAMESPACE,
         ...(store === undefined ? {} : { l2: countReadsByMaster(store, isFlashStockKey, countFlashRead(name)) }),
         entities: DEMO_ENTITIES,
+        ...(options.l2Timeout === undefined ? {} : { l2Timeout: options.l2Timeout }),
       })
       hotSince[name] = null
       cache.on('hot-key', (event: HotKeyEvent) => {

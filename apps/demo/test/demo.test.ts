@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { EVENTUALLY, testCluster } from '@tiercache/testkit'
+import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 import pg from 'pg'
 import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -48,7 +48,13 @@ describe('the demo on the test cluster', () => {
   let running: Promise<DemoSummary>
 
   beforeAll(async () => {
-    demo = await startDemo({ durationMs: DURATION_MS, cluster: testCluster(), concurrency: 8, staleBoundMs: STALE_BOUND_MS })
+    demo = await startDemo({
+      durationMs: DURATION_MS,
+      cluster: testCluster(),
+      concurrency: 8,
+      staleBoundMs: STALE_BOUND_MS,
+      l2Timeout: TEST_L2_TIMEOUT,
+    })
     running = demo.run()
     // Until every chart and counter has data: three dashboard points (one a second), and hits and
     // loads on each instance. Waited for, not slept for: a loaded machine serves less per second.

@@ -74,7 +74,14 @@ export function httpCache(cache: TierCache, options: HonoHttpCacheOptions): Midd
     const outcome = await route.lookup(decision.key, info, c, {
       runOwn: async (): Promise<CapturedResponse> => {
         c.req.raw = withQuery(raw, decision.query, true)
-        await next()
+        // A client that goes away while the handler runs fails the load at once ('aborted'), as the
+        // Node adapters' capture does: its response may be cut short, so it is never stored.
+        const abort = rejectOnAbort(raw.signal)
+        try {
+          await Promise.race([next(), abort.promise])
+        } finally {
+          abort.dispose()
+        }
         c.req.raw = withQuery(raw, decision.query, false)
         const read = await captureResponse(c.res, raw.method, limit)
         // The client went away (the server aborts the request's signal): its response may be cut short, so it is not stored.
@@ -123,4 +130,17 @@ function withQuery(raw: Request, query: Record<string, string>, hideConditional:
 function replaceResponse(c: Context, response: Response): void {
   c.res = undefined
   c.res = response
+}
+
+/** A promise that rejects with `UncacheableResponse('aborted')` once `signal` aborts; `dispose` stops listening. */
+function rejectOnAbort(signal: AbortSignal): { promise: Promise<never>; dispose(): void } {
+  let onAbort = (): void => undefined
+  const promise = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new UncacheableResponse('aborted'))
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
+  })
+  // The race may settle through the handler first; the rejection must not go unhandled then.
+  promise.catch(() => undefined)
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) }
 }
