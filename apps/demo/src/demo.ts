@@ -56,6 +56,8 @@ export interface DemoSummary {
   durationS: number
   requests: number
   errors: number
+  /** The first few failures in words, for whoever reads a run with errors. */
+  errorExamples: string[]
   requestsPerSecond: number
   dbQueries: number
   tiers: { l1: number; l2: number; stale: number; miss: number }
@@ -234,6 +236,7 @@ export async function startDemo(options: DemoOptions): Promise<Demo> {
           durationS: Math.round(seconds * 10) / 10,
           requests: generator.requests,
           errors: generator.errors,
+          errorExamples: [...generator.errorExamples],
           requestsPerSecond: Math.round(generator.requests / seconds),
           dbQueries: database.queries - dbBefore,
           tiers: {

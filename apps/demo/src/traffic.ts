@@ -75,6 +75,8 @@ export class TrafficGenerator {
   flashReads = 0
   requests = 0
   errors = 0
+  /** The first few failures, said in words (a status, or the error a request ended with). */
+  readonly errorExamples: string[] = []
   phase = 'starting'
   /** Latency of every read (ms), for the summary's percentiles. */
   readonly latenciesMs: number[] = []
@@ -159,10 +161,10 @@ export class TrafficGenerator {
             running() ? this.read(`${this.options.urls[reader]}/api/products/${id}`, id, 'json') : undefined,
           )
         } else {
-          this.failed()
+          this.failed(`price update answered ${answer.status}`)
         }
-      } catch {
-        this.failed()
+      } catch (error) {
+        this.failed(error)
       }
       await tick
     }
@@ -176,9 +178,9 @@ export class TrafficGenerator {
       const tick = sleep(BUY_EVERY_MS)
       try {
         const answer = await send('POST', `${this.options.urls[turn++ % 2]}/api/products/${FLASH_PRODUCT_ID}/buy`)
-        if (answer.status >= 500) this.failed()
-      } catch {
-        this.failed()
+        if (answer.status >= 500) this.failed(`buy answered ${answer.status}`)
+      } catch (error) {
+        this.failed(error)
       }
       await tick
     }
@@ -203,8 +205,8 @@ export class TrafficGenerator {
     let answer: HttpAnswer
     try {
       answer = await send('GET', url)
-    } catch {
-      this.failed()
+    } catch (error) {
+      this.failed(error)
       return
     }
     const ms = performance.now() - startedAt
@@ -213,7 +215,7 @@ export class TrafficGenerator {
     this.latenciesMs.push(ms)
     this.window.latenciesMs.push(ms)
     if (answer.status >= 500) {
-      this.failed()
+      this.failed(`GET ${url} answered ${answer.status}: ${answer.body.slice(0, 200)}`)
       return
     }
     if (id !== undefined && answer.status === 200)
@@ -237,7 +239,8 @@ export class TrafficGenerator {
     }
   }
 
-  private failed(): void {
+  private failed(why: unknown): void {
+    if (this.errorExamples.length < 5) this.errorExamples.push(why instanceof Error ? why.message : String(why))
     this.errors++
     this.window.errors++
   }

@@ -69,11 +69,23 @@ export interface TierCache {
    * this instance (also logged at info).
    */
   on(event: 'hot-key' | 'cold-key', listener: (event: HotKeyEvent) => void): this
-  /** `breaker` when the L2 circuit breaker changes state (`closed`, `open`, `half-open`; also logged). */
+  /**
+   * `breaker` when the state of L2 as a whole changes (see {@link breakerState}; also logged):
+   * `open` once every shard's breaker is open, `closed` again once any shard's is.
+   */
   on(event: 'breaker', listener: (event: BreakerEvent) => void): this
-  off(event: 'hot-key' | 'cold-key' | 'breaker', listener: (event: never) => void): this
-  /** The state of the L2 circuit breaker (`closed` without L2). */
+  /** `shard-breaker` when one shard's circuit breaker changes state (also logged; a store without shards is one shard, `store`). */
+  on(event: 'shard-breaker', listener: (event: ShardBreakerEvent) => void): this
+  off(event: 'hot-key' | 'cold-key' | 'breaker' | 'shard-breaker', listener: (event: never) => void): this
+  /**
+   * The state of L2 as a whole (`closed` without L2). Breakers are kept per shard (the store's
+   * `shardOf`, one shard without it): L2 is `open` only when every shard's breaker is, `closed`
+   * while any shard's is closed, else `half-open`. One dead master of three leaves it `closed`;
+   * {@link breakerShards} shows that shard.
+   */
   breakerState(): BreakerState
+  /** Each shard seen so far (as the store names it) and the state of its breaker; `{}` without L2. */
+  breakerShards(): Record<string, BreakerState>
   /**
    * Releases every connection and timer the cache owns, including its L2 store's (a store
    * made from a client you passed in leaves that client open). Idempotent.
@@ -85,6 +97,12 @@ export interface TierCache {
 export interface BreakerEvent {
   state: BreakerState
   previous: BreakerState
+}
+
+/** One shard's circuit breaker changed state. */
+export interface ShardBreakerEvent extends BreakerEvent {
+  /** The shard, as the store's `shardOf` names it (`store` for a store without shards). */
+  shard: string
 }
 
 /** A key that turned hot or cooled down: its entity, id, and the read rate and share that decided it. */
@@ -208,6 +226,10 @@ class Cache implements TierCache {
 
   breakerState(): BreakerState {
     return this.engine.ctx.l2?.breakerState ?? 'closed'
+  }
+
+  breakerShards(): Record<string, BreakerState> {
+    return this.engine.ctx.l2?.shardStates() ?? {}
   }
 
   close(): Promise<void> {

@@ -51,7 +51,8 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
           probeSuccesses: options.breaker.probes,
           timeoutMs: options.l2TimeoutMs,
           clock: options.clock,
-          onStateChange: (state, previous) => breakerChanged(state, previous),
+          onStoreChange: (state, previous) => breakerChanged(state, previous),
+          onShardChange: (shard, state, previous) => shardBreakerChanged(shard, state, previous),
         })
   const tagStamps = new TagStamps(options.namespace, l2)
   const dropLocal = (): void => {
@@ -77,7 +78,7 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
   const tagPropagation: TagPropagation = { namespace: options.namespace, l2, bus, stampTtlMs: tagStampTtlMs(options), log: logger }
   const outbox = new InvalidationOutbox(
     {
-      ids: (entity, ids) => entities.get(entity)?.propagate(ids) ?? Promise.resolve(true),
+      ids: (entity, ids) => entities.get(entity)?.propagate(ids) ?? Promise.resolve([]),
       tags: (tags, stamp) => propagateTags(tagPropagation, tags, stamp),
     },
     logger.child({ component: 'invalidation-outbox' }),
@@ -86,9 +87,26 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
   function breakerChanged(state: BreakerState, previous: BreakerState): void {
     if (state === 'open') breakerOpens++
     const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger)
-    log({ state, previous }, state === 'open' ? 'L2 circuit breaker opened: serving from L1 and loaders' : `L2 circuit breaker ${state}`)
+    log(
+      { state, previous },
+      state === 'open' ? 'L2 circuit breaker opened on every shard: serving from L1 and loaders' : `L2 circuit breaker ${state}`,
+    )
     emitter.emit('breaker', { state, previous })
-    if (state === 'closed') void outbox.retry()
+  }
+
+  function shardBreakerChanged(shard: string, state: BreakerState, previous: BreakerState): void {
+    const log = state === 'open' ? logger.warn.bind(logger) : logger.info.bind(logger)
+    log(
+      { shard, state, previous },
+      state === 'open'
+        ? 'L2 circuit breaker of a shard opened: its keys are served from L1 and loaders'
+        : `L2 circuit breaker of a shard ${state}`,
+    )
+    emitter.emit('shard-breaker', { shard, state, previous })
+    // What waited for this shard (invalidations, lock releases) goes as soon as it may be reachable:
+    // at half-open its calls are sent before the read that triggered the probe (same connection,
+    // so in order), and that read cannot see a value whose deletion was waiting.
+    if (state === 'half-open' || state === 'closed') void outbox.retry()
   }
 
   function invalidateTagsTraced(input: string | readonly string[]): Promise<void> {
@@ -117,6 +135,7 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
     bus,
     tagStamps,
     outbox,
+    durableInvalidation: options.durableInvalidation,
     clock: options.clock,
     random: options.random,
     serializer: options.serializer,
@@ -127,6 +146,8 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
     closed: false,
   }
   for (const [name, policy] of options.entities) entities.set(name, new EntityCache(ctx, policy))
+  // A topology change may have promoted a replica that missed a deletion: apply what waits again now.
+  l2?.onTopologyChange(() => void outbox.retry())
   bus?.start()
   return {
     options,

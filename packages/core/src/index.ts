@@ -1,4 +1,4 @@
-export { type BreakerEvent, createCache, type HotKeyEvent, type TierCache } from './cache.js'
+export { type BreakerEvent, createCache, type HotKeyEvent, type ShardBreakerEvent, type TierCache } from './cache.js'
 export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config/config-schema.js'
 export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
 /**
@@ -14,7 +14,7 @@ export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidat
 export type { BreakerState } from './l2/circuit-breaker.js'
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
 export { assertStorableId, hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
-export type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from './l2/remote-store.js'
+export type { BusHandlers, BusSubscription, DeleteOutcome, ReadyCheck, RemoteStore, TopologyChange } from './l2/remote-store.js'
 export {
   CHANNELS,
   type InvalidateMessage,

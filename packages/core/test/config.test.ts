@@ -27,6 +27,10 @@ describe('createCache options', () => {
     [{ ...valid, namespace: 7 }, 'INVALID_CONFIG: options.namespace: Invalid input: expected string, received number'],
     [{ namespace: 'shop' }, 'INVALID_CONFIG: options.entities: Invalid input: expected record, received undefined'],
     [
+      { ...valid, durableInvalidation: 'yes' },
+      'INVALID_CONFIG: options.durableInvalidation: Invalid input: expected boolean, received string',
+    ],
+    [
       { ...valid, entities: { product: {} } },
       "INVALID_CONFIG: options.entities.product.ttl: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got nothing",
     ],

@@ -8,9 +8,9 @@ function senders() {
   const state = { failing: true }
   const send: OutboxSenders = {
     ids: async (entity, ids) => {
-      if (state.failing) return false
+      if (state.failing) return ids
       sent.ids.push([entity, [...ids]])
-      return true
+      return []
     },
     tags: async (tags, stamp) => {
       if (state.failing) return false
@@ -73,6 +73,45 @@ describe('the invalidation outbox (ids and tags, one queue)', () => {
     await outbox.retry()
     expect(sent.tags).toEqual([])
     expect(sent.ids).toEqual([['product', ['1', '2', '3']]])
+    outbox.stop()
+  })
+})
+
+describe('the invalidation outbox and durable invalidation', () => {
+  it('keeps the ids whose deletion no replica confirmed and sends them again until they are confirmed', async () => {
+    const sent: string[][] = []
+    let unconfirmed = new Set(['2'])
+    const outbox = new InvalidationOutbox(
+      {
+        ids: async (_, ids) => {
+          sent.push([...ids])
+          return ids.filter((id) => unconfirmed.has(id))
+        },
+        tags: async () => true,
+      },
+      recordingLogger(),
+      { retryMs: 60_000, cap: 100 },
+    )
+    outbox.addIds('product', ['1', '2'])
+    await outbox.retry()
+    expect(outbox.size).toBe(1)
+    await outbox.retry()
+    unconfirmed = new Set()
+    await outbox.retry()
+    expect(sent).toEqual([['1', '2'], ['2'], ['2']])
+    expect(outbox.size).toBe(0)
+    outbox.stop()
+  })
+
+  it('retries a step (a lock release) until it reports done, beside the invalidations', async () => {
+    let attempts = 0
+    const outbox = new InvalidationOutbox({ ids: async () => [], tags: async () => true }, recordingLogger(), { retryMs: 60_000, cap: 100 })
+    outbox.addStep('release:lock:token', async () => ++attempts >= 2)
+    await outbox.retry()
+    expect(outbox.size).toBe(1)
+    await outbox.retry()
+    expect(outbox.size).toBe(0)
+    expect(attempts).toBe(2)
     outbox.stop()
   })
 })

@@ -120,6 +120,7 @@ export const cacheOptionsSchema = z.strictObject({
   l2: remoteStore.optional(),
   bus: z.boolean().optional(),
   l2Timeout: positiveDuration.optional(),
+  durableInvalidation: z.boolean().optional(),
   breaker: z
     .union([
       z.literal(false),
@@ -172,7 +173,7 @@ export const DEFAULTS = {
   l2TimeoutMs: 50,
   /** Circuit breaker: consecutive failures that open it, cool-down (ms), probe calls that close it. */
   breakerFailures: 5,
-  breakerCoolDownMs: 2_000,
+  breakerCoolDownMs: 500,
   breakerProbes: 3,
 } as const
 
@@ -184,6 +185,12 @@ export interface ResolvedCacheOptions {
   readonly bus: boolean
   /** Per-call L2 timeout (ms) for calls that belong to no entity (tags, bus). */
   readonly l2TimeoutMs: number
+  /**
+   * Whether `invalidate()` waits until a replica of each key's shard confirms the deletion, when
+   * the store can (`RemoteStore.deleteDurably`); unconfirmed deletions are applied again after
+   * the shard's next topology change. Default true.
+   */
+  readonly durableInvalidation: boolean
   /** The L2 circuit breaker; `failures: Infinity` when turned off. */
   readonly breaker: { failures: number; coolDownMs: number; probes: number }
   readonly entities: ReadonlyMap<string, EntityPolicy>
@@ -242,6 +249,7 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
     l2,
     bus: l2 !== null && options.bus !== false,
     l2TimeoutMs: options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
+    durableInvalidation: options.durableInvalidation !== false,
     breaker:
       options.breaker === false
         ? { failures: Number.POSITIVE_INFINITY, coolDownMs: 0, probes: 1 }

@@ -16,6 +16,8 @@ export interface EngineContext {
   readonly tagStamps: TagStamps
   /** Invalidations (ids and tags) that could not reach L2 or the bus, retried until they do. */
   readonly outbox: InvalidationOutbox
+  /** Whether invalidations wait for a replica to confirm their deletion, when the store can (`durableInvalidation`). */
+  readonly durableInvalidation: boolean
   readonly clock: Clock
   readonly random: RandomSource
   readonly serializer: Serializer

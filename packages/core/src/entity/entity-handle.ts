@@ -125,6 +125,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       l2: core.l2,
       keys: core.keys,
       bus: ctx.bus,
+      durable: ctx.durableInvalidation && core.l2?.durableDeletes === true,
       attempt: (operation, call) => core.l2Failures.attempt(operation, call),
       tombstoneReplicas: (ids) => tombstoneReplicas(core, ids),
     }
@@ -229,11 +230,15 @@ export class EntityCache<T> implements EntityHandle<T> {
     this.dropLocal(list)
     this.core.counters.invalidations += list.length
     this.metrics.invalidate(list, 'local')
-    if (!(await this.propagate(list))) this.ctx.outbox.addIds(this.name, list)
+    const left = await this.propagate(list)
+    if (left.length > 0) this.ctx.outbox.addIds(this.name, left)
   }
 
-  /** Sends the invalidation of `ids` to L2 and the bus (the outbox retries through here); true when all of it succeeded. */
-  propagate(ids: readonly string[]): Promise<boolean> {
+  /**
+   * Sends the invalidation of `ids` to L2 and the bus (the outbox retries through here); resolves
+   * with the ids that need a retry (failed, or not yet confirmed on a replica).
+   */
+  propagate(ids: readonly string[]): Promise<readonly string[]> {
     return propagateIds(this.propagation, ids)
   }
 

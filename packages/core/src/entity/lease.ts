@@ -34,8 +34,10 @@ export async function tryLock(core: EntityCore, lease: Lease): Promise<'held' | 
  * Runs `body` while this load holds `leases` (already taken with {@link tryLock}) and releases,
  * in one `finally`, every lease that `body` did not spend: the body reports each write's
  * outcome through `spent`, and a lease whose write was `written` or `lease-lost` needs no
- * release. A body that throws releases them all. Releases never reject (a failed release leaves
- * a lock that expires by its TTL).
+ * release. A body that throws releases them all. Releases never reject: one that cannot reach L2
+ * (its shard down, its breaker open) is retried with the invalidation outbox (every second, and
+ * at once when the shard's breaker closes or its topology changes) until it succeeds or the lock
+ * has expired by itself, so no reader of another instance waits out `lockTtl` for a lost release.
  */
 export async function holdingLeases<T>(
   core: EntityCore,
@@ -62,9 +64,17 @@ export function holdingLease<T>(core: EntityCore, lease: Lease, body: () => Prom
 }
 
 async function release(core: EntityCore, lease: Lease): Promise<void> {
-  try {
-    await core.l2?.releaseLock(lease.lockKey, lease.token)
-  } catch (error) {
-    core.l2Failures.failed('releaseLock', error)
-  }
+  if (await tryRelease(core, lease)) return
+  // The lock expires by itself lockTtl after it was taken at the latest; retrying past that
+  // could only delete a lock someone else took since (compare-and-delete makes it harmless).
+  const expiresAt = core.ctx.clock.now() + core.policy.lockTtlMs
+  core.ctx.outbox.addStep(`release:${lease.lockKey}:${lease.token}`, () =>
+    core.ctx.clock.now() >= expiresAt ? Promise.resolve(true) : tryRelease(core, lease),
+  )
+}
+
+/** One attempt at releasing `lease`: true when released (or there is no L2), false when L2 failed (recorded). */
+async function tryRelease(core: EntityCore, lease: Lease): Promise<boolean> {
+  const l2 = core.l2
+  return l2 === null || core.l2Failures.attempt('releaseLock', () => l2.releaseLock(lease.lockKey, lease.token))
 }

@@ -1,10 +1,14 @@
 import type { Logger } from '../util/logger.js'
 
-/** How the outbox sends what it holds; each resolves true when L2 and the bus took all of it. */
+/** How the outbox sends what it holds. */
 export interface OutboxSenders {
-  /** Propagates the invalidation of `ids` of `entity` (L2 delete, replica tombstones, bus). */
-  ids(entity: string, ids: readonly string[]): Promise<boolean>
-  /** Propagates a tag invalidation (L2 stamps, bus). */
+  /**
+   * Propagates the invalidation of `ids` of `entity` (L2 delete, replica tombstones, bus);
+   * resolves with the ids that still need a retry: all of them when it failed, those whose
+   * deletion no replica confirmed (durable invalidation), none when it is done.
+   */
+  ids(entity: string, ids: readonly string[]): Promise<readonly string[]>
+  /** Propagates a tag invalidation (L2 stamps, bus); resolves true when L2 and the bus took all of it. */
   tags(tags: readonly string[], stamp: number): Promise<boolean>
 }
 
@@ -19,13 +23,25 @@ export interface OutboxOptions {
 /** The outbox's defaults. */
 export const DEFAULT_OUTBOX_OPTIONS: OutboxOptions = Object.freeze({ retryMs: 1_000, cap: 100_000 })
 
-type Pending = { kind: 'id'; entity: string; id: string } | { kind: 'tag'; tag: string; stamp: number }
+/**
+ * A step that could not reach L2 and is retried with the invalidations: resolves true once done
+ * (or no longer needed), false to be tried again at the next retry.
+ */
+export type RetriedStep = () => Promise<boolean>
+
+type Pending =
+  | { kind: 'id'; entity: string; id: string }
+  | { kind: 'tag'; tag: string; stamp: number }
+  | { kind: 'step'; key: string; run: RetriedStep }
 
 /**
- * Invalidations (ids and tags) that could not reach L2 or the bus, kept and retried until they
- * do: on a timer while it holds anything, and at once when the L2 breaker closes. One queue, one
- * retry policy, one bound for both kinds: past `cap` entries the oldest are dropped (their L2
- * copies then live until their TTL). A tag keeps the newest stamp it was invalidated with.
+ * Invalidations (ids and tags) that could not reach L2 or the bus, or whose deletion no replica
+ * confirmed yet, kept and retried until they are done: on a timer while it holds anything, at
+ * once when a shard's breaker closes, and at once after a topology change (a promoted replica
+ * may still hold what its old master deleted). Lock releases that failed ride along
+ * ({@link addStep}). One queue, one retry policy, one bound for every kind: past `cap` entries
+ * the oldest are dropped (their L2 copies then live until their TTL). A tag keeps the newest
+ * stamp it was invalidated with.
  */
 export class InvalidationOutbox {
   // Insertion order is age: the first entries are the oldest.
@@ -61,6 +77,12 @@ export class InvalidationOutbox {
     this.bound()
   }
 
+  /** Keeps `step` (named `key`: a step added again under the same key replaces it) for a retry. */
+  addStep(key: string, run: RetriedStep): void {
+    this.put(`s:${key}`, { kind: 'step', key, run })
+    this.bound()
+  }
+
   /** Sends everything waiting once; what fails again is kept. */
   async retry(): Promise<void> {
     if (this.pending.size === 0) return
@@ -68,8 +90,10 @@ export class InvalidationOutbox {
     this.pending.clear()
     const idsByEntity = new Map<string, string[]>()
     const tags: { tag: string; stamp: number }[] = []
+    const steps: { key: string; run: RetriedStep }[] = []
     for (const entry of entries) {
       if (entry.kind === 'tag') tags.push(entry)
+      else if (entry.kind === 'step') steps.push(entry)
       else {
         const list = idsByEntity.get(entry.entity)
         if (list === undefined) idsByEntity.set(entry.entity, [entry.id])
@@ -78,9 +102,12 @@ export class InvalidationOutbox {
     }
     await Promise.all([
       ...[...idsByEntity].map(async ([entity, ids]) => {
-        if (await this.send.ids(entity, ids))
-          this.log.info({ entity, ids: ids.length }, 'invalidations made during an L2 outage reached L2')
-        else this.addIds(entity, ids)
+        const left = await this.send.ids(entity, ids)
+        if (left.length < ids.length) this.log.info({ entity, ids: ids.length - left.length }, 'invalidations kept for a retry reached L2')
+        if (left.length > 0) this.addIds(entity, left)
+      }),
+      ...steps.map(async ({ key, run }) => {
+        if (!(await run().catch(() => false))) this.addStep(key, run)
       }),
       ...tags.map(async ({ tag, stamp }) => {
         if (!(await this.send.tags([tag], stamp))) this.addTags([tag], stamp)

@@ -1,5 +1,6 @@
 import type { GuardedStore } from '../l2/guarded-store.js'
 import { type KeyBuilder, tagStampKey } from '../l2/key-builder.js'
+import type { DeleteOutcome } from '../l2/remote-store.js'
 import type { Logger } from '../util/logger.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 
@@ -10,25 +11,44 @@ export interface IdPropagation {
   readonly l2: GuardedStore | null
   readonly keys: KeyBuilder
   readonly bus: InvalidationBus | null
+  /**
+   * Whether deletions go through the store's `deleteDurably` (confirmed on a replica); from the
+   * cache's `durableInvalidation` option and whether the store has it.
+   */
+  readonly durable: boolean
   /** Runs an L2 call whose failure is recorded (the entity's counters and log), never thrown; true when it succeeded. */
   attempt(operation: string, call: () => Promise<unknown>): Promise<boolean>
   /** Replaces the hot-key replicas of `ids` with tombstones; true when that succeeded. */
   tombstoneReplicas(ids: readonly string[]): Promise<boolean>
 }
 
+const NONE: readonly string[] = Object.freeze([])
+
 /**
- * Deletes value + lease (+ replica tombstones) in L2 and publishes the ids; true when all of
- * it succeeded. Value and lease go together (same slot), so a load that raced this write
- * cannot put its old value back.
+ * Deletes value + lease (+ replica tombstones) in L2 and publishes the ids; resolves with the ids
+ * that need a retry: all of them when a step failed, those whose deletion no replica confirmed
+ * (durable invalidation: a failover could bring them back), none when all is done. Value and
+ * lease go together (same slot), so a load that raced this write cannot put its old value back.
  */
-export async function propagateIds(target: IdPropagation, ids: readonly string[]): Promise<boolean> {
+export async function propagateIds(target: IdPropagation, ids: readonly string[]): Promise<readonly string[]> {
   const l2 = target.l2
-  if (l2 === null) return true
+  if (l2 === null) return NONE
+  const [unconfirmed, tombstoned] = await Promise.all([deleteIds(target, l2, ids), target.tombstoneReplicas(ids)])
+  const published = await publishIds(target, ids)
+  return unconfirmed === null || !tombstoned || !published ? ids : unconfirmed
+}
+
+/** Deletes the value and lease keys of `ids`: the ids whose deletion is unconfirmed, or `null` when it failed. */
+async function deleteIds(target: IdPropagation, l2: GuardedStore, ids: readonly string[]): Promise<readonly string[] | null> {
   const keys: string[] = []
   for (const id of ids) keys.push(target.keys.valueKey(id), target.keys.lockKey(id))
-  const [deleted, tombstoned] = await Promise.all([target.attempt('delete', () => l2.delete(keys)), target.tombstoneReplicas(ids)])
-  const published = await publishIds(target, ids)
-  return deleted && tombstoned && published
+  if (!target.durable) return (await target.attempt('delete', () => l2.delete(keys))) ? NONE : null
+  let outcome: DeleteOutcome = { unconfirmed: [] }
+  if (!(await target.attempt('delete', async () => (outcome = await l2.deleteDurably(keys))))) return null
+  if (outcome.unconfirmed.length === 0) return NONE
+  // keys holds value, lease, value, lease, ...: key 2i and 2i + 1 belong to ids[i].
+  const unconfirmed = new Set(outcome.unconfirmed.map(({ key }) => key))
+  return ids.filter((_, i) => unconfirmed.has(keys[2 * i] as string) || unconfirmed.has(keys[2 * i + 1] as string))
 }
 
 /** Publishes invalidated ids on the bus; true when sent (or there is no bus). */

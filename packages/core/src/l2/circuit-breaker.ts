@@ -14,7 +14,7 @@ export interface BreakerOptions {
 }
 
 /**
- * A circuit breaker for one remote store: after `failureThreshold` consecutive failures the
+ * A circuit breaker for one shard of a remote store (the whole store when it has one shard): after `failureThreshold` consecutive failures the
  * store is skipped for `coolDownMs` (reads go L1 → loader, with in-process single-flight still
  * on), then up to `probeSuccesses` calls probe it; all succeed → closed, one fails → open again.
  * Time comes from the injected clock, so tests drive it exactly.
@@ -44,9 +44,10 @@ export class CircuitBreaker {
     if (this.current === 'closed') return true
     if (this.current === 'open') {
       if (this.clock.now() - this.openedAt < this.options.coolDownMs) return false
-      this.transition('half-open')
+      // Reset before announcing it: a listener may make its own probe calls at once.
       this.probeSuccesses = 0
       this.probesInFlight = 0
+      this.transition('half-open')
     }
     if (this.probesInFlight >= this.options.probeSuccesses) return false
     this.probesInFlight++
@@ -63,6 +64,16 @@ export class CircuitBreaker {
       return
     }
     this.failures = 0
+  }
+
+  /**
+   * The store reported that this shard changed (a failover, slots moved): an open breaker stops
+   * cooling down and lets its probe calls through at once, so a promoted replica is used again
+   * as soon as the store routes to it rather than after `coolDownMs`.
+   */
+  probeNow(): void {
+    if (this.current === 'open') this.openedAt = Number.NEGATIVE_INFINITY
+    else if (this.current === 'closed') this.failures = 0
   }
 
   failed(): void {

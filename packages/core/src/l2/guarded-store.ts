@@ -1,92 +1,197 @@
 import type { Clock } from '../util/clock.js'
 import { TierCacheError } from '../util/errors.js'
-import { type BreakerOptions, type BreakerState, CircuitBreaker } from './circuit-breaker.js'
+import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-breaker.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
-import type { BusHandlers, BusSubscription, RemoteStore } from './remote-store.js'
+import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
+import { type ShardBreakerEvents, ShardBreakers, SINGLE_SHARD } from './shard-breakers.js'
+import { SkippedCalls } from './skipped-calls.js'
+
+/** What the guards of one store (one per per-call timeout) share: breakers, the sweeper, the connection. */
+interface GuardShared {
+  readonly breakers: ShardBreakers
+  readonly sweeper: DeadlineSweeper
+  /** The breakers of the calls the running sweep expired: each fails once per sweep. */
+  readonly expired: Set<CircuitBreaker>
+  readonly skipped: SkippedCalls
+  readonly topologyListeners: Set<(change: TopologyChange) => void>
+  stopWatching: () => void
+  /** Whether the store has answered once (see `guard`). */
+  established: boolean
+}
+
+/** What one shard's part of a multi-key call gave: a result, or the error that shard failed with. */
+type ShardPart<T> = { readonly positions: readonly number[] } & (
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: unknown }
+)
 
 /**
- * The user's remote store behind a per-call timeout and a circuit breaker. Every L2 call of the
- * engine goes through it, so a slow or dead Redis costs callers at most the timeout, and while
- * the breaker is open it costs nothing at all. Failures surface as rejections the engine turns
- * into misses (reads) or logged, counted, retried failures (writes).
+ * The user's remote store behind a per-call timeout and a circuit breaker per shard. Every L2 call
+ * of the engine goes through it, so a slow or dead Redis node costs callers at most the timeout,
+ * and while its shard's breaker is open it costs nothing at all; the other shards are not
+ * touched (a call on several keys is split by shard, each part under its own breaker). Failures
+ * surface as rejections the engine turns into misses (reads) or logged, counted, retried
+ * failures (writes).
  *
- * `withTimeout(ms)` gives an entity its own timeout over the same breaker and connections.
- * Each call costs one promise of its own: this sits on the L2 hit path.
+ * `withTimeout(ms)` gives an entity its own timeout over the same breakers and connections.
+ * Each call costs one promise of its own, one `shardOf` and one map lookup: this sits on the L2
+ * hit path.
  */
 export class GuardedStore implements RemoteStore {
   readonly name: string
 
-  constructor(
+  private constructor(
     readonly inner: RemoteStore,
-    private readonly breaker: CircuitBreaker,
-    private readonly sweeper: DeadlineSweeper,
+    private readonly shared: GuardShared,
     private readonly timeoutMs: number,
-    private readonly connection: { established: boolean } = { established: false },
   ) {
     this.name = inner.name
   }
 
-  /** Creates the guard of a store: one breaker and one sweeper per store. */
-  static create(
-    inner: RemoteStore,
-    options: BreakerOptions & { timeoutMs: number; clock: Clock; onStateChange: (s: BreakerState, p: BreakerState) => void },
-  ): GuardedStore {
-    const breaker = new CircuitBreaker(options, options.clock, options.onStateChange)
-    // A sweep that expires many calls at once is one failure: the event loop or the network
-    // stalled once, and the breaker counts consecutive failures, not calls.
-    const sweeper = new DeadlineSweeper(() => breaker.failed())
-    return new GuardedStore(inner, breaker, sweeper, options.timeoutMs)
+  /** Creates the guard of a store: its breakers (one per shard), one sweeper, and the topology watch. */
+  static create(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { timeoutMs: number; clock: Clock }): GuardedStore {
+    const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
+    const expired = new Set<CircuitBreaker>()
+    // A sweep that expires many calls of one shard at once is one failure of that shard: the event
+    // loop or the network stalled once, and a breaker counts consecutive failures, not calls.
+    const sweeper = new DeadlineSweeper(() => {
+      for (const breaker of expired) breaker.failed()
+      expired.clear()
+    })
+    const shared: GuardShared = {
+      breakers: new ShardBreakers(shardOf, options, options.clock, options),
+      sweeper,
+      expired,
+      skipped: new SkippedCalls(),
+      topologyListeners: new Set(),
+      stopWatching: () => {},
+      established: false,
+    }
+    if (inner.onTopologyChange !== undefined) {
+      // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
+      shared.stopWatching = inner.onTopologyChange((change) => {
+        shared.breakers.probe(change.shards)
+        for (const listener of shared.topologyListeners) listener(change)
+      })
+    }
+    return new GuardedStore(inner, shared, options.timeoutMs)
   }
 
   /** The same store with another per-call timeout (ms). */
   withTimeout(timeoutMs: number): GuardedStore {
-    return timeoutMs === this.timeoutMs ? this : new GuardedStore(this.inner, this.breaker, this.sweeper, timeoutMs, this.connection)
+    return timeoutMs === this.timeoutMs ? this : new GuardedStore(this.inner, this.shared, timeoutMs)
   }
 
+  /** The store's state: `open` only when every shard's breaker is (see {@link ShardBreakers.state}). */
   get breakerState(): BreakerState {
-    return this.breaker.state
+    return this.shared.breakers.state
+  }
+
+  /** Each shard seen so far and the state of its breaker. */
+  shardStates(): Record<string, BreakerState> {
+    return this.shared.breakers.shards()
+  }
+
+  /** The shard of `key` as the store names it (`store` when it names none). */
+  shardOf(key: string): string {
+    return this.inner.shardOf?.(key) ?? SINGLE_SHARD
+  }
+
+  /** Whether the store confirms deletions on a replica (`deleteDurably`). */
+  get durableDeletes(): boolean {
+    return this.inner.deleteDurably !== undefined
+  }
+
+  /** Calls `listener` after each topology change the store reports (after the changed shards' breakers were told). */
+  onTopologyChange(listener: (change: TopologyChange) => void): () => void {
+    this.shared.topologyListeners.add(listener)
+    return () => this.shared.topologyListeners.delete(listener)
   }
 
   get(key: string): Promise<string | null> {
-    return this.call('get', () => this.inner.get(key))
+    return this.call('get', key, () => this.inner.get(key))
   }
 
   /** The store's `getHot`, or its `get` when it has none; guarded like `get`. */
   getHot(key: string): Promise<string | null> {
     const inner = this.inner
-    return this.call('get', () => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key)))
+    return this.call('get', key, () => (inner.getHot === undefined ? inner.get(key) : inner.getHot(key)))
   }
 
-  getMany(keys: readonly string[]): Promise<(string | null)[]> {
-    return this.call('getMany', () => this.inner.getMany(keys))
+  async getMany(keys: readonly string[]): Promise<(string | null)[]> {
+    const { values, error } = await this.getManySettled(keys)
+    if (error !== undefined) throw error
+    return values as (string | null)[]
+  }
+
+  /**
+   * `getMany`, shard by shard: the keys of a shard that failed (or whose breaker is open) read as
+   * `undefined`, and `error` holds the first such failure; the other shards' keys are answered.
+   */
+  async getManySettled(keys: readonly string[]): Promise<{ values: (string | null | undefined)[]; error: unknown }> {
+    const parts = await this.perShard('getMany', keys, (subset) => this.inner.getMany(subset))
+    const values = new Array<string | null | undefined>(keys.length)
+    let error: unknown
+    for (const part of parts) {
+      if (!part.ok) error ??= part.error
+      part.positions.forEach((position, i) => {
+        values[position] = part.ok ? (part.value[i] ?? null) : undefined
+      })
+    }
+    return { values, error }
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
-    return this.call('set', () => this.inner.set(key, value, ttlMs))
+    return this.call('set', key, () => this.inner.set(key, value, ttlMs))
   }
 
   delete(keys: readonly string[]): Promise<void> {
-    return this.call('delete', () => this.inner.delete(keys))
+    return this.allShards('delete', keys, (subset) => this.inner.delete(subset))
+  }
+
+  /**
+   * The store's `deleteDurably` (its `delete` when it has none: nothing to confirm), shard by
+   * shard; rejects when the deletion failed on any shard, after the others were done.
+   */
+  async deleteDurably(keys: readonly string[]): Promise<DeleteOutcome> {
+    const inner = this.inner
+    const parts = await this.perShard('delete', keys, (subset) =>
+      inner.deleteDurably === undefined ? inner.delete(subset).then(() => NOTHING_UNCONFIRMED) : inner.deleteDurably(subset),
+    )
+    const unconfirmed: { key: string; shard: string }[] = []
+    for (const part of parts) {
+      if (!part.ok) throw part.error
+      unconfirmed.push(...part.value.unconfirmed)
+    }
+    return { unconfirmed }
   }
 
   acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.call('acquireLock', () => this.inner.acquireLock(lockKey, token, ttlMs))
+    return this.call('acquireLock', lockKey, () => this.inner.acquireLock(lockKey, token, ttlMs))
   }
 
   setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('setIfLeaseHeld', () => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs))
+    return this.call('setIfLeaseHeld', key, () => this.inner.setIfLeaseHeld(key, lockKey, token, value, ttlMs))
   }
 
   releaseLock(lockKey: string, token: string): Promise<void> {
-    return this.call('releaseLock', () => this.inner.releaseLock(lockKey, token))
+    return this.call('releaseLock', lockKey, () => this.inner.releaseLock(lockKey, token))
   }
 
-  getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
-    return this.call('getTagStamps', () => this.inner.getTagStamps(tagKeys))
+  async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
+    const parts = await this.perShard('getTagStamps', tagKeys, (subset) => this.inner.getTagStamps(subset))
+    const stamps = new Array<number>(tagKeys.length).fill(0)
+    for (const part of parts) {
+      if (!part.ok) throw part.error
+      part.positions.forEach((position, i) => {
+        stamps[position] = part.value[i] ?? 0
+      })
+    }
+    return stamps
   }
 
   stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
-    return this.call('stampTags', () => this.inner.stampTags(tagKeys, stampMs, ttlMs))
+    return this.allShards('stampTags', tagKeys, (subset) => this.inner.stampTags(subset, stampMs, ttlMs))
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
@@ -94,15 +199,15 @@ export class GuardedStore implements RemoteStore {
   }
 
   setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('setReplica', () => this.inner.setReplica(key, value, ttlMs))
+    return this.call('setReplica', key, () => this.inner.setReplica(key, value, ttlMs))
   }
 
   tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
-    return this.call('tombstone', () => this.inner.tombstone(keys, ttlMs))
+    return this.allShards('tombstone', keys, (subset) => this.inner.tombstone(subset, ttlMs))
   }
 
   publish(channel: string, message: string): Promise<void> {
-    return this.call('publish', () => this.inner.publish(channel, message))
+    return this.call('publish', channel, () => this.inner.publish(channel, message))
   }
 
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
@@ -111,46 +216,85 @@ export class GuardedStore implements RemoteStore {
   }
 
   close(): Promise<void> {
-    this.sweeper.stop()
+    this.shared.stopWatching()
+    this.shared.topologyListeners.clear()
+    this.shared.sweeper.stop()
     return this.inner.close()
   }
 
+  /** One guarded call on the shard of `key`. */
+  private call<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
+    return this.callOn(this.shared.breakers.of(key), operation, run)
+  }
+
   /**
-   * The one guarded call: skipped (`L2_UNAVAILABLE`) while the breaker is open, else started
-   * (a synchronous throw becomes a rejection), bounded by the timeout and reported to the
-   * breaker. One promise of its own per call: this sits on the L2 hit path.
+   * The one guarded call: skipped (`L2_UNAVAILABLE`, see {@link SkippedCalls}) while `breaker` is
+   * open, else started (a synchronous throw becomes a rejection), bounded by the timeout and
+   * reported to `breaker`.
    */
-  private call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    if (!this.breaker.allow()) return open(operation)
+  private callOn<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>): Promise<T> {
+    if (!breaker.allow()) return this.shared.skipped.skip(operation)
     let started: Promise<T>
     try {
       started = run()
     } catch (error) {
       started = Promise.reject(error)
     }
-    return this.guard(started, operation)
+    return this.guard(started, operation, breaker)
   }
 
-  /** Bounds a started call by the timeout and reports its outcome to the breaker. */
-  private guard<T>(call: Promise<T>, operation: string): Promise<T> {
+  /** A call on many keys, one guarded call per shard; resolves with every shard's outcome. */
+  private perShard<T>(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<T>): Promise<ShardPart<T>[]> {
+    const breakers = this.shared.breakers
+    const settle = (breaker: CircuitBreaker, positions: readonly number[], subset: readonly string[]): Promise<ShardPart<T>> =>
+      this.callOn(breaker, operation, () => run(subset)).then(
+        (value) => ({ positions, ok: true, value }),
+        (error: unknown) => ({ positions, ok: false, error }),
+      )
+    if (!breakers.sharded || keys.length < 2) {
+      return settle(breakers.of(keys[0] ?? ''), ALL[keys.length] ?? keys.map((_, i) => i), keys).then((part) => [part])
+    }
+    const groups = new Map<CircuitBreaker, number[]>()
+    keys.forEach((key, i) => {
+      const breaker = breakers.of(key)
+      const positions = groups.get(breaker)
+      if (positions === undefined) groups.set(breaker, [i])
+      else positions.push(i)
+    })
+    return Promise.all(
+      Array.from(groups, ([breaker, positions]) =>
+        settle(breaker, positions, positions.length === keys.length ? keys : positions.map((i) => keys[i] as string)),
+      ),
+    )
+  }
+
+  /** A call on many keys that resolves once every shard's part succeeded, and rejects with the first failure. */
+  private async allShards(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<void>): Promise<void> {
+    for (const part of await this.perShard(operation, keys, run)) if (!part.ok) throw part.error
+  }
+
+  /** Bounds a started call by the timeout and reports its outcome to its shard's breaker. */
+  private guard<T>(call: Promise<T>, operation: string, breaker: CircuitBreaker): Promise<T> {
+    const shared = this.shared
     // Until the store has answered once, calls wait for its connection (a cluster client loads its
     // slot map first): timing them out at the per-call timeout would send a freshly started
     // fleet's first reads to the database all at once.
-    const timeoutMs = this.connection.established ? this.timeoutMs : Math.max(this.timeoutMs, CONNECT_TIMEOUT_MS)
+    const timeoutMs = shared.established ? this.timeoutMs : Math.max(this.timeoutMs, CONNECT_TIMEOUT_MS)
     return new Promise<T>((resolve, reject) => {
-      const deadline = this.sweeper.register(timeoutMs, () =>
-        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`)),
-      )
+      const deadline = shared.sweeper.register(timeoutMs, () => {
+        shared.expired.add(breaker)
+        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`))
+      })
       call.then(
         (value) => {
-          this.sweeper.settle(deadline)
-          this.connection.established = true
-          this.breaker.succeeded()
+          shared.sweeper.settle(deadline)
+          shared.established = true
+          breaker.succeeded()
           resolve(value)
         },
         (error: unknown) => {
-          this.sweeper.settle(deadline)
-          this.breaker.failed()
+          shared.sweeper.settle(deadline)
+          breaker.failed()
           reject(error)
         },
       )
@@ -161,6 +305,7 @@ export class GuardedStore implements RemoteStore {
 // How long calls may take before the store first answers (ms).
 const CONNECT_TIMEOUT_MS = 5_000
 
-function open(operation: string): Promise<never> {
-  return Promise.reject(new TierCacheError('L2_UNAVAILABLE', `${operation} skipped: the L2 circuit breaker is open`))
-}
+const NOTHING_UNCONFIRMED: DeleteOutcome = Object.freeze({ unconfirmed: [] })
+
+// The positions of a call on 0, 1 or 2 keys, shared rather than built per call.
+const ALL: readonly (readonly number[])[] = [[], [0], [0, 1]]

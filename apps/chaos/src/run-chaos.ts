@@ -1,0 +1,163 @@
+import { type ChildProcess, fork } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import type { RedisCluster } from '@tiercache/testkit'
+import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord } from './checker.js'
+import { injectFault } from './faults.js'
+import type { CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
+import { buildSchedule } from './schedule.js'
+
+// From src/ (tests) and from dist/ alike: the worker always runs compiled.
+const WORKER = fileURLToPath(new URL('../dist/worker.js', import.meta.url))
+
+/** How to run a chaos schedule. */
+export interface ChaosOptions {
+  readonly cluster: RedisCluster
+  /** Seeds the schedule and every worker's key and write choices; printed so a run replays. */
+  readonly seed: number
+  /** Milliseconds of faults (the run also has a short calm before and after). */
+  readonly durationMs: number
+  /** Cache instances, each in its own process. Default 3. */
+  readonly instances?: number
+  /** Concurrent loops per instance. Default 16. */
+  readonly loops?: number
+  /** Keys read and written. Default 200. */
+  readonly keys?: number
+  /** L1 TTL of the entity (and of the hot key's promotion), in ms. Default 500. */
+  readonly l1TtlMs?: number
+  /** The staleness bound checked, in ms (see `checkReads`). Default 1000. */
+  readonly boundMs?: number
+  /** A read slower than this many ms is counted as slow. Default 1000. */
+  readonly slowMs?: number
+  /** Progress lines; default none. */
+  readonly log?: (line: string) => void
+}
+
+/** What a chaos run saw. */
+export interface ChaosReport extends CheckReport {
+  readonly seed: number
+  readonly faults: readonly FaultWindow[]
+  readonly callerErrors: number
+  readonly wrongValues: number
+  /** The first few caller errors and wrong values, for the failure message. */
+  readonly examples: readonly string[]
+  readonly loads: number
+  /** The longest any worker's event loop was late (ms): reads in that process waited at least as long. */
+  readonly loopDelayMaxMs: number
+}
+
+/**
+ * Starts the instances, lets them read and write under load while the seeded schedule of faults
+ * runs against the cluster, then stops them and checks every read against every invalidation.
+ */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => undefined)
+  const boundMs = options.boundMs ?? 1_000
+  const config: Omit<WorkerConfig, 'seed'> = {
+    seeds: options.cluster.seeds(),
+    namespace: `chaos-${randomUUID().slice(0, 8)}`,
+    keys: options.keys ?? 200,
+    loops: options.loops ?? 16,
+    writeShare: 0.05,
+    batchShare: 0.1,
+    l1TtlMs: options.l1TtlMs ?? 500,
+  }
+  const versions = new Map<number, number>()
+  const readBatches: number[][] = []
+  const invalidations: InvalidationRecord[] = []
+  const examples: string[] = []
+  let callerErrors = 0
+  let wrongValues = 0
+  let loads = 0
+  let loopDelayMaxMs = 0
+
+  const workers = Array.from({ length: options.instances ?? 3 }, (_, i) =>
+    fork(WORKER, [JSON.stringify({ ...config, seed: options.seed * 31 + i })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  )
+  const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())))
+  const ready = workers.map((worker) => waitFor(worker, 'ready'))
+  const stopped = workers.map((worker) => waitFor(worker, 'stopped'))
+  for (const worker of workers) {
+    worker.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'load':
+          loads++
+          reply(worker, { type: 'version', requestId: message.requestId, version: versions.get(message.key) ?? 1 })
+          break
+        case 'bump': {
+          const version = (versions.get(message.key) ?? 1) + 1
+          versions.set(message.key, version)
+          reply(worker, { type: 'version', requestId: message.requestId, version })
+          break
+        }
+        case 'reads':
+          readBatches.push(message.records)
+          break
+        case 'invalidated':
+          invalidations.push(message)
+          break
+        case 'stopped':
+          loopDelayMaxMs = Math.max(loopDelayMaxMs, message.loopDelayMaxMs)
+          break
+        case 'caller-error':
+          callerErrors++
+          if (examples.length < 10) examples.push(`caller error: ${message.message}`)
+          break
+        case 'wrong-value':
+          wrongValues++
+          if (examples.length < 10) examples.push(`key ${message.key} read ${message.got}`)
+          break
+      }
+    })
+  }
+
+  const faults: FaultWindow[] = []
+  try {
+    await Promise.race([Promise.all(ready), ...exited.map((done) => done.then(() => Promise.reject(new Error('a worker exited early'))))])
+    for (const worker of workers) reply(worker, { type: 'go' })
+    await sleep(1_500)
+    for (const scheduled of buildSchedule(options.seed, options.durationMs)) {
+      const window = await injectFault(options.cluster, scheduled)
+      log(`${new Date(window.start).toISOString()} ${window.label}: whole again after ${window.end - window.start} ms`)
+      faults.push(window)
+      await sleep(scheduled.calmMs)
+    }
+    await sleep(1_000)
+  } finally {
+    for (const worker of workers) if (worker.connected) reply(worker, { type: 'stop' })
+    await Promise.race([Promise.all(stopped), sleep(30_000)])
+    for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL')
+    await Promise.all(exited)
+  }
+
+  const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs: options.slowMs ?? 1_000 })
+  return { ...check, seed: options.seed, faults, callerErrors, wrongValues, examples, loads, loopDelayMaxMs }
+}
+
+function reply(worker: ChildProcess, message: CoordinatorMessage): void {
+  if (worker.connected) worker.send(message)
+}
+
+function waitFor(worker: ChildProcess, type: WorkerMessage['type']): Promise<void> {
+  return new Promise((resolve) => {
+    const listener = (message: WorkerMessage) => {
+      if (message.type !== type) return
+      worker.off('message', listener)
+      resolve()
+    }
+    worker.on('message', listener)
+  })
+}
+
+/** One line per figure, for a terminal or a test's log. */
+export function describeReport(report: ChaosReport): string {
+  const stale = report.staleReads
+  return [
+    `seed ${report.seed}: ${report.faults.length} faults, ${report.reads} reads, ${report.invalidations} invalidations, ${report.loads} loads`,
+    `caller errors ${report.callerErrors}, wrong values ${report.wrongValues}`,
+    `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms, longest event-loop delay in a worker ${report.loopDelayMaxMs} ms`,
+    `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late; first: key ${stale[0]?.key} got v${stale[0]?.got}, expected v${stale[0]?.expected})` : ''}`,
+    ...report.examples,
+  ].join('\n')
+}

@@ -1,0 +1,190 @@
+import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
+import { redisPipeline, testCluster, withShards } from '@tiercache/testkit'
+import { describe, expect, it } from 'vitest'
+import { redisClusterStore } from '../../src/index.js'
+import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Sets `cluster-require-full-coverage` on every node that answers. */
+async function fullCoverage(cluster: ReturnType<typeof testCluster>, value: 'yes' | 'no'): Promise<void> {
+  await Promise.all(
+    cluster.nodes.map((node) =>
+      cluster.command(node.port, ['CONFIG', 'SET', 'cluster-require-full-coverage', value]).catch(() => undefined),
+    ),
+  )
+}
+
+async function shardedStore(): Promise<RemoteStore> {
+  return withShards(redisClusterStore({ nodes: testCluster().seeds() }), testCluster())
+}
+
+describe('one shard down is one shard down', () => {
+  it('a killed master costs the reads of its own slots only: healthy shards keep their L2 hits, callers see no error, L2 hits resume after the promotion', async () => {
+    const cluster = testCluster()
+    const namespace = uniqueNamespace()
+    // With `yes` (Redis's default) every master refuses every slot while one is uncovered, whatever
+    // the cache does; a cache's cluster runs with `no` (docs/operations.md).
+    await fullCoverage(cluster, 'no')
+    const store = await shardedStore()
+    const cache = createCache({
+      namespace,
+      l2: store,
+      // Generous for a loaded 2-core machine: a healthy shard must not time out for want of CPU.
+      l2Timeout: '250ms',
+      entities: { product: { ttl: '5m', l1: false, hot: false } },
+    })
+    await cache.ready()
+    const products = cache.entity<string>('product')
+    const keys = new KeyBuilder(namespace, 'product')
+    const victim = await cluster.masterForKey(keys.valueKey('0'))
+    const victimShard = `${victim.host}:${victim.port}`
+    const ids = Array.from({ length: 300 }, (_, i) => String(i))
+    const onVictim = new Set(ids.filter((id) => store.shardOf?.(keys.valueKey(id)) === victimShard))
+    const storeStates: string[] = []
+    const shardStates: ShardBreakerEvent[] = []
+    cache.on('breaker', (event: BreakerEvent) => storeStates.push(event.state))
+    cache.on('shard-breaker', (event: ShardBreakerEvent) => shardStates.push(event))
+
+    const counts = { healthyReads: 0, healthyLoads: 0, victimLoads: 0, victimReads: 0, errors: 0, lastVictimLoad: 0 }
+    let counting = false
+    const loader = async (id: string) => {
+      // Yields like a database query.
+      await new Promise((resolve) => setImmediate(resolve))
+      if (!counting) return `v${id}`
+      if (onVictim.has(id)) {
+        counts.victimLoads++
+        counts.lastVictimLoad = performance.now()
+      } else counts.healthyLoads++
+      return `v${id}`
+    }
+    for (const id of ids) await products.get(id, loader)
+    let stopped = false
+    const readers = Array.from({ length: 32 }, async (_, r) => {
+      for (let i = r; !stopped; i += 32) {
+        const id = ids[i % ids.length] as string
+        try {
+          expect(await products.get(id, loader)).toBe(`v${id}`)
+        } catch {
+          counts.errors++
+        }
+        if (!counting) continue
+        if (onVictim.has(id)) counts.victimReads++
+        else counts.healthyReads++
+      }
+    })
+    try {
+      await sleep(300)
+      counting = true
+      await cluster.kill(victim.port)
+      await cluster.waitForFailover(victim.port, { timeoutMs: 30_000 })
+      const promotedAt = performance.now()
+      const healthyShare = counts.healthyLoads / Math.max(1, counts.healthyReads)
+      // L2 hits resume for the dead shard's keys: a stretch of its reads without a load.
+      const readsAtPromotion = counts.victimReads
+      await eventually(() => performance.now() - counts.lastVictimLoad > 500 && counts.victimReads > readsAtPromotion + 100, 20_000)
+      console.info(
+        `[shard kill] healthy-shard reads ${counts.healthyReads}, loads ${counts.healthyLoads} (${(healthyShare * 100).toFixed(2)}%), ` +
+          `dead-shard loads ${counts.victimLoads}, last dead-shard load ${Math.round(counts.lastVictimLoad - promotedAt)} ms after the promotion, errors ${counts.errors}`,
+      )
+      expect(counts.errors).toBe(0)
+      expect(healthyShare).toBeLessThanOrEqual(0.05)
+      // The dead shard's breaker opened; L2 as a whole never counted as down.
+      expect(shardStates).toContainEqual(expect.objectContaining({ shard: victimShard, state: 'open' }))
+      expect(storeStates).not.toContain('open')
+      expect(cache.breakerState()).toBe('closed')
+    } finally {
+      stopped = true
+      await Promise.all(readers)
+      await cache.close()
+      await cluster.ensureHealthy({ timeoutMs: 60_000 })
+      await fullCoverage(cluster, 'yes')
+    }
+  }, 120_000)
+
+  it('while L2 is skipped, a loop of reads with a loader that never yields still lets a timer run', async () => {
+    const cluster = testCluster()
+    const namespace = uniqueNamespace()
+    const cache = createCache({
+      namespace,
+      l2: redisClusterStore({ nodes: cluster.seeds() }),
+      l2Timeout: 50,
+      breaker: { failures: 1, coolDown: '1m', probes: 1 },
+      entities: { product: { ttl: '5m', l1: false, hot: false } },
+    })
+    await cache.ready()
+    const products = cache.entity<string>('product')
+    const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('x'))
+    await cluster.pause(victim.port)
+    try {
+      await eventually(async () => {
+        await products.get('x', () => 'computed')
+        return cache.breakerState() === 'open'
+      }, 10_000)
+      let fired = false
+      setTimeout(() => {
+        fired = true
+      }, 1)
+      let reads = 0
+      // Without a turn of the event loop now and then this loop is one chain of microtasks: it
+      // runs all 2,000,000 reads (minutes) and the timer fires only after it.
+      while (!fired && reads < 2_000_000) {
+        expect(await products.get(String(reads % 1_000), () => 'computed')).toBe('computed')
+        reads++
+      }
+      console.info(`[starvation] the timer fired after ${reads} reads served without L2`)
+      expect(fired).toBe(true)
+    } finally {
+      await cluster.resume(victim.port)
+      await cache.close()
+    }
+  }, 120_000)
+
+  it('a lock release that could not reach its dead master is retried after the failover: the lock does not live out its lockTtl', async () => {
+    const cluster = testCluster()
+    const namespace = uniqueNamespace()
+    const cache = createCache({
+      namespace,
+      logger: recordingLogger(),
+      l2: await shardedStore(),
+      l2Timeout: '250ms',
+      breaker: { failures: 1, coolDown: '200ms', probes: 1 },
+      entities: { product: { ttl: '5m', l1: false, hot: false, lockTtl: '60s' } },
+    })
+    await cache.ready()
+    const products = cache.entity<string>('product')
+    const keys = new KeyBuilder(namespace, 'product')
+    const lockKey = keys.lockKey('k')
+    const victim = await cluster.masterForKey(lockKey)
+    const release = deferred<void>()
+    const read = products.get('k', async () => {
+      await release.promise
+      return 'loaded'
+    })
+    try {
+      // The lock is taken and has reached the master's replica (READONLY: a replica answers reads).
+      const replica = (await cluster.replicas()).find((node) => node.masterId === victim.id)
+      if (replica === undefined) throw new Error('the victim master has no replica')
+      await eventually(async () => {
+        const [, value] = await redisPipeline(replica.port, [['READONLY'], ['GET', lockKey]])
+        return typeof value === 'string'
+      }, 10_000)
+      await cluster.kill(victim.port)
+      // The load ends while its master is dead: the write and the release both fail.
+      release.resolve()
+      expect(await read).toBe('loaded')
+      await cluster.waitForFailover(victim.port, { timeoutMs: 30_000 })
+      const freedIn = await eventually(async () => {
+        const owner = await cluster.masterForKey(lockKey)
+        return (await redisPipeline(owner.port, [['GET', lockKey]]))[0] === null
+      }, 20_000)
+      console.info(`[lock release] the lock was released ${Math.round(freedIn)} ms after the promotion (lockTtl 60 s)`)
+    } finally {
+      release.resolve()
+      await cache.close()
+      await cluster.ensureHealthy({ timeoutMs: 60_000 })
+    }
+  }, 120_000)
+})
