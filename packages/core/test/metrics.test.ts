@@ -15,6 +15,7 @@ import {
   renderPrometheus,
 } from '../src/index.js'
 import { LatencyHistogram } from '../src/metrics/latency-histogram.js'
+import { agedProduct } from './l1-cache.js'
 
 function l1Cache(entities: CacheOptions['entities']) {
   const clock = new ManualClock()
@@ -104,10 +105,7 @@ describe('read and load latencies per entity and tier', () => {
   })
 
   it('times a stale read under the stale tier', async () => {
-    const { cache, clock } = l1Cache({ product: { ttl: '1s', grace: '1m', beta: 0 } })
-    const products = cache.entity<string>('product')
-    await products.get('1', async () => 'v1')
-    clock.advance(2_000)
+    const { cache, products } = await agedProduct({ ttl: '1s', grace: '1m', beta: 0 }, 2_000)
     expect(await products.get('1', async () => 'v2')).toBe('v1')
     expect(cache.latencies().product?.reads.stale.count).toBe(1)
   })

@@ -1,15 +1,12 @@
 import { deferred } from '@tiercache/testkit/helpers'
 import { describe, expect, it, vi } from 'vitest'
-import { l1Cache } from './l1-cache.js'
+import { agedProduct, l1Cache } from './l1-cache.js'
 
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
 describe('stale-while-revalidate, fail-safe, timeouts and early refresh (L1 only)', () => {
   it('serves the stale value within grace at once and refreshes it in the background', async () => {
-    const { cache, clock } = l1Cache({ product: { ttl: '10s', grace: '1m', beta: 0 } })
-    const products = cache.entity<string>('product')
-    await products.get('1', async () => 'v1')
-    clock.advance(10_000)
+    const { products } = await agedProduct({ ttl: '10s', grace: '1m', beta: 0 }, 10_000)
     const gate = deferred<string>()
     const refresh = vi.fn(() => gate.promise)
     expect(await products.get('1', refresh)).toBe('v1')
@@ -22,18 +19,12 @@ describe('stale-while-revalidate, fail-safe, timeouts and early refresh (L1 only
   })
 
   it('past grace, waits for the load', async () => {
-    const { cache, clock } = l1Cache({ product: { ttl: '10s', grace: '1m', beta: 0 } })
-    const products = cache.entity<string>('product')
-    await products.get('1', async () => 'v1')
-    clock.advance(70_000)
+    const { products } = await agedProduct({ ttl: '10s', grace: '1m', beta: 0 }, 70_000)
     expect(await products.get('1', async () => 'v2')).toBe('v2')
   })
 
   it('keeps serving stale when the refresh fails, and backs off before trying again', async () => {
-    const { cache, clock, logger } = l1Cache({ product: { ttl: '10s', grace: '1h', beta: 0 } })
-    const products = cache.entity<string>('product')
-    await products.get('1', async () => 'v1')
-    clock.advance(10_000)
+    const { clock, logger, products } = await agedProduct({ ttl: '10s', grace: '1h', beta: 0 }, 10_000)
     const failing = vi.fn(async () => {
       throw new Error('db down')
     })
@@ -62,10 +53,7 @@ describe('stale-while-revalidate, fail-safe, timeouts and early refresh (L1 only
   })
 
   it('with softTimeout, returns a fast refresh result and a slow refresh falls back to stale', async () => {
-    const { cache, clock } = l1Cache({ product: { ttl: '10s', grace: '1h', softTimeout: 30, beta: 0 } })
-    const products = cache.entity<string>('product')
-    await products.get('1', async () => 'v1')
-    clock.advance(10_000)
+    const { clock, products } = await agedProduct({ ttl: '10s', grace: '1h', softTimeout: 30, beta: 0 }, 10_000)
     expect(await products.get('1', async () => 'v2')).toBe('v2')
     clock.advance(10_000)
     const gate = deferred<string>()

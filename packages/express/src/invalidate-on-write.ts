@@ -1,21 +1,9 @@
-import type { Logger, TierCache } from '@tiercache/core'
-import {
-  consoleLogger,
-  holdResponse,
-  type InvalidateOnWriteOptions,
-  invalidateAfterWrite,
-  resolveInvalidateOnWriteOptions,
-} from '@tiercache/core/http'
+import type { TierCache } from '@tiercache/core'
+import { holdResponse, type InvalidateOnWriteMiddlewareOptions, writeInvalidator } from '@tiercache/core/http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
-/** Options of {@link invalidateOnWrite}. */
-export interface ExpressInvalidateOnWriteOptions extends InvalidateOnWriteOptions<Request, Response> {
-  /**
-   * Where a failed invalidation is reported (pino-compatible). The response is sent anyway: the
-   * write happened, and failing it would invite a client to repeat it. Default: `console.error`.
-   */
-  logger?: Logger
-}
+/** Options of {@link invalidateOnWrite}: `invalidates(req, res)` says what a successful write changed, `logger` where a failure goes. */
+export interface ExpressInvalidateOnWriteOptions extends InvalidateOnWriteMiddlewareOptions<Request, Response> {}
 
 /**
  * Express middleware for write routes (POST, PUT, PATCH, DELETE): once the handler has produced
@@ -24,18 +12,9 @@ export interface ExpressInvalidateOnWriteOptions extends InvalidateOnWriteOption
  * statuses. `app.put('/products/:id', invalidateOnWrite(cache, { invalidates: (req) => ({ entities: { product: [req.params.id] } }) }), handler)`
  */
 export function invalidateOnWrite(cache: TierCache, options: ExpressInvalidateOnWriteOptions): RequestHandler {
-  const { logger = consoleLogger, ...rest } = (options ?? {}) as ExpressInvalidateOnWriteOptions
-  const { invalidates } = resolveInvalidateOnWriteOptions<Request, Response>(rest, 'invalidateOnWrite options')
-  const log = logger.child({ component: 'invalidate-on-write' })
+  const afterWrite = writeInvalidator<Request, Response>(cache, options, (req) => ({ method: req.method, url: req.originalUrl }))
   return function tiercacheInvalidateOnWrite(req: Request, res: Response, next: NextFunction): void {
-    holdResponse(res, (status) =>
-      invalidateAfterWrite(
-        cache,
-        status,
-        () => invalidates(req, res),
-        (error) => log.error({ err: error, method: req.method, url: req.originalUrl }, 'invalidation after a successful write failed'),
-      ),
-    )
+    holdResponse(res, (status) => afterWrite(req, res, status))
     next()
   }
 }

@@ -609,17 +609,23 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
     })
 
     describe('stale-while-revalidate', () => {
-      it('serves STALE within grace while the handler refreshes in the background, then the fresh response', async () => {
+      /** A route at `path` on entity `swr` (timing `swr`) answering `v<state.version>`, its calls counted, on a manual clock. */
+      async function versionedPage(path: string, swr: { ttl: string; grace: string }) {
         const clock = new ManualClock()
-        let version = 1
-        const page = counted(() => ({ body: `v${version}` }))
+        const state = { version: 1 }
+        const page = counted(() => ({ body: `v${state.version}` }))
         const { app } = await start(
-          { routes: [{ method: 'GET', path: '/swr', cache: { entity: 'swr' }, handler: page.handler }] },
-          { swr: { ttl: '10s', grace: '1m' } },
+          { routes: [{ method: 'GET', path, cache: { entity: 'swr' }, handler: page.handler }] },
+          { swr },
           { clock },
         )
+        return { clock, page, app, state }
+      }
+
+      it('serves STALE within grace while the handler refreshes in the background, then the fresh response', async () => {
+        const { clock, page, app, state } = await versionedPage('/swr', { ttl: '10s', grace: '1m' })
         expect((await send(app.url, '/swr')).body).toBe('v1')
-        version = 2
+        state.version = 2
         clock.advance(10_001)
         const stale = await send(app.url, '/swr')
         expect(stale.body).toBe('v1')
@@ -633,16 +639,9 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
       })
 
       it('past grace, waits for the handler', async () => {
-        const clock = new ManualClock()
-        let version = 1
-        const page = counted(() => ({ body: `v${version}` }))
-        const { app } = await start(
-          { routes: [{ method: 'GET', path: '/grace', cache: { entity: 'swr' }, handler: page.handler }] },
-          { swr: { ttl: '10s', grace: '20s' } },
-          { clock },
-        )
+        const { clock, app, state } = await versionedPage('/grace', { ttl: '10s', grace: '20s' })
         await send(app.url, '/grace')
-        version = 2
+        state.version = 2
         clock.advance(31_000)
         const reply = await send(app.url, '/grace')
         expect(reply.body).toBe('v2')

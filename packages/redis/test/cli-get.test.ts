@@ -1,20 +1,11 @@
 import { KeyBuilder, type TierCache } from '@tiercache/core'
-import { testCluster } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { EntryReport } from '../src/cli/entry-inspection.js'
-import { type Run, seeds, tiercache } from './cli-run.js'
+import { cliTestFile, type Run, seeds, tiercache } from './cli-run.js'
 import { eventually, fleet, uniqueNamespace } from './engine/helpers.js'
 
-let redis: Cluster
-const cleanups: (() => Promise<unknown>)[] = []
-beforeAll(() => {
-  redis = new Cluster(testCluster().seeds())
-  cleanups.push(() => redis.quit())
-})
-afterAll(async () => {
-  await Promise.allSettled(cleanups.map((cleanup) => cleanup()))
-})
+const file = cliTestFile()
+const { cleanups } = file
 
 function report(run: Run): EntryReport {
   if (run.stdout.trim() === '') throw new Error(`no output; stderr: ${run.stderr}`)
@@ -41,14 +32,14 @@ describe('tiercache get (child process) on the test cluster', () => {
     await cache.entity('product').get('42', () => value)
     const keys = new KeyBuilder(namespace, 'product')
     const copyKeys = Array.from({ length: 64 }, (_, n) => keys.replicaKey('42', n))
-    await eventually(async () => (await Promise.all(copyKeys.map((key) => redis.exists(key)))).filter(Boolean).length === 2, 10_000)
+    await eventually(async () => (await Promise.all(copyKeys.map((key) => file.redis.exists(key)))).filter(Boolean).length === 2, 10_000)
 
     const run = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '42', '--nodes', seeds(), '--json'])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
     const entry = report(run)
     const payload = JSON.stringify(value)
-    const slots = (redis.slots as string[][]).map((nodes) => nodes[0])
+    const slots = (file.redis.slots as string[][]).map((nodes) => nodes[0])
     expect(entry).toMatchObject({
       namespace,
       entity: 'product',
@@ -70,7 +61,7 @@ describe('tiercache get (child process) on the test cluster', () => {
     expect(envelope?.createdAt).toBeGreaterThanOrEqual(before - 1_000)
     expect(envelope?.freshUntil).toBe((envelope?.createdAt ?? 0) + 600_000)
     expect(envelope?.staleUntil).toBe((envelope?.createdAt ?? 0) + 600_000 + 3_600_000)
-    expect(entry.sizeBytes).toBe(Buffer.byteLength((await redis.get(entry.key)) ?? ''))
+    expect(entry.sizeBytes).toBe(Buffer.byteLength((await file.redis.get(entry.key)) ?? ''))
     expect(entry.ttlMs).toBeGreaterThan(0)
     expect(entry.ttlMs).toBeLessThanOrEqual(4_200_000)
     expect(entry.replicas).toHaveLength(2)
@@ -98,7 +89,7 @@ describe('tiercache get (child process) on the test cluster', () => {
   it('shows a corrupt or foreign entry as such, leaves it in place, and exits 1', async () => {
     const namespace = uniqueNamespace()
     const key = new KeyBuilder(namespace, 'product').valueKey('7')
-    await redis.set(key, 'not an envelope at all', 'PX', 60_000)
+    await file.redis.set(key, 'not an envelope at all', 'PX', 60_000)
     const run = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '7', '--nodes', seeds(), '--json'])
     expect(run.code).toBe(1)
     const entry = report(run)
@@ -108,7 +99,7 @@ describe('tiercache get (child process) on the test cluster', () => {
       corrupt: { type: 'string', reason: 'not a tiercache envelope of this version', preview: 'not an envelope at all' },
     })
     expect(entry.envelope).toBeUndefined()
-    expect(await redis.get(key)).toBe('not an envelope at all')
+    expect(await file.redis.get(key)).toBe('not an envelope at all')
 
     const text = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '7', '--nodes', seeds()])
     expect(text.code).toBe(1)
@@ -119,7 +110,7 @@ describe('tiercache get (child process) on the test cluster', () => {
     )
     expect(text.stdout).toContain('  starts with  "not an envelope at all"\n')
 
-    await redis.hset(new KeyBuilder(namespace, 'product').valueKey('8'), 'field', 'value')
+    await file.redis.hset(new KeyBuilder(namespace, 'product').valueKey('8'), 'field', 'value')
     const hash = report(
       await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '8', '--nodes', seeds(), '--json']),
     )
@@ -144,6 +135,6 @@ describe('tiercache get (child process) on the test cluster', () => {
 })
 
 async function masterOf(key: string): Promise<string | undefined> {
-  const slot = Number(await redis.cluster('KEYSLOT', key))
-  return (redis.slots as string[][])[slot]?.[0]
+  const slot = Number(await file.redis.cluster('KEYSLOT', key))
+  return (file.redis.slots as string[][])[slot]?.[0]
 }

@@ -1,9 +1,8 @@
 import { createCache, KeyBuilder, type TierCache } from '@tiercache/core'
-import { testCluster, testStandalone } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { testStandalone } from '@tiercache/testkit'
+import { describe, expect, it } from 'vitest'
 import { redisStore } from '../src/index.js'
-import { seeds, tiercache } from './cli-run.js'
+import { cliTestFile, seeds, tiercache } from './cli-run.js'
 import { eventually, fleet, uniqueNamespace } from './engine/helpers.js'
 
 interface Product {
@@ -12,15 +11,8 @@ interface Product {
   tags: string[]
 }
 
-let redis: Cluster
-const cleanups: (() => Promise<unknown>)[] = []
-beforeAll(() => {
-  redis = new Cluster(testCluster().seeds())
-  cleanups.push(() => redis.quit())
-})
-afterAll(async () => {
-  await Promise.allSettled(cleanups.map((cleanup) => cleanup()))
-})
+const file = cliTestFile()
+const { cleanups } = file
 
 /** A running service: one cache instance on the cluster, with its own connections and bus subscription. */
 async function service(namespace: string): Promise<{ cache: TierCache; loads: () => number; read: (id: string) => Promise<Product> }> {
@@ -50,7 +42,7 @@ async function service(namespace: string): Promise<{ cache: TierCache; loads: ()
 /** The hot-key copy keys of `id` that exist in L2, with what they hold. */
 async function copies(namespace: string, id: string): Promise<string[]> {
   const keys = Array.from({ length: 64 }, (_, n) => new KeyBuilder(namespace, 'product').replicaKey(id, n))
-  const values = await Promise.all(keys.map((key) => redis.get(key)))
+  const values = await Promise.all(keys.map((key) => file.redis.get(key)))
   return values.filter((value): value is string => value !== null)
 }
 
@@ -62,7 +54,7 @@ describe('tiercache invalidate (child process) against a running cache instance'
     await read('43')
     expect(loads()).toBe(2)
     const valueKey = new KeyBuilder(namespace, 'product').valueKey('42')
-    expect(await redis.get(valueKey)).not.toBeNull()
+    expect(await file.redis.get(valueKey)).not.toBeNull()
     // Copies are written in the background once the declared hot key is loaded: 3, on 3 masters.
     await eventually(async () => (await copies(namespace, '42')).length === 3, 10_000)
     await read('42')
@@ -86,8 +78,8 @@ describe('tiercache invalidate (child process) against a running cache instance'
     expect(run.stdout).toBe(
       `invalidated product "42", "43" in namespace "${namespace}": L2 and hot-key copies cleared, published on {${namespace}}!bus\n`,
     )
-    expect(await redis.get(valueKey)).toBeNull()
-    expect(await redis.get(new KeyBuilder(namespace, 'product').valueKey('43'))).toBeNull()
+    expect(await file.redis.get(valueKey)).toBeNull()
+    expect(await file.redis.get(new KeyBuilder(namespace, 'product').valueKey('43'))).toBeNull()
     expect(await copies(namespace, '42')).toEqual(['tc1-tombstone', 'tc1-tombstone', 'tc1-tombstone'])
     await eventually(() => cache.stats().product?.invalidationsReceived === 2, 10_000)
     expect((await read('42')).version).toBe(3)
@@ -124,7 +116,7 @@ describe('tiercache invalidate (child process) against a running cache instance'
       ok: true,
     })
     // The stamp lives twice --lifetime, as a service's own stamps live twice its longest ttl + grace.
-    const stampTtl = await redis.pttl(`{${namespace}!tag:category:7}`)
+    const stampTtl = await file.redis.pttl(`{${namespace}!tag:category:7}`)
     expect(stampTtl).toBeGreaterThan(3_600_000)
     expect(stampTtl).toBeLessThanOrEqual(7_200_000)
     await eventually(async () => (await read('42')).version === 3, 10_000)

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { testCluster } from '@tiercache/testkit'
+import { Cluster } from 'ioredis'
+import { afterAll, beforeAll } from 'vitest'
 
 // The built command, as `pnpm exec tiercache` runs it (`pnpm test` builds first).
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
@@ -42,4 +44,29 @@ export function seeds(): string {
     .seeds()
     .map((seed) => `${seed.host}:${seed.port}`)
     .join(',')
+}
+
+/**
+ * For a CLI test file: a plain cluster client (`redis`, to read and plant keys behind the
+ * commands' back), opened before the file's tests, and `cleanups` that all run after them (the
+ * client's quit among them; a failing cleanup does not stop the others).
+ */
+export function cliTestFile(): { readonly redis: Cluster; readonly cleanups: (() => Promise<unknown>)[] } {
+  let redis: Cluster | undefined
+  const cleanups: (() => Promise<unknown>)[] = []
+  beforeAll(() => {
+    const client = new Cluster(testCluster().seeds())
+    redis = client
+    cleanups.push(() => client.quit())
+  })
+  afterAll(async () => {
+    await Promise.allSettled(cleanups.map((cleanup) => cleanup()))
+  })
+  return {
+    get redis() {
+      if (redis === undefined) throw new Error('cliTestFile: use the client inside a test or hook')
+      return redis
+    },
+    cleanups,
+  }
 }

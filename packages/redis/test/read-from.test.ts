@@ -65,6 +65,18 @@ async function onReplica(key: string, topology: Nodes): Promise<string | null> {
   return value as string | null
 }
 
+/**
+ * Writes `value <key>` under every key through `writer`, then waits until the replica of each
+ * key's master holds it: replication is asynchronous, and counting replica reads before it has
+ * caught up would count misses.
+ */
+async function writeToReplicas(writer: RemoteStore, keys: readonly string[], topology: Nodes): Promise<void> {
+  await Promise.all(keys.map((key) => writer.set(key, `value ${key}`, 60_000)))
+  await vi.waitFor(async () => {
+    for (const key of keys) expect(await onReplica(key, topology)).toBe(`value ${key}`)
+  }, EVENTUALLY)
+}
+
 /** Keys with their own hash tags, spread over the slots (and so over the masters). */
 function spreadKeys(prefix: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `{${prefix}:${i}}`)
@@ -76,11 +88,7 @@ describe('readFrom on a cluster, checked with INFO commandstats on every node', 
     const reads = store('replicas')
     const prefix = uniqueNamespace()
     const keys = spreadKeys(prefix, 30)
-    await Promise.all(keys.map((key) => reads.set(key, `value ${key}`, 60_000)))
-    // Replication is asynchronous: wait until every replica has every key before counting.
-    await vi.waitFor(async () => {
-      for (const key of keys) expect(await onReplica(key, topology)).toBe(`value ${key}`)
-    }, EVENTUALLY)
+    await writeToReplicas(reads, keys, topology)
     await resetStats()
     for (const key of keys) expect(await reads.get(key)).toBe(`value ${key}`)
     expect(await reads.getMany(keys)).toEqual(keys.map((key) => `value ${key}`))
@@ -105,10 +113,7 @@ describe('readFrom on a cluster, checked with INFO commandstats on every node', 
     const topology = await nodes()
     const reads = store('replicas-for-hot-keys')
     const keys = spreadKeys(uniqueNamespace(), 20)
-    await Promise.all(keys.map((key) => reads.set(key, `value ${key}`, 60_000)))
-    await vi.waitFor(async () => {
-      for (const key of keys) expect(await onReplica(key, topology)).toBe(`value ${key}`)
-    }, EVENTUALLY)
+    await writeToReplicas(reads, keys, topology)
     await resetStats()
     for (const key of keys) expect(await reads.get(key)).toBe(`value ${key}`)
     expect([await calls(topology.masters, 'get'), await calls(topology.replicas, 'get')]).toEqual([keys.length, 0])

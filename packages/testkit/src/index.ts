@@ -14,14 +14,9 @@ export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
 export { EVENTUALLY, TEST_L2_TIMEOUT } from './loaded-machine.js'
 export * from './memory/index.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
-export {
-  DEFAULT_REDIS_CLUSTER_OPTIONS,
-  type NodeAddress,
-  RedisCluster,
-  type RedisClusterDescription,
-  type RedisClusterOptions,
-  type WaitOptions,
-} from './redis-cluster.js'
+export { RedisCluster } from './redis-cluster.js'
+// DEFAULT_REDIS_CLUSTER_OPTIONS and the types NodeAddress, RedisClusterDescription, RedisClusterOptions, WaitOptions.
+export * from './redis-cluster-options.js'
 export { type RedisNodeInfo, RedisNodeStartError, type RedisNodeTlsOptions } from './redis-node.js'
 export {
   DEFAULT_REDIS_SENTINEL_GROUP_OPTIONS,

@@ -1,4 +1,4 @@
-import type { RedisClusterDescription } from './redis-cluster.js'
+import type { RedisClusterDescription } from './redis-cluster-options.js'
 import type { RedisStandaloneDescription } from './redis-standalone.js'
 
 /** The `provide`/`inject` key under which the global setup hands the cluster to test files. */

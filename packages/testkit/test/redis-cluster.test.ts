@@ -2,6 +2,14 @@ import { existsSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { RedisCluster, testCluster } from '../src/index.js'
 
+/** The test cluster, its first live master or replica, and that node's current pid. */
+async function firstLive(role: 'master' | 'replica') {
+  const cluster = testCluster()
+  const [node] = role === 'master' ? await cluster.masters() : await cluster.replicas()
+  if (node === undefined) throw new Error(`no ${role}`)
+  return { cluster, node, pid: cluster.nodes.find((candidate) => candidate.port === node.port)?.pid }
+}
+
 describe('RedisCluster (the run-wide cluster)', () => {
   it('is a cluster of 3 masters and 3 replicas that serves every slot', async () => {
     const cluster = testCluster()
@@ -60,10 +68,7 @@ describe('RedisCluster (the run-wide cluster)', () => {
   }, 90_000)
 
   it('fails a paused master over, and the resumed master rejoins without a restart', async () => {
-    const cluster = testCluster()
-    const [victim] = await cluster.masters()
-    if (victim === undefined) throw new Error('no master')
-    const pid = cluster.nodes.find((node) => node.port === victim.port)?.pid
+    const { cluster, node: victim, pid } = await firstLive('master')
     await cluster.pause(victim.port)
     const promoted = await cluster.waitForFailover(victim.port, { timeoutMs: 20_000 })
     expect(promoted.port).not.toBe(victim.port)
@@ -74,10 +79,7 @@ describe('RedisCluster (the run-wide cluster)', () => {
   }, 90_000)
 
   it('restarts a node under its old cluster id', async () => {
-    const cluster = testCluster()
-    const [replica] = await cluster.replicas()
-    if (replica === undefined) throw new Error('no replica')
-    const pid = cluster.nodes.find((node) => node.port === replica.port)?.pid
+    const { cluster, node: replica, pid } = await firstLive('replica')
     await cluster.restart(replica.port)
     expect(cluster.nodes.find((node) => node.port === replica.port)?.pid).not.toBe(pid)
     expect(await cluster.command(replica.port, ['CLUSTER', 'MYID'])).toBe(replica.id)

@@ -44,12 +44,57 @@ export function parseFlags<T extends NonNullable<ParseArgsConfig['options']>>(ar
   }
 }
 
+/** The flags every command has: `--json` (print the report as JSON) and `-h`/`--help` (print the usage). */
+export const COMMON_FLAGS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** What {@link defineCommand} needs to make a {@link Command}. */
+export interface CommandSpec<T extends NonNullable<ParseArgsConfig['options']>> extends Omit<Command, 'run'> {
+  /** The command's own flags; {@link COMMON_FLAGS} are added to them. */
+  flags: T
+  /** The exit status when the body throws anything but a {@link UsageError} (default `EXIT.FAILED`; `doctor` uses 2). */
+  failedStatus?: number
+  /** The command's own work on its parsed flags; resolves with the exit status. */
+  body(values: FlagValues<T & typeof COMMON_FLAGS>, env: NodeJS.ProcessEnv): Promise<number>
+}
+
+/**
+ * A {@link Command} on the skeleton every `tiercache` command shares: parse the flags strictly,
+ * answer `--help` with the usage, run the body, and turn what it throws into an exit status (see {@link guard}).
+ */
+export function defineCommand<T extends NonNullable<ParseArgsConfig['options']>>(spec: CommandSpec<T>): Command {
+  const { flags, failedStatus, body, ...command } = spec
+  return {
+    ...command,
+    run: (argv, env) =>
+      guard(
+        command,
+        async () => {
+          const values = parseFlags(argv, { ...flags, ...COMMON_FLAGS })
+          // Read through the common flags' own type: on the generic `T` TypeScript cannot see `help`.
+          if ((values as FlagValues<typeof COMMON_FLAGS>).help === true) {
+            process.stdout.write(command.usage)
+            return EXIT.OK
+          }
+          return body(values, env)
+        },
+        failedStatus,
+      ),
+  }
+}
+
 /**
  * Runs a command's body and turns what it throws into the exit status and a message on stderr:
  * a {@link UsageError} prints its message and where the usage is, and exits 2; anything else (Redis unreachable,
- * `L2_AUTH`, ...) exits 3.
+ * `L2_AUTH`, ...) exits `failedStatus` (default 3).
  */
-export async function guard(command: Pick<Command, 'name' | 'usage'>, body: () => Promise<number>): Promise<number> {
+export async function guard(
+  command: Pick<Command, 'name' | 'usage'>,
+  body: () => Promise<number>,
+  failedStatus: number = EXIT.FAILED,
+): Promise<number> {
   try {
     return await body()
   } catch (error) {
@@ -60,7 +105,7 @@ export async function guard(command: Pick<Command, 'name' | 'usage'>, body: () =
     // A TierCacheError's message starts with its code already (`L2_AUTH: ...`).
     const message = error instanceof Error ? error.message : String(error)
     process.stderr.write(`tiercache ${command.name}: ${error instanceof NothingReachableError ? '' : 'error: '}${message}\n`)
-    return EXIT.FAILED
+    return failedStatus
   }
 }
 

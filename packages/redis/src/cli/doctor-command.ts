@@ -1,8 +1,7 @@
-import { NothingReachableError } from '../deployment/topology.js'
 import { runDoctor } from '../doctor/doctor.js'
 import { reportText } from '../doctor/report-text.js'
-import { type Command, parseFlags, usageHint } from './command.js'
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, positiveInteger, UsageError } from './connection-flags.js'
+import { defineCommand, printJson } from './command.js'
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, positiveInteger } from './connection-flags.js'
 
 const USAGE = `Usage: tiercache doctor <where> [options]
 
@@ -27,40 +26,30 @@ const FLAGS = {
   namespace: { type: 'string' },
   sample: { type: 'string' },
   'hot-keys-url': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
 /** `tiercache doctor`: see docs/operations.md. Exit 0 no risk, 1 a risk, 2 could not run. */
-export const doctorCommand: Command = {
+export const doctorCommand = defineCommand({
   name: 'doctor',
   summary: 'examine a Redis deployment the way a store sees it (exit 1 on a risk)',
   usage: USAGE,
-  async run(argv, env) {
-    try {
-      const values = parseFlags(argv, FLAGS)
-      if (values.help === true) {
-        process.stdout.write(USAGE)
-        return 0
-      }
-      const target = connectionTarget(values, env)
-      const report = await runDoctor({
-        nodes: target.nodes,
-        sentinels: target.sentinels,
-        name: target.name,
-        auth: { username: target.username, password: target.password, tls: target.tls, sentinelPassword: target.sentinelPassword },
-        namespace: values.namespace,
-        sample: values.sample === undefined ? 10_000 : positiveInteger('--sample', values.sample),
-        hotKeysUrl: values['hot-keys-url'],
-        timeoutMs: target.timeoutMs,
-      })
-      process.stdout.write(values.json === true ? `${JSON.stringify(report, null, 2)}\n` : reportText(report))
-      return report.risks > 0 ? 1 : 0
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error)
-      if (error instanceof UsageError) process.stderr.write(`tiercache doctor: ${message}\n${usageHint('doctor')}`)
-      else process.stderr.write(`tiercache doctor: ${error instanceof NothingReachableError ? '' : 'error: '}${message}\n`)
-      return 2
-    }
+  flags: FLAGS,
+  // Unlike the other commands, doctor exits 2 both on a bad command line and when the check cannot run.
+  failedStatus: 2,
+  async body(values, env) {
+    const target = connectionTarget(values, env)
+    const report = await runDoctor({
+      nodes: target.nodes,
+      sentinels: target.sentinels,
+      name: target.name,
+      auth: { username: target.username, password: target.password, tls: target.tls, sentinelPassword: target.sentinelPassword },
+      namespace: values.namespace,
+      sample: values.sample === undefined ? 10_000 : positiveInteger('--sample', values.sample),
+      hotKeysUrl: values['hot-keys-url'],
+      timeoutMs: target.timeoutMs,
+    })
+    if (values.json === true) printJson(report)
+    else process.stdout.write(reportText(report))
+    return report.risks > 0 ? 1 : 0
   },
-}
+})

@@ -1,4 +1,4 @@
-import { type Command, EXIT, guard, parseFlags, printJson } from './command.js'
+import { defineCommand, EXIT, printJson } from './command.js'
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, UsageError } from './connection-flags.js'
 import { checkIds, checkName, ENTRY_FLAGS, namespaceFlag } from './entry-flags.js'
 import { inspectEntry } from './entry-inspection.js'
@@ -32,36 +32,29 @@ const FLAGS = {
   namespace: ENTRY_FLAGS.namespace,
   entity: ENTRY_FLAGS.entity,
   id: ENTRY_FLAGS.id,
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
 /** `tiercache get`: an entry's envelope, TTL, lease and hot-key copies. */
-export const getCommand: Command = {
+export const getCommand = defineCommand({
   name: 'get',
   summary: "show an entry's envelope (times, size, tags), Redis TTL, lease and hot-key copies",
   usage: USAGE,
-  run: (argv, env) =>
-    guard(getCommand, async () => {
-      const values = parseFlags(argv, FLAGS)
-      if (values.help === true) {
-        process.stdout.write(USAGE)
-        return EXIT.OK
-      }
-      const namespace = namespaceFlag(values.namespace)
-      if (values.entity === undefined) throw new UsageError('--entity is required')
-      const entity = checkName('--entity', values.entity)
-      const ids = values.id ?? []
-      if (ids.length !== 1) throw new UsageError(`give exactly one --id (got ${ids.length})`)
-      const [id] = checkIds(entity, ids) as [string]
-      const store = await openStore(connectionTarget(values, env), undefined)
-      try {
-        const report = await inspectEntry(store, namespace, entity, id)
-        if (values.json === true) printJson(report)
-        else process.stdout.write(entryText(report))
-        return report.state === 'entry' ? EXIT.OK : EXIT.NOT_FOUND
-      } finally {
-        await store.close()
-      }
-    }),
-}
+  flags: FLAGS,
+  async body(values, env) {
+    const namespace = namespaceFlag(values.namespace)
+    if (values.entity === undefined) throw new UsageError('--entity is required')
+    const entity = checkName('--entity', values.entity)
+    const ids = values.id ?? []
+    if (ids.length !== 1) throw new UsageError(`give exactly one --id (got ${ids.length})`)
+    const [id] = checkIds(entity, ids) as [string]
+    const store = await openStore(connectionTarget(values, env), undefined)
+    try {
+      const report = await inspectEntry(store, namespace, entity, id)
+      if (values.json === true) printJson(report)
+      else process.stdout.write(entryText(report))
+      return report.state === 'entry' ? EXIT.OK : EXIT.NOT_FOUND
+    } finally {
+      await store.close()
+    }
+  },
+})

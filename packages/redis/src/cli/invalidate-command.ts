@@ -1,6 +1,6 @@
 import { parseDuration } from '@tiercache/core'
 import type { BusMode } from '@tiercache/redis-common'
-import { type Command, EXIT, guard, parseFlags, printJson } from './command.js'
+import { defineCommand, EXIT, printJson } from './command.js'
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionTarget, flagError, UsageError } from './connection-flags.js'
 import { checkIds, checkName, checkTags, ENTRY_FLAGS, namespaceFlag } from './entry-flags.js'
 import { invalidateFleet } from './fleet-invalidation.js'
@@ -37,56 +37,49 @@ const FLAGS = {
   ...ENTRY_FLAGS,
   bus: { type: 'string' },
   lifetime: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
 /** `tiercache invalidate`: invalidation by ids or tags, through the bus, from the command line. */
-export const invalidateCommand: Command = {
+export const invalidateCommand = defineCommand({
   name: 'invalidate',
   summary: 'invalidate ids of an entity, or tags, on every running instance (L2 and every L1)',
   usage: USAGE,
-  run: (argv, env) =>
-    guard(invalidateCommand, async () => {
-      const values = parseFlags(argv, FLAGS)
-      if (values.help === true) {
-        process.stdout.write(USAGE)
-        return EXIT.OK
-      }
-      const namespace = namespaceFlag(values.namespace)
-      const ids = values.id ?? []
-      const tags = checkTags(values.tag ?? [])
-      if (values.entity !== undefined && ids.length === 0) throw new UsageError('--entity needs at least one --id')
-      if (ids.length > 0 && values.entity === undefined) throw new UsageError('--id needs --entity (the entity the ids belong to)')
-      if (ids.length === 0 && tags.length === 0) throw new UsageError('nothing to invalidate: give --entity with --id, or --tag')
-      const entity = values.entity === undefined ? undefined : checkName('--entity', values.entity)
-      if (entity !== undefined) checkIds(entity, ids)
-      const bus = busFlag(values.bus)
-      const lifetimeMs = lifetimeFlag(values.lifetime)
-      const target = connectionTarget(values, env)
-      const store = await openStore(target, bus)
-      const outcome = await invalidateFleet(store, { namespace, entity, ids, tags, lifetimeMs, timeoutMs: target.timeoutMs })
-      const done = outcome.failures.length === 0
-      if (values.json === true) {
-        printJson({ ...outcome, ok: done })
+  flags: FLAGS,
+  async body(values, env) {
+    const namespace = namespaceFlag(values.namespace)
+    const ids = values.id ?? []
+    const tags = checkTags(values.tag ?? [])
+    if (values.entity !== undefined && ids.length === 0) throw new UsageError('--entity needs at least one --id')
+    if (ids.length > 0 && values.entity === undefined) throw new UsageError('--id needs --entity (the entity the ids belong to)')
+    if (ids.length === 0 && tags.length === 0) throw new UsageError('nothing to invalidate: give --entity with --id, or --tag')
+    const entity = values.entity === undefined ? undefined : checkName('--entity', values.entity)
+    if (entity !== undefined) checkIds(entity, ids)
+    const bus = busFlag(values.bus)
+    const lifetimeMs = lifetimeFlag(values.lifetime)
+    const target = connectionTarget(values, env)
+    const store = await openStore(target, bus)
+    const outcome = await invalidateFleet(store, { namespace, entity, ids, tags, lifetimeMs, timeoutMs: target.timeoutMs })
+    const done = outcome.failures.length === 0
+    if (values.json === true) {
+      printJson({ ...outcome, ok: done })
+    } else {
+      const what = [
+        ...(ids.length > 0 ? [`${entity} ${ids.map((id) => JSON.stringify(id)).join(', ')}`] : []),
+        ...(tags.length > 0 ? [`tag${tags.length > 1 ? 's' : ''} ${tags.map((tag) => JSON.stringify(tag)).join(', ')}`] : []),
+      ].join(' and ')
+      if (done) {
+        process.stdout.write(
+          `invalidated ${what} in namespace "${namespace}": L2 and hot-key copies cleared, published on ${outcome.channel}\n`,
+        )
       } else {
-        const what = [
-          ...(ids.length > 0 ? [`${entity} ${ids.map((id) => JSON.stringify(id)).join(', ')}`] : []),
-          ...(tags.length > 0 ? [`tag${tags.length > 1 ? 's' : ''} ${tags.map((tag) => JSON.stringify(tag)).join(', ')}`] : []),
-        ].join(' and ')
-        if (done) {
-          process.stdout.write(
-            `invalidated ${what} in namespace "${namespace}": L2 and hot-key copies cleared, published on ${outcome.channel}\n`,
-          )
-        } else {
-          process.stderr.write(
-            `tiercache invalidate: NOT confirmed for ${what} in namespace "${namespace}" (run it again):\n${outcome.failures.map((failure) => `  ${failure}\n`).join('')}`,
-          )
-        }
+        process.stderr.write(
+          `tiercache invalidate: NOT confirmed for ${what} in namespace "${namespace}" (run it again):\n${outcome.failures.map((failure) => `  ${failure}\n`).join('')}`,
+        )
       }
-      return done ? EXIT.OK : EXIT.FAILED
-    }),
-}
+    }
+    return done ? EXIT.OK : EXIT.FAILED
+  },
+})
 
 function busFlag(value: string | undefined): BusMode | undefined {
   if (value === undefined || value === 'publish' || value === 'spublish') return value

@@ -1,7 +1,7 @@
 import { messageOf } from '@tiercache/redis-common'
 import { fetchHotKeys } from '../service/hot-keys.js'
 import { parseServiceMetrics } from '../service/service-metrics.js'
-import { type Command, EXIT, guard, parseFlags, printJson } from './command.js'
+import { defineCommand, EXIT, printJson } from './command.js'
 import { positiveInteger, UsageError } from './connection-flags.js'
 import { checkName } from './entry-flags.js'
 import { type StatsReport, statsText } from './stats-text.js'
@@ -33,42 +33,35 @@ const FLAGS = {
   'hot-keys-url': { type: 'string' },
   namespace: { type: 'string' },
   timeout: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
 } as const
 
 /** `tiercache stats`: a running service's counters and hot keys. */
-export const statsCommand: Command = {
+export const statsCommand = defineCommand({
   name: 'stats',
   summary: "print a running service's counters per entity and its hot keys (from its /metrics)",
   usage: USAGE,
-  run: (argv) =>
-    guard(statsCommand, async () => {
-      const values = parseFlags(argv, FLAGS)
-      if (values.help === true) {
-        process.stdout.write(USAGE)
-        return EXIT.OK
-      }
-      if (values.service === undefined) throw new UsageError('--service is required (the base URL of a running service)')
-      const service = httpUrl('--service', values.service)
-      const metricsUrl = httpUrl('--metrics-url', values['metrics-url'] ?? '/metrics', service)
-      const hotKeysUrl = values['hot-keys-url'] === undefined ? undefined : httpUrl('--hot-keys-url', values['hot-keys-url'], service)
-      const namespace = values.namespace === undefined ? undefined : checkName('--namespace', values.namespace)
-      const timeoutMs = values.timeout === undefined ? 3_000 : positiveInteger('--timeout', values.timeout)
+  flags: FLAGS,
+  async body(values) {
+    if (values.service === undefined) throw new UsageError('--service is required (the base URL of a running service)')
+    const service = httpUrl('--service', values.service)
+    const metricsUrl = httpUrl('--metrics-url', values['metrics-url'] ?? '/metrics', service)
+    const hotKeysUrl = values['hot-keys-url'] === undefined ? undefined : httpUrl('--hot-keys-url', values['hot-keys-url'], service)
+    const namespace = values.namespace === undefined ? undefined : checkName('--namespace', values.namespace)
+    const timeoutMs = values.timeout === undefined ? 3_000 : positiveInteger('--timeout', values.timeout)
 
-      const metrics = parseServiceMetrics(await fetchText(metricsUrl, timeoutMs))
-      if (metrics.entities.length === 0 && metrics.breakers.length === 0) {
-        throw new Error(`no tiercache_ metrics at ${metricsUrl}: serve cache.metrics() on that route (see docs/metrics.md)`)
-      }
-      const keep = <T extends { namespace: string }>(rows: T[]) =>
-        namespace === undefined ? rows : rows.filter((row) => row.namespace === namespace)
-      const report: StatsReport = { metricsUrl, entities: keep(metrics.entities), breakers: keep(metrics.breakers) }
-      if (hotKeysUrl !== undefined) report.hotKeys = await fetchHotKeys(hotKeysUrl, timeoutMs)
-      if (values.json === true) printJson(report)
-      else process.stdout.write(statsText(report))
-      return report.hotKeys !== undefined && 'error' in report.hotKeys ? EXIT.FAILED : EXIT.OK
-    }),
-}
+    const metrics = parseServiceMetrics(await fetchText(metricsUrl, timeoutMs))
+    if (metrics.entities.length === 0 && metrics.breakers.length === 0) {
+      throw new Error(`no tiercache_ metrics at ${metricsUrl}: serve cache.metrics() on that route (see docs/metrics.md)`)
+    }
+    const keep = <T extends { namespace: string }>(rows: T[]) =>
+      namespace === undefined ? rows : rows.filter((row) => row.namespace === namespace)
+    const report: StatsReport = { metricsUrl, entities: keep(metrics.entities), breakers: keep(metrics.breakers) }
+    if (hotKeysUrl !== undefined) report.hotKeys = await fetchHotKeys(hotKeysUrl, timeoutMs)
+    if (values.json === true) printJson(report)
+    else process.stdout.write(statsText(report))
+    return report.hotKeys !== undefined && 'error' in report.hotKeys ? EXIT.FAILED : EXIT.OK
+  },
+})
 
 /** `value` as an http(s) URL, resolved against `base` when it is a path; {@link UsageError} otherwise. */
 function httpUrl(flag: string, value: string, base?: string): string {

@@ -1,19 +1,10 @@
 import { createCache, KeyBuilder, ManualClock, type TierCache } from '@tiercache/core'
 import { TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { deferred, eventually, fleet, heldLoader, recordingLogger, uniqueNamespace } from './helpers.js'
+import { deferred, eventually, fleet, heldLoader, rawClusterClient, recordingLogger, uniqueNamespace } from './helpers.js'
 
-let raw: Cluster
-
-beforeAll(() => {
-  raw = new Cluster(testCluster().seeds())
-})
-
-afterAll(async () => {
-  await raw.quit()
-})
+const raw = rawClusterClient()
 
 function three(caches: TierCache[]): [TierCache, TierCache, TierCache] {
   return caches as [TierCache, TierCache, TierCache]
@@ -51,15 +42,15 @@ describe('fleet-wide single-flight and leases', () => {
     })
     await loaderStarted.promise
     const keys = new KeyBuilder(namespace, 'product')
-    expect(await raw.exists(keys.lockKey('1'))).toBe(1)
+    expect(await raw.client.exists(keys.lockKey('1'))).toBe(1)
     // writer updates the source and invalidates
     source.set('1', 'v2')
     await writer.entity('product').invalidate('1')
-    expect(await raw.exists(keys.lockKey('1'))).toBe(0)
+    expect(await raw.client.exists(keys.lockKey('1'))).toBe(0)
     // reader's load finishes with the old value
     release.resolve()
     expect(await racing).toBe('v1')
-    expect(await raw.get(keys.valueKey('1'))).toBeNull()
+    expect(await raw.client.get(keys.valueKey('1'))).toBeNull()
     const load = async (id: string) => source.get(id) as string
     expect(await reader.entity<string>('product').get('1', load)).toBe('v2')
     expect(await writer.entity<string>('product').get('1', load)).toBe('v2')
@@ -196,7 +187,7 @@ describe('tags', () => {
     }
     version = 2
     await a.invalidateTag('category:7')
-    const stamp = await raw.get(`{${namespace}!tag:category:7}`)
+    const stamp = await raw.client.get(`{${namespace}!tag:category:7}`)
     expect(Number(stamp)).toBeGreaterThan(0)
     // b's L1 holds the old entries for a minute: only the tag message can make them misses.
     await eventually(async () => ((await b.entity<{ v: number }>('list').get('seven-1', load))?.v ?? 0) === 2)

@@ -29,6 +29,17 @@ export async function fleet(
 }
 
 /**
+ * A {@link fleet} for a test of Redis failures: on a fresh namespace, with the production default
+ * L2 timeout (50 ms), since what a failure costs callers with it is what such a test is about
+ * (reads must not wait on a dead node for longer). Also gives the test cluster to break.
+ */
+export async function failureFleet(count: number, options: Omit<CacheOptions, 'l2' | 'namespace' | 'l2Timeout'>) {
+  const namespace = uniqueNamespace()
+  const made = await fleet(count, { namespace, l2Timeout: 50, ...options })
+  return { ...made, namespace, cluster: testCluster() }
+}
+
+/**
  * A plain ioredis client on the test cluster for the calling test file, to read and plant keys
  * behind the cache's back: opened before the file's tests, closed after them.
  */

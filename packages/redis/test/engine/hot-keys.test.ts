@@ -1,19 +1,10 @@
 import { createCache, type HotKeyEvent, KeyBuilder, ManualClock, type TierCache } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
-import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { eventually, fleet, uniqueNamespace } from './helpers.js'
+import { eventually, failureFleet, fleet, rawClusterClient, uniqueNamespace } from './helpers.js'
 
-let raw: Cluster
-
-beforeAll(() => {
-  raw = new Cluster(testCluster().seeds())
-})
-
-afterAll(async () => {
-  await raw.quit()
-})
+const raw = rawClusterClient()
 
 /** GET calls served by each master since the last call, from `INFO commandstats`. */
 async function getCallsPerMaster(): Promise<Map<number, number>> {
@@ -120,15 +111,15 @@ describe('hot keys on a real cluster', () => {
     await store.get('warm-up: loads the slot map')
     const replicaKeys = store.spreadKeys((n) => keys.replicaKey('viral', n), 8)
     expect(replicaKeys).toHaveLength(3)
-    await eventually(async () => (await Promise.all(replicaKeys.map((k) => raw.exists(k)))).every((n) => n === 1))
-    const oldEnvelope = (await raw.get(replicaKeys[0] as string)) as string
+    await eventually(async () => (await Promise.all(replicaKeys.map((k) => raw.client.exists(k)))).every((n) => n === 1))
+    const oldEnvelope = (await raw.client.get(replicaKeys[0] as string)) as string
     expect(oldEnvelope.startsWith('tc1|v|')).toBe(true)
 
     version = 2
     await b.entity('product').invalidate('viral')
     // a replica write that was on its way when the key was invalidated
     expect(await store.setReplica(replicaKeys[0] as string, oldEnvelope, 60_000)).toBe(false)
-    for (const key of replicaKeys) expect(await raw.get(key)).toBe('tc1-tombstone')
+    for (const key of replicaKeys) expect(await raw.client.get(key)).toBe('tc1-tombstone')
     for (let i = 0; i < 20; i++) {
       expect(await a.entity('product').get('viral', load)).toEqual({ v: 2 })
       expect(await b.entity('product').get('viral', load)).toEqual({ v: 2 })
@@ -138,12 +129,7 @@ describe('hot keys on a real cluster', () => {
   })
 
   it('keeps serving a hot key through the failover of a master that holds a replica, and rebuilds the replica set', async () => {
-    const namespace = uniqueNamespace()
-    const cluster = testCluster()
-    const { caches, close } = await fleet(1, {
-      namespace,
-      // the production default: reads must not wait on the dead node for longer than this
-      l2Timeout: 50,
+    const { cluster, namespace, caches, close } = await failureFleet(1, {
       entities: { product: { ttl: '1m', l1: false, hot: { keys: ['viral'], l1Ttl: 0 } } },
     })
     const products = caches[0]!.entity<{ id: string }>('product')
@@ -188,7 +174,7 @@ describe('hot keys on a real cluster', () => {
     expect(owners).toContain(promoted.port)
     await eventually(async () => {
       await products.get('viral', load)
-      return (await Promise.all(rebuilt.map((k) => raw.exists(k)))).every((n) => n === 1)
+      return (await Promise.all(rebuilt.map((k) => raw.client.exists(k)))).every((n) => n === 1)
     }, 10_000)
     await store.close()
     await close()

@@ -3,19 +3,11 @@ import { fileURLToPath } from 'node:url'
 import { createCache, KeyBuilder } from '@tiercache/core'
 import { testCluster } from '@tiercache/testkit'
 import { Cluster } from 'ioredis'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
-import { fleet, recordingLogger, uniqueNamespace } from './helpers.js'
+import { fleet, rawClusterClient, recordingLogger, uniqueNamespace } from './helpers.js'
 
-let raw: Cluster
-
-beforeAll(() => {
-  raw = new Cluster(testCluster().seeds())
-})
-
-afterAll(async () => {
-  await raw.quit()
-})
+const raw = rawClusterClient()
 
 /**
  * Milliseconds since `start` (a `performance.now()` taken before a write), rounded up, plus 1 for
@@ -52,7 +44,7 @@ describe('read-through with a Redis Cluster L2', () => {
     const keys = new KeyBuilder(namespace, 'product')
     const key = keys.valueKey('42')
     expect(key).toBe(`{${namespace}:product:42}`)
-    const pttl = await raw.pttl(key)
+    const pttl = await raw.client.pttl(key)
     expect(pttl).toBeGreaterThanOrEqual(60_000 - msSince(writtenAfter))
     expect(pttl).toBeLessThanOrEqual(60_000)
     const cluster = testCluster()
@@ -62,7 +54,7 @@ describe('read-through with a Redis Cluster L2', () => {
     expect(Number(await cluster.command(master.port, ['CLUSTER', 'KEYSLOT', keys.lockKey('42')]))).toBe(slot)
     // a user hash tag decides the slot
     const tagged = keys.valueKey('user{7}:cart')
-    expect(await raw.exists(tagged)).toBe(1)
+    expect(await raw.client.exists(tagged)).toBe(1)
     expect(Number(await cluster.command(master.port, ['CLUSTER', 'KEYSLOT', tagged]))).toBe(cluster.keySlot('7'))
     await close()
   })
@@ -97,7 +89,7 @@ describe('read-through with a Redis Cluster L2', () => {
     const loader = vi.fn(async () => 'found')
     expect(await caches[1]!.entity('product').get('gone', loader)).toBeNull()
     expect(loader).not.toHaveBeenCalled()
-    const pttl = await raw.pttl(new KeyBuilder(namespace, 'product').valueKey('gone'))
+    const pttl = await raw.client.pttl(new KeyBuilder(namespace, 'product').valueKey('gone'))
     expect(pttl).toBeGreaterThanOrEqual(5_000 - msSince(writtenAfter))
     expect(pttl).toBeLessThanOrEqual(5_000)
     await close()
@@ -111,7 +103,7 @@ describe('read-through with a Redis Cluster L2', () => {
     const writtenAfter = performance.now()
     await products.getMany(ids, async (missing) => missing.map(() => 'v'))
     const keys = new KeyBuilder(namespace, 'product')
-    const ttls = await Promise.all(ids.map((id) => raw.pttl(keys.valueKey(id))))
+    const ttls = await Promise.all(ids.map((id) => raw.client.pttl(keys.valueKey(id))))
     const elapsed = msSince(writtenAfter)
     for (const ttl of ttls) {
       expect(ttl).toBeGreaterThanOrEqual(80_000 - elapsed)
@@ -135,14 +127,14 @@ describe('read-through with a Redis Cluster L2', () => {
       entities: { product: { ttl: '1m' } },
     })
     const key = new KeyBuilder(namespace, 'product').valueKey('1')
-    await raw.set(key, foreign)
+    await raw.client.set(key, foreign)
     const loader = vi.fn(async () => ({ ok: true }))
     expect(await cache.entity('product').get('1', loader)).toEqual({ ok: true })
     expect(loader).toHaveBeenCalledTimes(1)
     const warnings = logger.records.filter((r) => r.msg === 'corrupt entry in L2 removed')
     expect(warnings).toHaveLength(1)
     expect(warnings[0]?.obj).toMatchObject({ id: '1', key })
-    expect((await raw.get(key))?.startsWith('tc1|v|')).toBe(true)
+    expect((await raw.client.get(key))?.startsWith('tc1|v|')).toBe(true)
     expect(cache.stats().product?.corruptEntries).toBe(1)
     await cache.close()
   })
@@ -152,8 +144,8 @@ describe('read-through with a Redis Cluster L2', () => {
     const { caches, loggers, close } = await fleet(1, { namespace, entities: { product: { ttl: '1m' } } })
     const value = { n: 1n }
     expect(await caches[0]!.entity('product').get('1', async () => value)).toBe(value)
-    expect(await raw.exists(new KeyBuilder(namespace, 'product').valueKey('1'))).toBe(0)
-    expect(await raw.exists(new KeyBuilder(namespace, 'product').lockKey('1'))).toBe(0)
+    expect(await raw.client.exists(new KeyBuilder(namespace, 'product').valueKey('1'))).toBe(0)
+    expect(await raw.client.exists(new KeyBuilder(namespace, 'product').lockKey('1'))).toBe(0)
     expect(loggers[0]!.records.filter((r) => r.level === 'warn' && r.msg === 'value not cached')).toHaveLength(1)
     await close()
   })
@@ -167,7 +159,7 @@ describe('read-through with a Redis Cluster L2', () => {
         throw new Error('db down')
       }),
     ).rejects.toThrowError('db down')
-    expect(await raw.exists(new KeyBuilder(namespace, 'product').lockKey('1'))).toBe(0)
+    expect(await raw.client.exists(new KeyBuilder(namespace, 'product').lockKey('1'))).toBe(0)
     expect(await products.get('1', async () => 'ok')).toBe('ok')
     await close()
   })

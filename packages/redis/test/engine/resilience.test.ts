@@ -1,17 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { type BreakerEvent, CHANNELS, KeyBuilder, type ReadMessage, type TierCache } from '@tiercache/core'
-import { keySlot, testCluster } from '@tiercache/testkit'
+import { type BreakerEvent, CHANNELS, KeyBuilder, type ReadMessage } from '@tiercache/core'
+import { keySlot } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
-import { eventually, fleet, type LoadReport, steadyLoad, uniqueNamespace } from './helpers.js'
+import { eventually, failureFleet, type LoadReport, steadyLoad } from './helpers.js'
 
 describe('failures of Redis under load', () => {
   it('a killed master costs callers no errors and no wrong values; L2 hits resume after the failover', async () => {
-    const cluster = testCluster()
-    const namespace = uniqueNamespace()
-    const { caches, close } = await fleet(3, {
-      namespace,
-      // the production default: what a failover costs callers with it is what this test is about
-      l2Timeout: 50,
+    const { cluster, namespace, caches, close } = await failureFleet(3, {
       entities: { product: { ttl: '1m', l1: { ttl: 50 } } },
     })
     const loaderCalls = { n: 0 }
@@ -65,10 +60,7 @@ describe('failures of Redis under load', () => {
   }, 90_000)
 
   it('with every node killed callers get no errors (the loader serves), the breaker opens, and it closes after the restart', async () => {
-    const cluster = testCluster()
-    const { caches, close } = await fleet(2, {
-      namespace: uniqueNamespace(),
-      l2Timeout: 50,
+    const { cluster, caches, close } = await failureFleet(2, {
       breaker: { failures: 5, coolDown: '500ms', probes: 2 },
       entities: { product: { ttl: '1m', l1: { ttl: 20 } } },
     })
@@ -95,11 +87,7 @@ describe('failures of Redis under load', () => {
   }, 120_000)
 
   it('a node that hangs (SIGSTOP) costs a read at most the L2 timeout, then the breaker skips it', async () => {
-    const cluster = testCluster()
-    const namespace = uniqueNamespace()
-    const { caches, close } = await fleet(1, {
-      namespace,
-      l2Timeout: 50,
+    const { cluster, namespace, caches, close } = await failureFleet(1, {
       breaker: { failures: 3, coolDown: '10s', probes: 1 },
       entities: { product: { ttl: '1m', l1: false, hot: false } },
     })

@@ -36,6 +36,14 @@ function cacheOn(node: RedisStandalone, store: Omit<RedisStoreHostOptions, 'host
   })
 }
 
+/** `cache.ready()` rejects with `L2_AUTH` and a message matching `message`; then the cache is closed. */
+async function expectRefusedAtReady(cache: TierCache, message: RegExp): Promise<void> {
+  const error = await rejectionOf<TierCacheError>(cache.ready())
+  expect(error.code).toBe('L2_AUTH')
+  expect(error.message).toMatch(message)
+  await cache.close()
+}
+
 describe('TLS to Redis', () => {
   it('serves a cache end to end over TLS when the client trusts the CA: one instance loads, another reads it from L2', async () => {
     const ca = certs.read(certs.caCertFile)
@@ -93,12 +101,10 @@ describe('TLS to Redis', () => {
 
   it('refuses a server certificate signed by a CA other than the one given in tls.ca', async () => {
     const cache = cacheOn(server, { tls: { ca: certs.read(certs.otherCaCertFile) } })
-    const error = await rejectionOf<TierCacheError>(cache.ready())
-    expect(error.code).toBe('L2_AUTH')
-    expect(error.message).toMatch(
+    await expectRefusedAtReady(
+      cache,
       /^L2_AUTH: TLS with Redis at 127\.0\.0\.1:\d+ failed: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)\)\. Check tls\.ca/,
     )
-    await cache.close()
   })
 
   it('a server that wants client certificates serves a client presenting one signed by its CA', async () => {
@@ -113,12 +119,10 @@ describe('TLS to Redis', () => {
 
   it('a server that wants client certificates refuses a client without one: L2_AUTH from ready()', async () => {
     const cache = cacheOn(mutual, { tls: { ca: certs.read(certs.caCertFile) } })
-    const error = await rejectionOf<TierCacheError>(cache.ready())
-    expect(error.code).toBe('L2_AUTH')
-    expect(error.message).toMatch(
+    await expectRefusedAtReady(
+      cache,
       /^L2_AUTH: TLS with Redis at 127\.0\.0\.1:\d+ failed: tlsv13 alert certificate required \(ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED\)\. Check/,
     )
-    await cache.close()
   })
 
   it('a plain-TCP client on the TLS port is not ready within the timeout: L2_UNAVAILABLE with the last error', async () => {
