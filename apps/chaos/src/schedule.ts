@@ -1,4 +1,5 @@
-import { between, seededRandom } from './seeded-random.js'
+import { seeded } from '@tiercache/testkit/helpers'
+import { between } from './draw.js'
 
 /** One fault the schedule injects. Nodes are picked when the fault runs, from the live topology. */
 export type Fault =
@@ -33,7 +34,7 @@ const WEIGHTS: readonly [Fault['kind'], number][] = [
  * fault (a failover and the repair after it take a few seconds on a 3+3 cluster), at least one.
  */
 export function buildSchedule(seed: number, durationMs: number): ScheduledFault[] {
-  const random = seededRandom(seed)
+  const random = seeded(seed)
   const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0)
   const faults: ScheduledFault[] = []
   let budget = durationMs

@@ -5,11 +5,12 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { createCache } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
+import { seeded } from '@tiercache/testkit/helpers'
+import { between } from './draw.js'
 import type { ChaosValue, CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
-import { between, seededRandom } from './seeded-random.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
-const random = seededRandom(config.seed)
+const random = seeded(config.seed)
 const send = (message: WorkerMessage): void => {
   process.send?.(message)
 }
