@@ -26,6 +26,5 @@ export {
 export { requireRedisServer } from './redis-server-binary.js'
 export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneOptions } from './redis-standalone.js'
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
-export { withShards } from './shards-from-topology.js'
 export { type MoveSlotsOptions, migrateSlots, type SlotMoveTarget } from './slot-migration.js'
 export { testCluster, testStandalone } from './test-context.js'

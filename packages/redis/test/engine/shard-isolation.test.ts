@@ -1,5 +1,5 @@
 import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
-import { redisPipeline, testCluster, withShards } from '@tiercache/testkit'
+import { redisPipeline, testCluster } from '@tiercache/testkit'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
@@ -17,8 +17,9 @@ async function fullCoverage(cluster: ReturnType<typeof testCluster>, value: 'yes
   )
 }
 
+// The cluster store names its shards (the owning master) and reports topology changes itself.
 async function shardedStore(): Promise<RemoteStore> {
-  return withShards(redisClusterStore({ nodes: testCluster().seeds() }), testCluster())
+  return redisClusterStore({ nodes: testCluster().seeds() })
 }
 
 describe('one shard down is one shard down', () => {
