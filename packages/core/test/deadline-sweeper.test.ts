@@ -24,6 +24,13 @@ describe('DeadlineSweeper', () => {
     const expired: string[] = []
     sweeper.register(10, () => expired.push('a'))
     sweeper.register(10, () => expired.push('b'))
+    // 'b' registered a little after 'a', so its deadline is a little later: a sweep could fall
+    // between the two. Holding the loop past both deadlines (as a stall would) makes the first
+    // sweep find both late, which is the case this test is about.
+    const held = performance.now() + 15
+    while (performance.now() < held) {
+      // busy: no timer can run
+    }
     await reported
     expect(expired.sort()).toEqual(['a', 'b'])
     expect(sweeps).toEqual([2])
