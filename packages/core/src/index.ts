@@ -29,6 +29,9 @@ export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCK
 export { type MetricFamily, type MetricSeries, type MetricsReading, metricFamilies } from './metrics/metric-families.js'
 export { PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 export {
+  L2_TRACING_CHANNEL,
+  type L2TraceContext,
+  type L2TraceOutcome,
   TRACING_CHANNELS,
   type TraceContext,
   type TracedOperation,
