@@ -77,6 +77,7 @@ export class GuardedStore implements RemoteStore {
     if (inner.onTopologyChange !== undefined) {
       // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
       shared.stopWatching = inner.onTopologyChange((change) => {
+        if (change.current !== undefined) shared.breakers.prune(change.current)
         shared.breakers.probe(change.shards)
         for (const listener of shared.topologyListeners) listener(change)
       })
