@@ -17,6 +17,23 @@ export interface WorkerConfig {
   readonly batchShare: number
   readonly l1TtlMs: number
   readonly seed: number
+  /** Reads slower than this many ms are reported with their trace. */
+  readonly traceOverMs: number
+}
+
+/** One slow read and where its time went. */
+export interface SlowReadDetail {
+  readonly worker: number
+  readonly keys: readonly number[]
+  readonly start: number
+  readonly end: number
+  readonly batch: boolean
+  readonly tier: string
+  readonly ipcMs: number
+  readonly toCoordinatorMs: number
+  readonly pendingAtStart: number
+  readonly loopLagMaxMs: number
+  readonly steps: readonly string[]
 }
 
 /** Records of finished reads, flattened: `[keyIndex, version, startMs, endMs, ...]`. */
@@ -30,13 +47,18 @@ export type WorkerMessage =
   | { readonly type: 'invalidated'; readonly key: number; readonly version: number; readonly resolvedAt: number }
   | { readonly type: 'caller-error'; readonly key: number; readonly at: number; readonly message: string }
   | { readonly type: 'wrong-value'; readonly key: number; readonly at: number; readonly got: string }
+  /** A read slower than `WorkerConfig.traceOverMs`, with where its time went (see read-trace.ts). */
+  | { readonly type: 'slow-read'; readonly detail: SlowReadDetail }
+  /** How many reads each tier answered in this worker (`joined`: answered by another read's flight). */
+  | { readonly type: 'tiers'; readonly counts: Record<string, number> }
   /** `loopDelayMaxMs`: the longest the worker's event loop was late over the run (`monitorEventLoopDelay`), in ms. */
   | { readonly type: 'stopped'; readonly loopDelayMaxMs: number }
 
 export type CoordinatorMessage =
   | { readonly type: 'go' }
   | { readonly type: 'stop' }
-  | { readonly type: 'version'; readonly requestId: number; readonly version: number }
+  /** `handledAt`: the coordinator's `Date.now()` when it handled the request (same machine, same clock). */
+  | { readonly type: 'version'; readonly requestId: number; readonly version: number; readonly handledAt: number }
 
 /** The value the loader returns and every read checks: the key it belongs to and its version. */
 export interface ChaosValue {

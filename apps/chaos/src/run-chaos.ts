@@ -1,11 +1,14 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { writeFileSync } from 'node:fs'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { RedisCluster } from '@tiercache/testkit'
+import { type SlowReadSummary, summarizeSlowReads } from './attribution.js'
 import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord } from './checker.js'
 import { injectFault } from './faults.js'
-import type { CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
+import type { CoordinatorMessage, SlowReadDetail, WorkerConfig, WorkerMessage } from './protocol.js'
 import { buildSchedule } from './schedule.js'
 
 // From src/ (tests) and from dist/ alike: the worker always runs compiled.
@@ -32,6 +35,10 @@ export interface ChaosOptions {
   readonly slowMs?: number
   /** Progress lines; default none. */
   readonly log?: (line: string) => void
+  /** Reads slower than this many ms are traced (tier, L2 calls, loader, loop lag). Default 500. */
+  readonly traceOverMs?: number
+  /** Where to write every traced read as JSON, for a closer look; default nowhere. */
+  readonly traceFile?: string
 }
 
 /** What a chaos run saw. */
@@ -45,6 +52,12 @@ export interface ChaosReport extends CheckReport {
   readonly loads: number
   /** The longest any worker's event loop was late (ms): reads in that process waited at least as long. */
   readonly loopDelayMaxMs: number
+  /** The longest the coordinator's event loop was late (ms): loads waited at least as long for their version. */
+  readonly coordinatorLoopDelayMaxMs: number
+  /** Reads per answering tier, over all workers. */
+  readonly tiers: Record<string, number>
+  /** Where the slow reads' (over `slowMs`) time went. */
+  readonly slow: SlowReadSummary
 }
 
 /**
@@ -62,6 +75,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     writeShare: 0.05,
     batchShare: 0.1,
     l1TtlMs: options.l1TtlMs ?? 500,
+    traceOverMs: options.traceOverMs ?? 500,
   }
   const versions = new Map<number, number>()
   const readBatches: number[][] = []
@@ -71,6 +85,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let wrongValues = 0
   let loads = 0
   let loopDelayMaxMs = 0
+  const details: SlowReadDetail[] = []
+  const tiers: Record<string, number> = {}
+  const coordinatorDelay = monitorEventLoopDelay({ resolution: 10 })
+  coordinatorDelay.enable()
 
   const workers = Array.from({ length: options.instances ?? 3 }, (_, i) =>
     fork(WORKER, [JSON.stringify({ ...config, seed: options.seed * 31 + i })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
@@ -83,12 +101,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       switch (message.type) {
         case 'load':
           loads++
-          reply(worker, { type: 'version', requestId: message.requestId, version: versions.get(message.key) ?? 1 })
+          reply(worker, { type: 'version', requestId: message.requestId, version: versions.get(message.key) ?? 1, handledAt: Date.now() })
           break
         case 'bump': {
           const version = (versions.get(message.key) ?? 1) + 1
           versions.set(message.key, version)
-          reply(worker, { type: 'version', requestId: message.requestId, version })
+          reply(worker, { type: 'version', requestId: message.requestId, version, handledAt: Date.now() })
           break
         }
         case 'reads':
@@ -96,6 +114,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           break
         case 'invalidated':
           invalidations.push(message)
+          break
+        case 'slow-read':
+          details.push(message.detail)
+          break
+        case 'tiers':
+          for (const [tier, count] of Object.entries(message.counts)) tiers[tier] = (tiers[tier] ?? 0) + count
           break
         case 'stopped':
           loopDelayMaxMs = Math.max(loopDelayMaxMs, message.loopDelayMaxMs)
@@ -131,8 +155,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.all(exited)
   }
 
-  const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs: options.slowMs ?? 1_000 })
-  return { ...check, seed: options.seed, faults, callerErrors, wrongValues, examples, loads, loopDelayMaxMs }
+  coordinatorDelay.disable()
+  const slowMs = options.slowMs ?? 1_000
+  const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs })
+  if (options.traceFile !== undefined) writeFileSync(options.traceFile, JSON.stringify({ faults, details }, null, 1))
+  return {
+    ...check,
+    seed: options.seed,
+    faults,
+    callerErrors,
+    wrongValues,
+    examples,
+    loads,
+    loopDelayMaxMs,
+    coordinatorLoopDelayMaxMs: Math.round(coordinatorDelay.max / 1e6),
+    tiers,
+    slow: summarizeSlowReads(details, faults, slowMs),
+  }
 }
 
 function reply(worker: ChildProcess, message: CoordinatorMessage): void {
@@ -156,7 +195,14 @@ export function describeReport(report: ChaosReport): string {
   return [
     `seed ${report.seed}: ${report.faults.length} faults, ${report.reads} reads, ${report.invalidations} invalidations, ${report.loads} loads`,
     `caller errors ${report.callerErrors}, wrong values ${report.wrongValues}`,
-    `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms, longest event-loop delay in a worker ${report.loopDelayMaxMs} ms`,
+    `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms, longest event-loop delay in a worker ${report.loopDelayMaxMs} ms, in the coordinator ${report.coordinatorLoopDelayMaxMs} ms`,
+    `reads by tier ${JSON.stringify(report.tiers)}`,
+    ...(report.slow.count === 0
+      ? []
+      : [
+          `slow reads by tier ${JSON.stringify(report.slow.byTier)}, by fault ${JSON.stringify(report.slow.byFault)}`,
+          `slow reads by longest step ${JSON.stringify(report.slow.byLongestCall)}; loader IPC share of their time ${Math.round(report.slow.ipcShare * 100)}%, ${report.slow.loopStalled} with the worker's loop stalled over half the read`,
+        ]),
     `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late; first: key ${stale[0]?.key} got v${stale[0]?.got}, expected v${stale[0]?.expected})` : ''}`,
     ...report.examples,
   ].join('\n')

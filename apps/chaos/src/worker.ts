@@ -8,6 +8,7 @@ import { redisClusterStore } from '@tiercache/redis'
 import { seeded } from '@tiercache/testkit/helpers'
 import { between } from './draw.js'
 import type { ChaosValue, CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
+import { currentTrace, LoopLag, observeEngine, type ReadTrace, traceRead, tracedStore } from './read-trace.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
 const random = seeded(config.seed)
@@ -15,9 +16,10 @@ const send = (message: WorkerMessage): void => {
   process.send?.(message)
 }
 
+observeEngine()
 const cache = createCache({
   namespace: config.namespace,
-  l2: redisClusterStore({ nodes: [...config.seeds] }),
+  l2: tracedStore(redisClusterStore({ nodes: [...config.seeds] })),
   entities: {
     item: {
       ttl: '5m',
@@ -30,13 +32,22 @@ const cache = createCache({
 const items = cache.entity<ChaosValue>('item')
 
 let nextRequest = 0
-const pending = new Map<number, (version: number) => void>()
-function ask(type: 'load' | 'bump', key: number): Promise<number> {
+const pending = new Map<number, (answer: { version: number; handledAt: number }) => void>()
+async function ask(type: 'load' | 'bump', key: number): Promise<number> {
   const requestId = nextRequest++
-  return new Promise((resolve) => {
+  const trace = currentTrace()
+  const sentAt = Date.now()
+  const began = performance.now()
+  const answer = await new Promise<{ version: number; handledAt: number }>((resolve) => {
     pending.set(requestId, resolve)
     send({ type, requestId, key })
   })
+  if (trace !== undefined) {
+    trace.ipcMs += performance.now() - began
+    trace.toCoordinatorMs += Math.max(0, answer.handledAt - sentAt)
+    trace.steps.push(`load@${Math.round(began - trace.startedAt)}+${Math.round(performance.now() - began)}`)
+  }
+  return answer.version
 }
 
 const load = async (id: string): Promise<ChaosValue> => ({ key: Number(id), version: await ask('load', Number(id)) })
@@ -45,6 +56,31 @@ const loadMany = (ids: readonly string[]): Promise<ChaosValue[]> => Promise.all(
 // How late this process's event loop ran: a read cannot be faster than the loop that runs it.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 loopDelay.enable()
+const loopLag = new LoopLag()
+const tiers: Record<string, number> = {}
+
+/** Counts the read's tier and, when it was slow, sends where its time went. */
+function attribute(keys: readonly number[], trace: ReadTrace, start: number, end: number, batch: boolean): void {
+  const tier = batch ? 'batch' : (trace.tier ?? 'unknown')
+  tiers[tier] = (tiers[tier] ?? 0) + 1
+  if (end - start <= config.traceOverMs) return
+  send({
+    type: 'slow-read',
+    detail: {
+      worker: process.pid,
+      keys,
+      start,
+      end,
+      batch,
+      tier,
+      ipcMs: Math.round(trace.ipcMs),
+      toCoordinatorMs: trace.toCoordinatorMs,
+      pendingAtStart: trace.pendingAtStart,
+      loopLagMaxMs: loopLag.maxBetween(start, end),
+      steps: trace.steps,
+    },
+  })
+}
 
 let running = false
 let reads: number[] = []
@@ -74,16 +110,19 @@ async function step(): Promise<void> {
   if (draw < config.writeShare + config.batchShare) {
     const keys = Array.from({ length: 4 }, () => between(random, 0, config.keys - 1))
     const start = Date.now()
-    const values = await items.getMany(keys.map(String), loadMany)
+    const { value: values, trace } = await traceRead(pending.size, () => items.getMany(keys.map(String), loadMany))
     const end = Date.now()
     for (const [i, key] of keys.entries()) record(key, values[i], start, end)
+    attribute(keys, trace, start, end, true)
     return
   }
   // Key 0 (hot) takes a tenth of the single reads; the rest spread over all keys.
   const key = random() < 0.1 ? 0 : between(random, 0, config.keys - 1)
   const start = Date.now()
-  const value = await items.get(String(key), load)
-  record(key, value, start, Date.now())
+  const { value, trace } = await traceRead(pending.size, () => items.get(String(key), load))
+  const end = Date.now()
+  record(key, value, start, end)
+  attribute([key], trace, start, end, false)
 }
 
 async function loop(): Promise<void> {
@@ -99,7 +138,7 @@ async function loop(): Promise<void> {
 let loops: Promise<void>[] = []
 process.on('message', async (message: CoordinatorMessage) => {
   if (message.type === 'version') {
-    pending.get(message.requestId)?.(message.version)
+    pending.get(message.requestId)?.(message)
     pending.delete(message.requestId)
   } else if (message.type === 'go') {
     running = true
@@ -111,6 +150,8 @@ process.on('message', async (message: CoordinatorMessage) => {
     if (reads.length > 0) send({ type: 'reads', records: reads })
     await cache.close()
     loopDelay.disable()
+    loopLag.stop()
+    send({ type: 'tiers', counts: tiers })
     send({ type: 'stopped', loopDelayMaxMs: Math.round(loopDelay.max / 1e6) })
     process.disconnect()
   }
