@@ -8,33 +8,33 @@ export interface SlowReadSummary {
   readonly byTier: Record<string, number>
   /** By the fault under way when the read started (`calm` between faults). */
   readonly byFault: Record<string, number>
-  /** Of all the slow reads' time, the share their loaders spent waiting for the coordinator. */
-  readonly ipcShare: number
+  /** Of all the slow reads' time, the share spent in their own loaders. */
+  readonly loaderShare: number
   /** Slow reads whose worker's event loop stalled for over half their duration. */
   readonly loopStalled: number
   /** By the L2 call that took longest in the read (`none` when it made none). */
   readonly byLongestCall: Record<string, number>
 }
 
-/** Groups `details` (reads slower than `overMs`) by tier, fault, longest L2 call; measures the IPC share. */
+/** Groups `details` (reads slower than `overMs`) by tier, fault, longest L2 call; measures the loaders' share. */
 export function summarizeSlowReads(details: readonly SlowReadDetail[], faults: readonly FaultWindow[], overMs: number): SlowReadSummary {
   const slow = details.filter((d) => d.end - d.start > overMs)
   const byTier: Record<string, number> = {}
   const byFault: Record<string, number> = {}
   const byLongestCall: Record<string, number> = {}
   let total = 0
-  let ipc = 0
+  let loader = 0
   let loopStalled = 0
   for (const read of slow) {
     const duration = read.end - read.start
     total += duration
-    ipc += Math.min(read.ipcMs, duration)
+    loader += Math.min(read.loaderMs, duration)
     if (read.loopLagMaxMs > duration / 2) loopStalled++
     bump(byTier, read.tier)
     bump(byFault, faultKindAt(faults, read.start))
     bump(byLongestCall, longestCall(read.steps))
   }
-  return { count: slow.length, byTier, byFault, ipcShare: total === 0 ? 0 : ipc / total, loopStalled, byLongestCall }
+  return { count: slow.length, byTier, byFault, loaderShare: total === 0 ? 0 : loader / total, loopStalled, byLongestCall }
 }
 
 /** The kind of the fault whose window holds `at` ("kill master 1234" -> "kill master"), or `calm`. */

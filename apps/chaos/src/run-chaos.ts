@@ -1,8 +1,8 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { RedisCluster } from '@tiercache/testkit'
 import { type SlowReadSummary, summarizeSlowReads } from './attribution.js'
@@ -25,6 +25,8 @@ export interface ChaosOptions {
   readonly instances?: number
   /** Concurrent loops per instance. Default 16. */
   readonly loops?: number
+  /** Steps (reads, writes) per second per instance, at most (see `WorkerConfig.stepsPerSecond`). Default 200. */
+  readonly stepsPerSecond?: number
   /** Keys read and written. Default 200. */
   readonly keys?: number
   /** L1 TTL of the entity (and of the hot key's promotion), in ms. Default 500. */
@@ -58,6 +60,9 @@ export interface ChaosReport extends CheckReport {
   readonly tiers: Record<string, number>
   /** Where the slow reads' (over `slowMs`) time went. */
   readonly slow: SlowReadSummary
+  /** Locks held longer than `traceOverMs` from the attempt to their release, and the longest (ms). */
+  readonly longLocks: number
+  readonly longestLockMs: number
 }
 
 /**
@@ -72,6 +77,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     namespace: `chaos-${randomUUID().slice(0, 8)}`,
     keys: options.keys ?? 200,
     loops: options.loops ?? 16,
+    stepsPerSecond: options.stepsPerSecond ?? 200,
     writeShare: 0.05,
     batchShare: 0.1,
     l1TtlMs: options.l1TtlMs ?? 500,
@@ -86,6 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let loads = 0
   let loopDelayMaxMs = 0
   const details: SlowReadDetail[] = []
+  const longLocks: { worker: number | undefined; key: string; heldMs: number; freed: boolean; events: readonly string[] }[] = []
   const tiers: Record<string, number> = {}
   const coordinatorDelay = monitorEventLoopDelay({ resolution: 10 })
   coordinatorDelay.enable()
@@ -94,21 +101,45 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     fork(WORKER, [JSON.stringify({ ...config, seed: options.seed * 31 + i })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   )
   const exited = workers.map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())))
+  // Writes waiting for every worker to hold their version: the writer, its request, who still has to confirm.
+  let nextCommit = 0
+  const commits = new Map<number, { writer: ChildProcess; requestId: number; version: number; waiting: Set<ChildProcess> }>()
+  const answerIfHeld = (id: number) => {
+    const pending = commits.get(id)
+    if (pending === undefined || pending.waiting.size > 0) return
+    commits.delete(id)
+    reply(pending.writer, { type: 'version', requestId: pending.requestId, version: pending.version })
+  }
+  const commit = (writer: ChildProcess, requestId: number, key: number, version: number) => {
+    const id = nextCommit++
+    commits.set(id, { writer, requestId, version, waiting: new Set(workers.filter((w) => w.connected)) })
+    for (const worker of workers) reply(worker, { type: 'hold-version', requestId: id, key, version })
+    answerIfHeld(id)
+  }
+  const held = (worker: ChildProcess, id: number) => {
+    commits.get(id)?.waiting.delete(worker)
+    answerIfHeld(id)
+  }
+  // A worker that has stopped loads nothing any more: the writes still waiting need not wait for it.
+  for (const worker of workers) {
+    worker.once('disconnect', () => {
+      for (const id of [...commits.keys()]) held(worker, id)
+    })
+  }
   const ready = workers.map((worker) => waitFor(worker, 'ready'))
   const stopped = workers.map((worker) => waitFor(worker, 'stopped'))
   for (const worker of workers) {
     worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {
-        case 'load':
-          loads++
-          reply(worker, { type: 'version', requestId: message.requestId, version: versions.get(message.key) ?? 1, handledAt: Date.now() })
-          break
         case 'bump': {
           const version = (versions.get(message.key) ?? 1) + 1
           versions.set(message.key, version)
-          reply(worker, { type: 'version', requestId: message.requestId, version, handledAt: Date.now() })
+          commit(worker, message.requestId, message.key, version)
           break
         }
+        case 'version-held':
+          held(worker, message.requestId)
+          break
         case 'reads':
           readBatches.push(message.records)
           break
@@ -118,11 +149,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case 'slow-read':
           details.push(message.detail)
           break
+        case 'long-lock':
+          longLocks.push({ worker: worker.pid, key: message.key, heldMs: message.heldMs, freed: message.freed, events: message.events })
+          break
         case 'tiers':
           for (const [tier, count] of Object.entries(message.counts)) tiers[tier] = (tiers[tier] ?? 0) + count
           break
         case 'stopped':
           loopDelayMaxMs = Math.max(loopDelayMaxMs, message.loopDelayMaxMs)
+          loads += message.loads
           break
         case 'caller-error':
           callerErrors++
@@ -158,7 +193,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   coordinatorDelay.disable()
   const slowMs = options.slowMs ?? 1_000
   const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs })
-  if (options.traceFile !== undefined) writeFileSync(options.traceFile, JSON.stringify({ faults, details }, null, 1))
+  if (options.traceFile !== undefined) writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks }, null, 1))
   return {
     ...check,
     seed: options.seed,
@@ -171,6 +206,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     coordinatorLoopDelayMaxMs: Math.round(coordinatorDelay.max / 1e6),
     tiers,
     slow: summarizeSlowReads(details, faults, slowMs),
+    longLocks: longLocks.length,
+    longestLockMs: longLocks.reduce((worst, lock) => Math.max(worst, lock.heldMs), 0),
   }
 }
 
@@ -196,12 +233,12 @@ export function describeReport(report: ChaosReport): string {
     `seed ${report.seed}: ${report.faults.length} faults, ${report.reads} reads, ${report.invalidations} invalidations, ${report.loads} loads`,
     `caller errors ${report.callerErrors}, wrong values ${report.wrongValues}`,
     `reads over 1 s ${report.slowReads}, slowest read ${report.slowestReadMs} ms, longest event-loop delay in a worker ${report.loopDelayMaxMs} ms, in the coordinator ${report.coordinatorLoopDelayMaxMs} ms`,
-    `reads by tier ${JSON.stringify(report.tiers)}`,
+    `reads by tier ${JSON.stringify(report.tiers)}; locks held over the trace limit ${report.longLocks}, longest ${report.longestLockMs} ms`,
     ...(report.slow.count === 0
       ? []
       : [
           `slow reads by tier ${JSON.stringify(report.slow.byTier)}, by fault ${JSON.stringify(report.slow.byFault)}`,
-          `slow reads by longest step ${JSON.stringify(report.slow.byLongestCall)}; loader IPC share of their time ${Math.round(report.slow.ipcShare * 100)}%, ${report.slow.loopStalled} with the worker's loop stalled over half the read`,
+          `slow reads by longest step ${JSON.stringify(report.slow.byLongestCall)}; loaders' share of their time ${Math.round(report.slow.loaderShare * 100)}%, ${report.slow.loopStalled} with the worker's loop stalled over half the read`,
         ]),
     `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late; first: key ${stale[0]?.key} got v${stale[0]?.got}, expected v${stale[0]?.expected})` : ''}`,
     ...report.examples,
