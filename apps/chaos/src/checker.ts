@@ -22,6 +22,8 @@ export interface StaleRead {
   /** How long after the invalidation's deadline (resolve time, or cluster whole, plus the bound) the read started. */
   readonly lateByMs: number
   readonly start: number
+  /** Who read and which tier answered (see `describeHow`). */
+  readonly how: number
 }
 
 /** What the checker found. */
@@ -80,7 +82,9 @@ export function checkReads(
     const index = lastAtOrBefore(rule.deadlines, start)
     if (index < 0) continue
     const expected = rule.versions[index] as number
-    if (got < expected) staleReads.push({ key, got, expected, lateByMs: start - (rule.deadlines[index] as number), start })
+    if (got < expected) {
+      staleReads.push({ key, got, expected, lateByMs: start - (rule.deadlines[index] as number), start, how: reads[i + 4] as number })
+    }
   }
   return { reads: reads.length / READ_FIELDS, invalidations: invalidations.length, staleReads, slowReads, slowestReadMs }
 }

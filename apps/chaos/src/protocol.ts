@@ -47,8 +47,19 @@ export interface SlowReadDetail {
   readonly steps: readonly string[]
 }
 
-/** Records of finished reads, flattened: `[keyIndex, version, startMs, endMs, ...]`. */
-export const READ_FIELDS = 4
+/**
+ * Records of finished reads, flattened: `[keyIndex, version, startMs, endMs, how, ...]`, where
+ * `how` is the worker's pid times 8 plus the index of the tier that answered in {@link TIERS}.
+ */
+export const READ_FIELDS = 5
+
+/** The tiers a read record names (`batch`: a getMany; `joined`: answered by another read's flight). */
+export const TIERS = ['l1', 'l2', 'stale', 'miss', 'joined', 'batch', 'unknown'] as const
+
+/** `how` of a read record: who read, and which tier answered. */
+export function describeHow(how: number): string {
+  return `worker ${Math.floor(how / 8)}, ${TIERS[how % 8] ?? 'unknown'}`
+}
 
 export type WorkerMessage =
   | { readonly type: 'ready' }

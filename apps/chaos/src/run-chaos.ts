@@ -5,10 +5,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { RedisCluster } from '@tiercache/testkit'
-import { type SlowReadSummary, summarizeSlowReads } from './attribution.js'
+import { faultKindAt, type SlowReadSummary, summarizeSlowReads } from './attribution.js'
 import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord } from './checker.js'
 import { injectFault } from './faults.js'
-import type { CoordinatorMessage, SlowReadDetail, WorkerConfig, WorkerMessage } from './protocol.js'
+import { type CoordinatorMessage, describeHow, type SlowReadDetail, type WorkerConfig, type WorkerMessage } from './protocol.js'
 import { buildSchedule } from './schedule.js'
 
 // From src/ (tests) and from dist/ alike: the worker always runs compiled.
@@ -240,7 +240,13 @@ export function describeReport(report: ChaosReport): string {
           `slow reads by tier ${JSON.stringify(report.slow.byTier)}, by fault ${JSON.stringify(report.slow.byFault)}`,
           `slow reads by longest step ${JSON.stringify(report.slow.byLongestCall)}; loaders' share of their time ${Math.round(report.slow.loaderShare * 100)}%, ${report.slow.loopStalled} with the worker's loop stalled over half the read`,
         ]),
-    `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late; first: key ${stale[0]?.key} got v${stale[0]?.got}, expected v${stale[0]?.expected})` : ''}`,
+    `stale reads past the bound ${stale.length}${stale.length > 0 ? ` (worst ${Math.max(...stale.map((s) => s.lateByMs))} ms late)` : ''}`,
+    ...stale
+      .slice(0, 10)
+      .map(
+        (s) =>
+          `  key ${s.key} got v${s.got}, expected v${s.expected}, ${s.lateByMs} ms past its deadline, read at ${new Date(s.start).toISOString()} (${describeHow(s.how)}; ${faultKindAt(report.faults, s.start)})`,
+      ),
     ...report.examples,
   ].join('\n')
 }

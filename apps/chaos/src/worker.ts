@@ -8,7 +8,7 @@ import { createCache } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
 import { seeded } from '@tiercache/testkit/helpers'
 import { between } from './draw.js'
-import type { ChaosValue, CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
+import { type ChaosValue, type CoordinatorMessage, TIERS, type WorkerConfig, type WorkerMessage } from './protocol.js'
 import { LockLedger, LoopLag, observeEngine, type ReadTrace, tracedStore, traceLoad, traceRead } from './read-trace.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
@@ -98,12 +98,13 @@ const flush = setInterval(() => {
   reads = []
 }, 250)
 
-function record(key: number, value: ChaosValue | null | undefined, start: number, end: number): void {
+function record(key: number, value: ChaosValue | null | undefined, start: number, end: number, tier: string): void {
   if (value?.key !== key) {
     send({ type: 'wrong-value', key, at: end, got: JSON.stringify(value) })
     return
   }
-  reads.push(key, value.version, start, end)
+  const tierIndex = TIERS.indexOf(tier as (typeof TIERS)[number])
+  reads.push(key, value.version, start, end, process.pid * 8 + (tierIndex < 0 ? TIERS.length - 1 : tierIndex))
 }
 
 async function step(): Promise<void> {
@@ -120,7 +121,7 @@ async function step(): Promise<void> {
     const start = Date.now()
     const { value: values, trace } = await traceRead(() => items.getMany(keys.map(String), loadMany))
     const end = Date.now()
-    for (const [i, key] of keys.entries()) record(key, values[i], start, end)
+    for (const [i, key] of keys.entries()) record(key, values[i], start, end, 'batch')
     attribute(keys, trace, start, end, true)
     return
   }
@@ -129,7 +130,7 @@ async function step(): Promise<void> {
   const start = Date.now()
   const { value, trace } = await traceRead(() => items.get(String(key), load))
   const end = Date.now()
-  record(key, value, start, end)
+  record(key, value, start, end, trace.tier ?? 'unknown')
   attribute([key], trace, start, end, false)
 }
 
