@@ -248,7 +248,7 @@ export function describeReport(report: ChaosReport): string {
       .slice(0, 10)
       .map(
         (s) =>
-          `  key ${s.key} got v${s.got}, expected v${s.expected}, ${s.lateByMs} ms past its deadline, read at ${new Date(s.start).toISOString()} (${describeHow(s.how)}; ${faultKindAt(report.faults, s.start)})`,
+          `  key ${s.key} got v${s.got}, expected v${s.expected}, ${s.lateByMs} ms past its deadline, read at ${new Date(s.start).toISOString()} (${describeHow(s.how)}; ${faultKindAt(report.faults, s.start)}); v${s.expected} invalidated at ${new Date(s.invalidatedAt).toISOString()} (${faultKindAt(report.faults, s.invalidatedAt)})`,
       ),
     ...report.examples,
   ].join('\n')
