@@ -1,4 +1,4 @@
-import { type CompressionCodec, decodeEnvelope, decompressEnvelope, type Envelope, KeyBuilder } from '@tiercache/core'
+import { type CompressionCodec, decodeEnvelope, decompressEnvelope, type Envelope, KeyBuilder, zstdAvailable } from '@tiercache/core'
 import { keySlot, TOMBSTONE } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisRemoteStore } from '../redis-remote-store.js'
@@ -110,7 +110,14 @@ export async function inspectEntry(store: RedisRemoteStore, namespace: string, e
           ? { type, reason: `a Redis ${type}, not a string`, preview: '' }
           : stored === undefined
             ? { type, reason: 'not a tiercache envelope of this version', preview: (raw ?? '').slice(0, PREVIEW_CHARS) }
-            : { type, reason: `the ${stored.codec} compressed payload does not decompress`, preview: (raw ?? '').slice(0, PREVIEW_CHARS) }
+            : {
+                type,
+                reason:
+                  stored.codec === 'zstd' && !zstdAvailable()
+                    ? `compressed with zstd, which this Node (${process.versions.node}) lacks; a cache read on such a Node reloads it`
+                    : `the ${stored.codec} compressed payload does not decompress`,
+                preview: (raw ?? '').slice(0, PREVIEW_CHARS),
+              }
     } else {
       report.state = 'entry'
       report.envelope = {
