@@ -1,6 +1,6 @@
 export { type BreakerEvent, createCache, type HotKeyEvent, type ShardBreakerEvent, type TierCache } from './cache.js'
 export { type CacheOptions, cacheOptionsSchema, DEFAULTS, type EntityOptions } from './config/config-schema.js'
-export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
+export type { CompressionPolicy, EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entity-policy.js'
 /**
  * For operators' tools that build keys without a cache (`tiercache get`): `NAME_PATTERN` is what a
  * namespace or entity name must match. `assertStorableId` (exported with the key builder below)
@@ -22,6 +22,7 @@ export type { HotKeyInfo } from './hot-keys/hot-key-detector.js'
 export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidation/bus-message.js'
 export type { BreakerState } from './l2/circuit-breaker.js'
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
+export { compressEnvelope, decompressEnvelope } from './l2/envelope-compression.js'
 export { assertStorableId, hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
 export type { BusHandlers, BusSubscription, DeleteOutcome, ReadyCheck, RemoteStore, TopologyChange } from './l2/remote-store.js'
 export {
@@ -46,7 +47,9 @@ export {
   type TracedOperation,
   type TraceOutcome,
 } from './metrics/tracing.js'
+export { type ByteSize, tryParseByteSize } from './util/byte-size.js'
 export { type Clock, ManualClock, type RandomSource, systemClock } from './util/clock.js'
+export { COMPRESSION_LEVELS, type CompressionCodec, zstdAvailable } from './util/compression.js'
 export { type Duration, parseDuration } from './util/duration.js'
 export { isTierCacheError, TierCacheError, type TierCacheErrorCode, type TierCacheErrorOptions } from './util/errors.js'
 export { type Logger, silentLogger } from './util/logger.js'

@@ -138,3 +138,30 @@ async function masterOf(key: string): Promise<string | undefined> {
   const slot = Number(await file.redis.cluster('KEYSLOT', key))
   return (file.redis.slots as string[][])[slot]?.[0]
 }
+
+describe('tiercache get of a compressed entry (child process)', () => {
+  it('shows the payload decompressed, with the codec and the bytes Redis stores', async () => {
+    const namespace = uniqueNamespace()
+    const { caches, close } = await fleet(1, { namespace, entities: { product: { ttl: '10m', compress: { over: 100, codec: 'gzip' } } } })
+    cleanups.push(close)
+    const value = { id: '7', lines: Array.from({ length: 50 }, (_, i) => `line ${i % 5}`) }
+    await (caches[0] as TierCache).entity('product').set('7', value)
+    const payload = JSON.stringify(value)
+    const stored = (await file.redis.get(new KeyBuilder(namespace, 'product').valueKey('7'))) as string
+    expect(stored.startsWith('tc1|g|')).toBe(true)
+    const base64 = stored.slice(stored.lastIndexOf('|') + 1)
+
+    const run = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '7', '--nodes', seeds(), '--json'])
+    expect(run.code).toBe(0)
+    expect(report(run).envelope).toMatchObject({
+      kind: 'value',
+      payload,
+      payloadBytes: payload.length,
+      compressed: { codec: 'gzip', bytes: base64.length },
+    })
+    const text = await tiercache(['get', '--namespace', namespace, '--entity', 'product', '--id', '7', '--nodes', seeds()])
+    expect(text.stdout).toContain(
+      `  size         ${Buffer.byteLength(stored)} bytes in Redis (payload ${payload.length} bytes, stored as ${base64.length} bytes of gzip)\n`,
+    )
+  })
+})

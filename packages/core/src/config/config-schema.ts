@@ -1,14 +1,16 @@
 import { z } from 'zod'
 import type { RemoteStore } from '../l2/remote-store.js'
+import { tryParseByteSize } from '../util/byte-size.js'
 import type { Clock, RandomSource } from '../util/clock.js'
 import { systemClock } from '../util/clock.js'
+import { COMPRESSION_LEVELS, type CompressionCodec, zstdAvailable } from '../util/compression.js'
 import { tryParseDuration } from '../util/duration.js'
 import { TierCacheError } from '../util/errors.js'
 import type { Logger } from '../util/logger.js'
 import { silentLogger } from '../util/logger.js'
 import type { Serializer } from '../util/serializer.js'
 import { jsonSerializer } from '../util/serializer.js'
-import type { EntityPolicy, HotKeyPolicy, TagsOf, ValueSchema } from './entity-policy.js'
+import type { CompressionPolicy, EntityPolicy, HotKeyPolicy, TagsOf, ValueSchema } from './entity-policy.js'
 import { NAME_PATTERN } from './name-pattern.js'
 
 const DURATION_HINT = "a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h')"
@@ -26,6 +28,43 @@ export const duration = z.unknown().transform((input, ctx) => {
 const positiveDuration = duration.refine((ms) => ms > 0, { message: 'expected a duration greater than 0' })
 
 const count = z.number().int().positive()
+
+const byteSize = z.unknown().transform((input, ctx) => {
+  const bytes = tryParseByteSize(input)
+  if (bytes === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a size (bytes as a whole number >= 0, or a string like '512b', '4kb', '1mb'), got ${describe(input)}`,
+    })
+    return z.NEVER
+  }
+  return bytes
+})
+
+const compressSchema = z
+  .strictObject({
+    /** Values whose serialized form is larger than this are compressed. */
+    over: byteSize.optional(),
+    codec: z.enum(['brotli', 'gzip', 'zstd'] satisfies CompressionCodec[]).optional(),
+    level: z.number().int().optional(),
+  })
+  .superRefine((compress, ctx) => {
+    const codec = compress.codec ?? DEFAULTS.compressionCodec
+    // Refused here rather than falling back to another codec: a fleet whose instances silently
+    // wrote different codecs would be hard to reason about, and the fix (another codec, or
+    // Node 22.15+) is the operator's choice.
+    if (codec === 'zstd' && !zstdAvailable()) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['codec'],
+        message: `zstd needs Node 22.15+ (zlib.zstdCompressSync) and this is Node ${process.versions.node}; choose "brotli" or "gzip"`,
+      })
+    }
+    const { min, max } = COMPRESSION_LEVELS[codec]
+    if (compress.level !== undefined && (compress.level < min || compress.level > max)) {
+      ctx.addIssue({ code: 'custom', path: ['level'], message: `expected a ${codec} level from ${min} to ${max}, got ${compress.level}` })
+    }
+  })
 
 const name = z.string().regex(NAME_PATTERN, 'expected 1 to 64 letters, digits, "_", "-" or "."')
 
@@ -68,6 +107,7 @@ const entitySchema = z.strictObject({
   lockWait: duration.optional(),
   hot: z.union([z.literal(false), hotSchema]).optional(),
   l2Timeout: positiveDuration.optional(),
+  compress: z.union([z.literal(false), compressSchema]).optional(),
   // Structural on purpose: the user's zod (any version) or another validator fits, and core
   // never depends on the user's schema types.
   schema: z
@@ -176,6 +216,9 @@ export const DEFAULTS = {
   breakerFailures: 5,
   breakerCoolDownMs: 500,
   breakerProbes: 3,
+  /** Compression (`compress: { ... }`): the codec, and the serialized size (bytes) above which a value is compressed. */
+  compressionCodec: 'brotli' as CompressionCodec,
+  compressionOverBytes: 4 * 1024,
 } as const
 
 /** `createCache` options after validation and defaulting: what the engine runs on. */
@@ -243,6 +286,7 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       hot: resolveHot(entity.hot),
       l2TimeoutMs: entity.l2Timeout ?? options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
       schema: entity.schema ?? null,
+      compression: resolveCompression(entity.compress),
     })
   }
   return {
@@ -265,6 +309,16 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     traceIds: options.tracing?.ids ?? false,
+  }
+}
+
+function resolveCompression(compress: z.output<typeof compressSchema> | false | undefined): CompressionPolicy | null {
+  if (compress === undefined || compress === false) return null
+  const codec = compress.codec ?? DEFAULTS.compressionCodec
+  return {
+    codec,
+    level: compress.level ?? COMPRESSION_LEVELS[codec].default,
+    overBytes: compress.over ?? DEFAULTS.compressionOverBytes,
   }
 }
 

@@ -1,4 +1,5 @@
 import type { RandomSource } from '../util/clock.js'
+import type { CompressionCodec } from '../util/compression.js'
 
 /** Computes the tags of an entry from its id and loaded value. */
 export type TagsOf = (id: string, value: unknown) => readonly string[]
@@ -48,6 +49,20 @@ export interface EntityPolicy {
   readonly hot: HotKeyPolicy | null
   /** The shape every value read from L2 must have, or `null` to trust L2 as it is. */
   readonly schema: ValueSchema | null
+  /** How values are compressed in L2, or `null` when they are stored as serialized. */
+  readonly compression: CompressionPolicy | null
+}
+
+/**
+ * The resolved compression of one entity's L2 values. Only what this instance writes depends on
+ * it: every instance reads compressed and plain entries alike, whatever its own setting.
+ */
+export interface CompressionPolicy {
+  readonly codec: CompressionCodec
+  /** The codec's level (brotli 0-11, gzip 1-9, zstd 1-22). */
+  readonly level: number
+  /** Serialized values of at most this many bytes (UTF-8) are stored uncompressed. */
+  readonly overBytes: number
 }
 
 /** The resolved hot-key policy of one entity. */

@@ -1,5 +1,7 @@
 import type { ValueSchema } from '../config/entity-policy.js'
-import { decodeEnvelope } from '../l2/envelope.js'
+import { decodeEnvelope, type Envelope } from '../l2/envelope.js'
+import { decompressEnvelope } from '../l2/envelope-compression.js'
+import { zstdAvailable } from '../util/compression.js'
 import type { Candidate } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
@@ -39,10 +41,25 @@ export async function freshFromRemote(core: EntityCore, id: string, startEpoch: 
  */
 export function parseRemote(core: EntityCore, id: string, raw: string | null, replicaKey?: string): RemoteRead | Promise<RemoteRead> {
   if (raw === null) return MISS
-  const envelope = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
-  if (envelope === undefined) {
+  const stored = typeof raw === 'string' ? decodeEnvelope(raw) : undefined
+  if (stored === undefined) {
     // A replica that is not an envelope is a tombstone left by an invalidation: a plain miss.
     return replicaKey === undefined ? dropCorrupt(core, id, 'not a tiercache envelope of this version') : MISS
+  }
+  let envelope: Envelope = stored
+  if (stored.codec !== undefined) {
+    // Every instance reads compressed entries, whatever its own `compress` option. A zstd entry
+    // on a runtime without zstd is not corrupt (a newer Node wrote it): a miss, left in place;
+    // the reload that follows replaces it.
+    if (stored.codec === 'zstd' && !zstdAvailable()) {
+      core.log.warn({ id, key: replicaKey ?? core.keys.valueKey(id) }, 'entry in L2 compressed with zstd, which this Node lacks; reloaded')
+      return MISS
+    }
+    try {
+      envelope = decompressEnvelope(stored, core.policy.maxValueBytes)
+    } catch {
+      return replicaKey === undefined ? dropCorrupt(core, id, 'the compressed payload does not decompress') : MISS
+    }
   }
   let value: unknown
   if (envelope.kind === 'n') value = null

@@ -1,5 +1,6 @@
 import { freshLifetimeMs } from '../config/entity-policy.js'
 import { type Envelope, encodeEnvelope } from '../l2/envelope.js'
+import { compressEnvelope } from '../l2/envelope-compression.js'
 import { isValidTag } from '../l2/key-builder.js'
 import { TierCacheError } from '../util/errors.js'
 import { serializeOrThrow } from '../util/serializer.js'
@@ -98,7 +99,8 @@ export async function writeValue(core: EntityCore, request: WriteRequest): Promi
   let outcome: WriteOutcome = 'not-written'
   const l2 = core.l2
   if (l2 !== null && request.l2.kind !== 'none') {
-    const raw = encodeEnvelope(envelope)
+    // Compressed only for L2 (and its hot-key replicas): L1 keeps the decoded value.
+    const raw = encodeEnvelope(compressEnvelope(envelope, core.policy.compression))
     const ttlMs = envelope.staleUntil - now
     const key = core.keys.valueKey(id)
     if (request.l2.kind === 'lease') {

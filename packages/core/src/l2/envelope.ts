@@ -1,3 +1,5 @@
+import type { CompressionCodec } from '../util/compression.js'
+
 /**
  * What the remote tier holds for one entry: the value plus the times that drive freshness,
  * grace and early refresh. Times are milliseconds since the epoch on the writer's clock.
@@ -5,8 +7,13 @@
 export interface Envelope {
   /** `v`: a value; `n`: the loader returned `null`; `u`: it returned `undefined`. */
   kind: 'v' | 'n' | 'u'
-  /** The serialized value (empty for `n` and `u`). */
+  /**
+   * The serialized value (empty for `n` and `u`); with a `codec`, that value compressed and in
+   * base64 (see `compressText`).
+   */
   payload: string
+  /** How `payload` is compressed; absent (or `undefined`) when it is the serialized value itself. */
+  codec?: CompressionCodec | undefined
   createdAt: number
   /** Fresh until this time; after it, stale. */
   freshUntil: number
@@ -20,13 +27,20 @@ export interface Envelope {
 // `tc1|kind|createdAt|freshUntil|staleUntil|loadMs|tagsLength|<tags JSON><payload>`.
 // A positional header parses with a few indexOf calls instead of a JSON.parse of a wrapper
 // object, and the payload stays in the serializer's own format: one parse per L2 hit.
+//
+// A compressed value is marked in the kind: `b` (brotli), `g` (gzip), `z` (zstd) instead of
+// `v`, the rest of the header unchanged. Uncompressed entries stay byte for byte what they were,
+// so instances with and without compression (and releases before it) read them; a release
+// before compression reads a compressed entry as foreign data (a miss it removes and reloads).
 const MAGIC = 'tc1|'
 const NO_TAGS: readonly string[] = Object.freeze([])
+const CODEC_KIND: Readonly<Record<CompressionCodec, string>> = { brotli: 'b', gzip: 'g', zstd: 'z' }
 
 /** Encodes an envelope into the string stored in the remote tier. */
 export function encodeEnvelope(envelope: Envelope): string {
   const tags = envelope.tags.length === 0 ? '' : JSON.stringify(envelope.tags)
-  return `${MAGIC}${envelope.kind}|${envelope.createdAt}|${envelope.freshUntil}|${envelope.staleUntil}|${envelope.loadMs}|${tags.length}|${tags}${envelope.payload}`
+  const kind = envelope.codec === undefined || envelope.kind !== 'v' ? envelope.kind : CODEC_KIND[envelope.codec]
+  return `${MAGIC}${kind}|${envelope.createdAt}|${envelope.freshUntil}|${envelope.staleUntil}|${envelope.loadMs}|${tags.length}|${tags}${envelope.payload}`
 }
 
 /**
@@ -44,7 +58,9 @@ export function decodeEnvelope(raw: string): Envelope | undefined {
   const loadEnd = staleEnd === -1 ? -1 : raw.indexOf('|', staleEnd + 1)
   const tagsLengthEnd = loadEnd === -1 ? -1 : raw.indexOf('|', loadEnd + 1)
   if (tagsLengthEnd === -1 || kindEnd !== MAGIC.length + 1) return undefined
-  const kind = raw[MAGIC.length]
+  const mark = raw[MAGIC.length]
+  const codec = codecOfKind(mark)
+  const kind = codec !== undefined ? 'v' : mark
   if (kind !== 'v' && kind !== 'n' && kind !== 'u') return undefined
   const createdAt = toTime(raw.slice(kindEnd + 1, createdEnd))
   const freshUntil = toTime(raw.slice(createdEnd + 1, freshEnd))
@@ -72,7 +88,12 @@ export function decodeEnvelope(raw: string): Envelope | undefined {
   }
   const payload = raw.slice(start + tagsLen)
   if (kind !== 'v' && payload.length !== 0) return undefined
-  return { kind, payload, createdAt, freshUntil, staleUntil, loadMs, tags }
+  if (codec !== undefined && payload.length === 0) return undefined
+  return { kind, payload, codec, createdAt, freshUntil, staleUntil, loadMs, tags }
+}
+
+function codecOfKind(mark: string | undefined): CompressionCodec | undefined {
+  return mark === 'b' ? 'brotli' : mark === 'g' ? 'gzip' : mark === 'z' ? 'zstd' : undefined
 }
 
 function toTime(text: string): number | undefined {

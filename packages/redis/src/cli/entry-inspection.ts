@@ -1,4 +1,4 @@
-import { decodeEnvelope, KeyBuilder } from '@tiercache/core'
+import { type CompressionCodec, decodeEnvelope, decompressEnvelope, type Envelope, KeyBuilder, zstdAvailable } from '@tiercache/core'
 import { keySlot, TOMBSTONE } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import type { RedisRemoteStore } from '../redis-remote-store.js'
@@ -13,10 +13,12 @@ export interface EnvelopeFields {
   /** How long the load took, ms. */
   loadMs: number
   tags: readonly string[]
-  /** The serialized value's size in UTF-8 bytes. */
+  /** The serialized value's size in UTF-8 bytes (decompressed when it is stored compressed). */
   payloadBytes: number
-  /** The serialized value, as the services' serializer wrote it. */
+  /** The serialized value, as the services' serializer wrote it (decompressed). */
   payload: string
+  /** How the value is stored compressed (codec, and bytes of its base64 in Redis), or `null` when it is not. */
+  compressed: { codec: CompressionCodec; bytes: number } | null
   /** At the time of reading: `fresh` (before freshUntil), `stale` (servable within grace) or `expired`. */
   status: 'fresh' | 'stale' | 'expired'
 }
@@ -65,6 +67,8 @@ export interface EntryReport {
 // Candidates looked at: one per master (the services' copies are the first `replicas` of them).
 const ALL_MASTERS = 64
 const PREVIEW_CHARS = 80
+// The largest value a compressed entry may inflate to here: Redis's own largest string.
+const MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 
 /**
  * Reads one entry and everything around it, read-only (nothing is deleted, unlike a cache read of
@@ -96,14 +100,24 @@ export async function inspectEntry(store: RedisRemoteStore, namespace: string, e
     readAt,
   }
   if (type !== 'none') {
-    const envelope = raw === null ? undefined : decodeEnvelope(raw)
+    const stored = raw === null ? undefined : decodeEnvelope(raw)
+    const envelope = stored === undefined ? undefined : decompressed(stored)
     if (raw !== null) report.sizeBytes = Buffer.byteLength(raw)
-    if (envelope === undefined) {
+    if (stored === undefined || envelope === undefined) {
       report.state = 'corrupt'
       report.corrupt =
-        type === 'string'
-          ? { type, reason: 'not a tiercache envelope of this version', preview: (raw ?? '').slice(0, PREVIEW_CHARS) }
-          : { type, reason: `a Redis ${type}, not a string`, preview: '' }
+        type !== 'string'
+          ? { type, reason: `a Redis ${type}, not a string`, preview: '' }
+          : stored === undefined
+            ? { type, reason: 'not a tiercache envelope of this version', preview: (raw ?? '').slice(0, PREVIEW_CHARS) }
+            : {
+                type,
+                reason:
+                  stored.codec === 'zstd' && !zstdAvailable()
+                    ? `compressed with zstd, which this Node (${process.versions.node}) lacks; a cache read on such a Node reloads it`
+                    : `the ${stored.codec} compressed payload does not decompress`,
+                preview: (raw ?? '').slice(0, PREVIEW_CHARS),
+              }
     } else {
       report.state = 'entry'
       report.envelope = {
@@ -115,6 +129,7 @@ export async function inspectEntry(store: RedisRemoteStore, namespace: string, e
         tags: envelope.tags,
         payloadBytes: Buffer.byteLength(envelope.payload),
         payload: envelope.payload,
+        compressed: stored.codec === undefined ? null : { codec: stored.codec, bytes: Buffer.byteLength(stored.payload) },
         status: readAt < envelope.freshUntil ? 'fresh' : readAt < envelope.staleUntil ? 'stale' : 'expired',
       }
     }
@@ -141,6 +156,15 @@ export async function inspectEntry(store: RedisRemoteStore, namespace: string, e
 }
 
 /** The master holding `key`: from the cluster's slot map, or the one server's address. */
+/** The envelope with its payload decompressed, or `undefined` when it does not decompress. */
+function decompressed(envelope: Envelope): Envelope | undefined {
+  try {
+    return decompressEnvelope(envelope, MAX_DECOMPRESSED_BYTES)
+  } catch {
+    return undefined
+  }
+}
+
 function masterOf(store: RedisRemoteStore, key: string): string {
   if (store.name === 'redis-cluster') return (store.client as Cluster).slots[keySlot(key)]?.[0] ?? 'unknown'
   const stream = (store.client as Redis).stream

@@ -35,7 +35,8 @@ export function entryText(report: EntryReport): string {
       ),
     )
     lines.push(row('load', `${envelope.loadMs} ms`))
-    lines.push(row('size', `${report.sizeBytes} bytes in Redis (payload ${envelope.payloadBytes} bytes)`))
+    const compressed = envelope.compressed === null ? '' : `, stored as ${envelope.compressed.bytes} bytes of ${envelope.compressed.codec}`
+    lines.push(row('size', `${report.sizeBytes} bytes in Redis (payload ${envelope.payloadBytes} bytes${compressed})`))
     lines.push(row('tags', envelope.tags.length === 0 ? 'none' : envelope.tags.join(', ')))
     lines.push(row('Redis TTL', ttl(report.ttlMs)))
     const payload =
