@@ -10,6 +10,8 @@ export interface Candidate {
   /** How long the value took to load (ms), for early refresh. */
   readonly loadMs: number
   readonly tags: readonly string[]
+  /** The L1 TTL the value's loader chose (ms), carried in its envelope; absent for the entity's own. */
+  readonly l1TtlMs?: number | undefined
   /** The serialized payload's length, for L1's byte bound. */
   readonly size: number
 }

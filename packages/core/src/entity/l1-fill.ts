@@ -43,6 +43,7 @@ export function fillL1(core: EntityCore, id: string, candidate: Candidate, start
 export function acceptL2Hit(core: EntityCore, id: string, candidate: Candidate, startEpoch: number, readAt?: number): unknown {
   core.counters.l2Hits++
   if (readAt !== undefined) core.metrics.read('l2', id, readAt)
-  fillL1(core, id, candidate, startEpoch)
+  // The loader's L1 TTL travels in the envelope: every instance honours it, not only the loading one.
+  fillL1(core, id, candidate, startEpoch, candidate.l1TtlMs ?? null)
   return candidate.value
 }

@@ -85,6 +85,7 @@ export function parseRemote(core: EntityCore, id: string, raw: string | null, re
       staleUntil: envelope.staleUntil,
       loadMs: envelope.loadMs,
       tags: envelope.tags,
+      l1TtlMs: envelope.l1TtlMs,
       size: envelope.payload.length,
     },
   }

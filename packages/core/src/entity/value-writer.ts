@@ -95,6 +95,7 @@ export async function writeValue(core: EntityCore, request: WriteRequest): Promi
     loadMs: request.loadMs,
     tags,
   }
+  if (policy.l1TtlMs !== null) envelope.l1TtlMs = policy.l1TtlMs
   const candidate: Candidate = { value: copy, ...envelope, size: payload.length }
   let outcome: WriteOutcome = 'not-written'
   const l2 = core.l2

@@ -21,6 +21,8 @@ export interface Envelope {
   staleUntil: number
   /** How long the load took (ms); used by early refresh (XFetch). */
   loadMs: number
+  /** The L1 TTL the loader chose for this value (ms; `ctx.set({ l1 })`), absent for the entity's own. */
+  l1TtlMs?: number | undefined
   tags: readonly string[]
 }
 
@@ -32,7 +34,14 @@ export interface Envelope {
 // `v`, the rest of the header unchanged. Uncompressed entries stay byte for byte what they were,
 // so instances with and without compression (and releases before it) read them; a release
 // before compression reads a compressed entry as foreign data (a miss it removes and reloads).
+//
+// An entry whose loader chose its own L1 TTL is written as `tc2|`, with that TTL as one more
+// header field after loadMs, so every instance that reads it keeps it in L1 no longer than the
+// loader asked. Only such entries take the new header: everything else stays `tc1|`, which
+// releases before it read; those releases read a `tc2|` entry as foreign data (a miss they
+// remove and reload).
 const MAGIC = 'tc1|'
+const MAGIC_L1 = 'tc2|'
 const NO_TAGS: readonly string[] = Object.freeze([])
 const CODEC_KIND: Readonly<Record<CompressionCodec, string>> = { brotli: 'b', gzip: 'g', zstd: 'z' }
 
@@ -40,7 +49,8 @@ const CODEC_KIND: Readonly<Record<CompressionCodec, string>> = { brotli: 'b', gz
 export function encodeEnvelope(envelope: Envelope): string {
   const tags = envelope.tags.length === 0 ? '' : JSON.stringify(envelope.tags)
   const kind = envelope.codec === undefined || envelope.kind !== 'v' ? envelope.kind : CODEC_KIND[envelope.codec]
-  return `${MAGIC}${kind}|${envelope.createdAt}|${envelope.freshUntil}|${envelope.staleUntil}|${envelope.loadMs}|${tags.length}|${tags}${envelope.payload}`
+  const l1 = envelope.l1TtlMs === undefined ? '' : `${envelope.l1TtlMs}|`
+  return `${l1 === '' ? MAGIC : MAGIC_L1}${kind}|${envelope.createdAt}|${envelope.freshUntil}|${envelope.staleUntil}|${envelope.loadMs}|${l1}${tags.length}|${tags}${envelope.payload}`
 }
 
 /**
@@ -49,14 +59,16 @@ export function encodeEnvelope(envelope: Envelope): string {
  * caller treats it as a miss and removes it.
  */
 export function decodeEnvelope(raw: string): Envelope | undefined {
-  if (!raw.startsWith(MAGIC)) return undefined
-  // Six '|'-separated header fields, read in place (this runs on every L2 hit).
+  const withL1 = raw.startsWith(MAGIC_L1)
+  if (!withL1 && !raw.startsWith(MAGIC)) return undefined
+  // Six '|'-separated header fields (seven with an L1 TTL), read in place (this runs on every L2 hit).
   const kindEnd = raw.indexOf('|', MAGIC.length)
   const createdEnd = kindEnd === -1 ? -1 : raw.indexOf('|', kindEnd + 1)
   const freshEnd = createdEnd === -1 ? -1 : raw.indexOf('|', createdEnd + 1)
   const staleEnd = freshEnd === -1 ? -1 : raw.indexOf('|', freshEnd + 1)
   const loadEnd = staleEnd === -1 ? -1 : raw.indexOf('|', staleEnd + 1)
-  const tagsLengthEnd = loadEnd === -1 ? -1 : raw.indexOf('|', loadEnd + 1)
+  const l1End = !withL1 || loadEnd === -1 ? loadEnd : raw.indexOf('|', loadEnd + 1)
+  const tagsLengthEnd = l1End === -1 ? -1 : raw.indexOf('|', l1End + 1)
   if (tagsLengthEnd === -1 || kindEnd !== MAGIC.length + 1) return undefined
   const mark = raw[MAGIC.length]
   const codec = codecOfKind(mark)
@@ -66,7 +78,9 @@ export function decodeEnvelope(raw: string): Envelope | undefined {
   const freshUntil = toTime(raw.slice(createdEnd + 1, freshEnd))
   const staleUntil = toTime(raw.slice(freshEnd + 1, staleEnd))
   const loadMs = toTime(raw.slice(staleEnd + 1, loadEnd))
-  const tagsLen = toTime(raw.slice(loadEnd + 1, tagsLengthEnd))
+  const l1TtlMs = withL1 ? toTime(raw.slice(loadEnd + 1, l1End)) : undefined
+  if (withL1 && l1TtlMs === undefined) return undefined
+  const tagsLen = toTime(raw.slice(l1End + 1, tagsLengthEnd))
   const start = tagsLengthEnd + 1
   if (
     createdAt === undefined ||
@@ -89,7 +103,9 @@ export function decodeEnvelope(raw: string): Envelope | undefined {
   const payload = raw.slice(start + tagsLen)
   if (kind !== 'v' && payload.length !== 0) return undefined
   if (codec !== undefined && payload.length === 0) return undefined
-  return { kind, payload, codec, createdAt, freshUntil, staleUntil, loadMs, tags }
+  const envelope: Envelope = { kind, payload, codec, createdAt, freshUntil, staleUntil, loadMs, tags }
+  if (l1TtlMs !== undefined) envelope.l1TtlMs = l1TtlMs
+  return envelope
 }
 
 function codecOfKind(mark: string | undefined): CompressionCodec | undefined {

@@ -222,6 +222,35 @@ describe('the loader context (in-memory L2)', () => {
     expect(products.stats().l2Hits - before.l2Hits).toBe(2)
   })
 
+  it("carries the loader's L1 ttl in the L2 entry, so another instance keeps its copy no longer, and none for l1: false", async () => {
+    const fleet = memoryFleet(2, { product: { ttl: '10m', l1: { ttl: '1m' } } })
+    const [loader, reader] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+    await loader.get('short', async (_id, ctx) => {
+      ctx.set({ l1: '1s' })
+      return 'v'
+    })
+    await loader.get('none', async (_id, ctx) => {
+      ctx.set({ l1: false })
+      return 'v'
+    })
+    await loader.get('default', async () => 'v')
+    expect(envelopeOf(fleet, 'product', 'short')?.l1TtlMs).toBe(1_000)
+    expect(envelopeOf(fleet, 'product', 'none')?.l1TtlMs).toBe(0)
+    expect(envelopeOf(fleet, 'product', 'default')?.l1TtlMs).toBeUndefined()
+    for (const id of ['short', 'none', 'default']) await reader.get(id, async () => 'unexpected')
+    const before = reader.stats()
+    for (const id of ['short', 'none', 'default']) await reader.get(id, async () => 'unexpected')
+    // short and default from the reader's L1; none from L2 again (no L1 copy anywhere).
+    expect(reader.stats().l1Hits - before.l1Hits).toBe(2)
+    expect(reader.stats().l2Hits - before.l2Hits).toBe(1)
+    fleet.clock.advance(1_000)
+    await reader.get('short', async () => 'unexpected')
+    await reader.get('default', async () => 'unexpected')
+    // The reader's copy of short expired with the loader's 1 s; default's keeps the entity's minute.
+    expect(reader.stats().l2Hits - before.l2Hits).toBe(2)
+    expect(reader.stats().l1Hits - before.l1Hits).toBe(3)
+  })
+
   it('ignores (and logs) decisions made after the loader settled', async () => {
     const fleet = memoryFleet(1, { product: { ttl: '10m' } })
     const member = fleet.at(0)
