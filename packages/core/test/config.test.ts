@@ -44,6 +44,14 @@ describe('createCache options', () => {
     ],
     [{ ...valid, entities: { product: { ttl: 0 } } }, 'INVALID_CONFIG: options.entities.product.ttl: expected a duration greater than 0'],
     [
+      { ...valid, entities: { product: { ttl: '1m', lockPoll: 0 } } },
+      'INVALID_CONFIG: options.entities.product.lockPoll: expected a duration greater than 0',
+    ],
+    [
+      { ...valid, entities: { product: { ttl: '1m', lockPoll: 'often' } } },
+      `INVALID_CONFIG: options.entities.product.lockPoll: expected a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h'), got "often"`,
+    ],
+    [
       { ...valid, entities: { product: { ttl: '1m', jitter: 1.5 } } },
       'INVALID_CONFIG: options.entities.product.jitter: Too big: expected number to be <=1',
     ],

@@ -1,6 +1,10 @@
 import { seeded } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
+import { resolveCacheOptions } from '../src/config/config-schema.js'
 import { HotKeyDetector, type HotKeyDetectorOptions, type HotKeyInfo } from '../src/hot-keys/hot-key-detector.js'
+import { HotKeys } from '../src/hot-keys/hot-keys.js'
+import { KeyBuilder } from '../src/l2/key-builder.js'
+import { ManualClock } from '../src/util/clock.js'
 
 type Transition = { id: string; hot: boolean; info: HotKeyInfo }
 
@@ -12,6 +16,8 @@ function detector(overrides: Partial<HotKeyDetectorOptions>): { detector: HotKey
     threshold: { rate: 100, share: null },
     cooldownRatio: 0.5,
     minReads: 20,
+    // Boundary decisions only, unless a test turns early detection on.
+    early: null,
     ...overrides,
   }
   return { detector: new HotKeyDetector(options, (id, hot, info) => transitions.push({ id, hot, info })), transitions }
@@ -135,6 +141,92 @@ describe('HotKeyDetector (rate threshold 100/s, window 2 s)', () => {
       ['hot', 400],
       ['warm', 120],
     ])
+  })
+})
+
+describe('HotKeyDetector early detection (rate threshold 100/s, early at 2x over 32 reads)', () => {
+  const early = { early: { factor: 2, minReads: 32 } }
+
+  it('turns a key far above the threshold hot between boundaries, at the read that shows twice the threshold rate', () => {
+    const { detector: d, transitions } = detector(early)
+    tick(d, 0)
+    // 500/s from 300 ms: reads at 300, 302, ...; the 32nd, at 362 ms, shows 31 reads in 62 ms
+    feed(d, 'a', 500, 300, 400)
+    expect(summary(transitions)).toEqual([['a', true, 362]])
+    expect(transitions[0]!.info.rate).toBe(500)
+    expect(d.isHot('a')).toBe(true)
+  })
+
+  it('keeps an early hot key hot through the boundaries of its first window, although that window under-counts it', () => {
+    const { detector: d, transitions } = detector(early)
+    tick(d, 0)
+    feed(d, 'a', 500, 900, 1000)
+    // at 1000 and 2000 the window [.., 1000) / [0, 2000) holds 50 reads: 25/s, under the cooling bar (50/s)
+    feed(d, 'a', 500, 1000, 1100)
+    tick(d, 2000)
+    expect(d.isHot('a')).toBe(true)
+    // past its hold (2962), a window without its reads cools it as usual
+    tick(d, 3000)
+    expect(d.isHot('a')).toBe(false)
+    expect(summary(transitions)).toEqual([
+      ['a', true, 962],
+      ['a', false, 962],
+    ])
+  })
+
+  it('leaves a key under twice the threshold to the boundary decision', () => {
+    const { detector: d, transitions } = detector(early)
+    feed(d, 'a', 190, 0, 2000)
+    expect(transitions).toEqual([])
+    tick(d, 2000)
+    expect(summary(transitions)).toEqual([['a', true, 2000]])
+  })
+
+  it('never turns a key hot early on a burst shorter than its minReads, however fast', () => {
+    const { detector: d, transitions } = detector(early)
+    tick(d, 0)
+    feed(d, 'a', 100_000, 500, 500.31) // 31 reads within 0.31 ms
+    feed(d, 'b', 10, 600, 999)
+    expect(transitions).toEqual([])
+  })
+})
+
+describe('HotKeys with default thresholds (1000 reads/s, window 2 s, one read in 16 counted)', () => {
+  const policy = resolveCacheOptions({ namespace: 't', entities: { p: { ttl: '1m' } } }).entities.get('p')!.hot!
+  const { cdf, share } = zipf(100_000, 1.1)
+  const background = 7000 // reads/s over Zipf(1.1) keys: the top key takes 0.94x the threshold, the second 0.44x
+  const hotRate = 5 * policy.rate
+
+  // A Zipf background for 6 s and, from `startMs`, one more key read at 5x the threshold; every read
+  // at its own time of a manual clock. Returns when the hot key was reported, and every key reported.
+  function run(seed: number, startMs: number) {
+    const random = seeded(seed)
+    const reported: Array<{ id: string; since: number }> = []
+    const hot = new HotKeys(policy, new KeyBuilder('t', 'p'), null, new ManualClock(), random, (id, isHot, info) => {
+      if (isHot) reported.push({ id, since: info.since })
+    })
+    let t = 0
+    while (t < 6000) {
+      const rate = t >= startMs ? background + hotRate : background
+      const id = t >= startMs && random() < hotRate / rate ? 'flash-sale' : `user:${sampleRank(cdf, random())}`
+      hot.record(id, t)
+      t += 1000 / rate
+    }
+    return { reported, detectedAfterMs: (reported.find((r) => r.id === 'flash-sale')?.since ?? Number.POSITIVE_INFINITY) - startMs }
+  }
+
+  it('reports a key read at 5x the threshold within 250 ms, and no background key under half the threshold', () => {
+    expect(background * share(1)).toBeLessThan(policy.rate)
+    expect(background * share(2)).toBeLessThan(policy.rate / 2)
+    const latencies: number[] = []
+    for (let seed = 1; seed <= 20; seed++) {
+      // starts spread over a half window, so some fall just after a boundary
+      const { reported, detectedAfterMs } = run(seed, 2000 + seed * 50)
+      latencies.push(detectedAfterMs)
+      // nothing under half the threshold: only the flash sale and the top background key (0.94x) may be reported
+      for (const { id } of reported) expect(['flash-sale', 'user:1'], `seed ${seed}`).toContain(id)
+    }
+    expect(Math.max(...latencies)).toBeLessThanOrEqual(250)
   })
 })
 

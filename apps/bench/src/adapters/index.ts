@@ -115,6 +115,11 @@ export function contender(name: ContenderName): AdapterSpec {
  * a focused run (a report is written only from a full run).
  */
 export function contendersFor(profile: Profile): AdapterSpec[] {
+  return selectedContenders().filter((c) => c.profiles.includes(profile))
+}
+
+/** Every contender, or only those `BENCH_CONTENDERS` names (see {@link contendersFor}). */
+export function selectedContenders(): AdapterSpec[] {
   const only = process.env.BENCH_CONTENDERS?.split(',').map((name) => name.trim())
-  return CONTENDERS.filter((c) => c.profiles.includes(profile) && (only === undefined || only.includes(c.name)))
+  return CONTENDERS.filter((c) => only === undefined || only.includes(c.name))
 }

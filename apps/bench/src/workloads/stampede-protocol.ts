@@ -41,6 +41,10 @@ export interface DoneMessage {
   versions: number[]
   /** Errors the library reported on events during the round (not to callers). */
   reportedErrors: number
+  /** Wall-clock ms (`performance.timeOrigin + performance.now()`) when this worker's loader resolved; `null` when it did not load. */
+  loadedAt: number | null
+  /** Wall-clock ms when this worker's last caller was served. */
+  lastServedAt: number
 }
 
 /** Worker to parent: the worker could not start or run. */

@@ -20,15 +20,20 @@ async function main(): Promise<void> {
   for (let i = 0; i < 16; i++) await adapter.getOrSet(`warm-${process.pid}-${i}`, () => makeProduct(`w${i}`), TTL_MS)
 
   let loaderCalls = 0
+  let loadedAt: number | null = null
+  const wallNow = (): number => performance.timeOrigin + performance.now()
   const loader = async (): Promise<Product> => {
     loaderCalls++
     await sleep(config.loaderMs)
+    loadedAt = wallNow()
     return makeProduct('cold', process.pid)
   }
 
   const round = async (go: GoMessage): Promise<DoneMessage> => {
     loaderCalls = 0
+    loadedAt = null
     const reportedBefore = adapter.reportedErrors
+    const startedAt = wallNow()
     const burst = await callerBurst(adapter, go.key, loader, config.callers)
     return {
       type: 'done',
@@ -39,6 +44,8 @@ async function main(): Promise<void> {
       errors: burst.errors,
       versions: [...burst.versions],
       reportedErrors: adapter.reportedErrors - reportedBefore,
+      loadedAt,
+      lastServedAt: startedAt + burst.serveAllMs,
     }
   }
 

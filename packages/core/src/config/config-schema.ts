@@ -105,6 +105,7 @@ const entitySchema = z.strictObject({
   beta: z.number().min(0).max(100).optional(),
   lockTtl: positiveDuration.optional(),
   lockWait: duration.optional(),
+  lockPoll: positiveDuration.optional(),
   hot: z.union([z.literal(false), hotSchema]).optional(),
   l2Timeout: positiveDuration.optional(),
   compress: z.union([z.literal(false), compressSchema]).optional(),
@@ -202,6 +203,11 @@ export const DEFAULTS = {
   beta: 1,
   /** Lock TTL when the entity has no hard timeout (ms). */
   lockTtlMs: 10_000,
+  /**
+   * A waiter for another instance's load is woken when that load's lease ends; it also polls L2
+   * this often (ms) in case the wake-up was lost, or the holder died and its lock expired.
+   */
+  lockPollMs: 100,
   /** Hot keys: replicas in L2 (capped by the number of masters), L1 TTL, rate threshold (reads/s), window, counters. */
   hotReplicas: 8,
   hotL1TtlMs: 1_000,
@@ -283,6 +289,7 @@ export function resolveCacheOptions(input: unknown): ResolvedCacheOptions {
       beta: entity.beta ?? DEFAULTS.beta,
       lockTtlMs,
       lockWaitMs: entity.lockWait ?? 2 * lockTtlMs,
+      lockPollMs: entity.lockPoll ?? DEFAULTS.lockPollMs,
       hot: resolveHot(entity.hot),
       l2TimeoutMs: entity.l2Timeout ?? options.l2Timeout ?? DEFAULTS.l2TimeoutMs,
       schema: entity.schema ?? null,

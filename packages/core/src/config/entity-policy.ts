@@ -43,6 +43,12 @@ export interface EntityPolicy {
   readonly lockTtlMs: number
   /** How long a reader waits for another instance's load before loading itself (ms). */
   readonly lockWaitMs: number
+  /**
+   * While a reader that waits for another instance's load listens for that load's wake-up, how
+   * often it still polls L2 (ms): the bound on what a lost wake-up, or a dead holder's expiring
+   * lock, costs it. Without the bus (or before the wake-up subscription is active) it polls fast.
+   */
+  readonly lockPollMs: number
   /** Per-call timeout of L2 calls for this entity (ms); a call past it is a miss or a counted failure. */
   readonly l2TimeoutMs: number
   /** Hot-key handling, or `null` when it is off for the entity. */

@@ -3,12 +3,13 @@ import type { Candidate } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
 import { holdingLease, type Lease, newLease, tryLock } from './lease.js'
+import { LeaseWakes } from './lease-wakes.js'
 import { runLoader } from './load-runner.js'
 import type { Loader } from './loader-types.js'
 import { freshFromRemote, readRemote } from './remote-read.js'
 import { type L2Write, NO_L2_WRITE, type WriteResult, writeValue } from './value-writer.js'
 
-// Waiting for another instance's load: first poll after 4 ms, then 1.5x longer, at most 20 ms apart.
+// Waiting for another instance's load without wakes: first poll after 4 ms, then 1.5x longer, at most 20 ms apart.
 const WAIT_FIRST_POLL_MS = 4
 const WAIT_MAX_POLL_MS = 20
 
@@ -43,24 +44,40 @@ export async function loadFresh(
 }
 
 /**
- * Another instance is loading `id`: poll L2 with backoff for its value. When the lock frees
- * without a value (its holder failed or died), take it and load. After `lockWait` without
- * either, load without the lock, and do not write L2 (there is no lease to write under).
+ * Another instance is loading `id`: wait for its value. The waiter listens on the lock's wake
+ * channel (`lease-wakes.ts`) and reads L2 as soon as the holder's lease ends, polling every
+ * `lockPoll` in case that wake is lost; until the subscription is active, or without the bus, it
+ * polls with backoff (4 ms, then 1.5x longer, at most 20 ms apart). When the lock frees without a
+ * value (its holder failed or died), it takes the lock and loads. After `lockWait` without either,
+ * it loads without the lock, and does not write L2 (there is no lease to write under).
  */
 export async function waitForHolder(core: EntityCore, id: string, loader: Loader<unknown>, startEpoch: number): Promise<unknown> {
+  const wakes = LeaseWakes.listen(core, core.keys.lockKey(id))
+  // The wait runs on real timers, so it is bounded in real time: the injected clock may be a
+  // test's manual clock, which moves only when the test moves it.
+  const giveUpAt = performance.now() + core.policy.lockWaitMs
   let delay = WAIT_FIRST_POLL_MS
-  for (let waited = 0; waited < core.policy.lockWaitMs; waited += delay, delay = Math.min(delay * 1.5, WAIT_MAX_POLL_MS)) {
-    await sleep(delay)
-    const found = await freshFromRemote(core, id, startEpoch)
-    if (found !== undefined) return found.value
-    const lease = newLease(core, id)
-    const lock = await tryLock(core, lease)
-    if (lock === 'held') {
-      // The value may have landed between the read and the lock.
-      const landed = await freshFromRemote(core, id, startEpoch)
-      return loadUnderLease(core, id, loader, startEpoch, lease, landed)
+  try {
+    for (let left = core.policy.lockWaitMs; left > 0; left = giveUpAt - performance.now()) {
+      if (wakes?.listening) await wakes.wait(Math.min(core.policy.lockPollMs, left))
+      else {
+        await (wakes === undefined ? sleep(delay) : wakes.wait(delay))
+        delay = Math.min(delay * 1.5, WAIT_MAX_POLL_MS)
+      }
+      const found = await freshFromRemote(core, id, startEpoch)
+      if (found !== undefined) return found.value
+      const lease = newLease(core, id)
+      const lock = await tryLock(core, lease)
+      if (lock === 'held') {
+        wakes?.stop()
+        // The value may have landed between the read and the lock.
+        const landed = await freshFromRemote(core, id, startEpoch)
+        return loadUnderLease(core, id, loader, startEpoch, lease, landed)
+      }
+      if (lock === 'unavailable') break
     }
-    if (lock === 'unavailable') break
+  } finally {
+    wakes?.stop()
   }
   return (await loadAndWrite(core, id, loader, startEpoch, NO_L2_WRITE)).value
 }

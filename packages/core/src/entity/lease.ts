@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityCore } from './entity-core.js'
+import { announceLeaseEnd } from './lease-wakes.js'
 
 /** The fleet-wide load lock of one id, and the token that proves this load holds it (the lease). */
 export interface Lease {
@@ -53,7 +54,10 @@ export async function holdingLeases<T>(
   const done = new Set<Lease>()
   try {
     return await body((lease, outcome) => {
-      if (outcome !== 'not-written') done.add(lease)
+      if (outcome === 'not-written') return
+      done.add(lease)
+      // Written (the value is there) or lost (an invalidation freed the lock): waiters may go on.
+      announceLeaseEnd(core, lease.lockKey)
     })
   } finally {
     await Promise.all(leases.map((lease) => (done.has(lease) ? undefined : release(core, lease))))
@@ -82,5 +86,9 @@ async function release(core: EntityCore, lease: Lease): Promise<void> {
 /** One attempt at releasing `lease`: true when released (or there is no L2), false when L2 failed (recorded). */
 async function tryRelease(core: EntityCore, lease: Lease): Promise<boolean> {
   const l2 = core.l2
-  return l2 === null || core.l2Failures.attempt('releaseLock', () => l2.releaseLock(lease.lockKey, lease.token))
+  if (l2 === null) return true
+  const released = await core.l2Failures.attempt('releaseLock', () => l2.releaseLock(lease.lockKey, lease.token))
+  // The lock is free: a waiter takes it (or finds the value, when this load found it first) now.
+  if (released) announceLeaseEnd(core, lease.lockKey)
+  return released
 }

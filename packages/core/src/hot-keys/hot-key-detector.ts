@@ -9,7 +9,9 @@
  * stays a map lookup and a few pointer moves.
  *
  * A key turns hot on its lower bound (`count - error`), so a key whose true rate and share are
- * both below the threshold is never declared hot. It turns cold only when its upper bound
+ * both below the threshold is never declared hot. A key far above the rate threshold turns hot
+ * sooner, between boundaries (`early`): when its reads since it took its counter reach
+ * `early.factor` times the threshold rate, over at least `early.minReads` reads. It turns cold only when its upper bound
  * (`count`) falls below `threshold * cooldownRatio` on every criterion: the gap between the two
  * bars keeps a key that hovers around the threshold from flapping. While a key stays hot its
  * upper bound is at least `threshold × cooldownRatio`; its true count may be lower by the
@@ -43,12 +45,21 @@ export interface HotKeyDetectorOptions {
   cooldownRatio: number
   /** Reads a key needs in the window (lower bound) to turn hot, so a share threshold does not fire on a handful of reads. Default 20. */
   minReads: number
+  /**
+   * Early detection, between boundaries: a key whose rate since it took its counter (its reads
+   * in the current half, a lower bound, over the time since its first one) reaches
+   * `factor × threshold.rate`, over at least `minReads` reads, turns hot at once. The factor keeps
+   * a key under the threshold from getting there by chance over a short span; such a key stays hot
+   * for at least one window. `null` turns it off (decisions at boundaries only).
+   */
+  early: { factor: number; minReads: number } | null
 }
 
 /**
  * A hot key as last evaluated. `rate` (reads/s) and `share` (fraction of the entity's reads in the
- * window) are lower bounds, i.e. the key was read at least this much; `since` is the boundary time
- * (same clock as `now` in {@link HotKeyDetector.record}, ms) at which it turned hot.
+ * window) are lower bounds, i.e. the key was read at least this much; `since` is the time (same
+ * clock as `now` in {@link HotKeyDetector.record}, ms) at which it turned hot: a boundary, or the
+ * read that turned it hot early.
  */
 export interface HotKeyInfo {
   id: string
@@ -72,12 +83,19 @@ export class HotKeyDetector {
   private readonly coolRate: number
   private readonly coolShare: number | null
   private readonly minReads: number
+  private readonly windowMs: number
+  // Early detection: the rate (reads/ms) and the reads it needs; Infinity when it is off.
+  private readonly earlyRatePerMs: number
+  private readonly earlyMinReads: number
   private readonly onTransition: HotKeyTransition
   private previous: SpaceSaving
   private current: SpaceSaving
   // End of the current half (exclusive); -Infinity until the first read places the halves.
   private halfEnd = Number.NEGATIVE_INFINITY
   private readonly hot = new Map<string, HotKeyInfo>()
+  // Keys turned hot early, with the time before which they do not cool down (a window after it:
+  // until then the window also holds reads from before the key turned hot, and under-counts it).
+  private readonly holdUntil = new Map<string, number>()
 
   /** `onTransition` is called for each key turning hot or cold. */
   constructor(options: HotKeyDetectorOptions, onTransition: HotKeyTransition) {
@@ -87,15 +105,23 @@ export class HotKeyDetector {
     this.coolRate = options.threshold.rate * options.cooldownRatio
     this.coolShare = options.threshold.share === null ? null : options.threshold.share * options.cooldownRatio
     this.minReads = options.minReads
+    this.windowMs = options.windowMs
+    this.earlyRatePerMs = options.early === null ? Number.POSITIVE_INFINITY : (options.early.factor * options.threshold.rate) / 1000
+    this.earlyMinReads = options.early === null ? Number.POSITIVE_INFINITY : Math.max(options.early.minReads, options.minReads, 2)
     this.onTransition = onTransition
     this.previous = new SpaceSaving(options.capacity)
     this.current = new SpaceSaving(options.capacity)
   }
 
-  /** Counts one read of `id` at `now` (ms, any monotonic clock). O(1); allocation-free for a key already counted in this half. */
+  /**
+   * Counts one read of `id` at `now` (ms, any monotonic clock). O(1); allocation-free for a key
+   * already counted in this half. A key with `early.minReads` reads in this half also gets its
+   * early check (two map lookups).
+   */
   record(id: string, now: number): void {
     if (now >= this.halfEnd) this.advance(now)
-    this.current.add(id)
+    const reads = this.current.add(id, now)
+    if (reads >= this.earlyMinReads && !this.hot.has(id)) this.checkEarly(id, reads, now)
   }
 
   /** Whether `id` was hot at the last evaluated boundary. O(1). */
@@ -108,6 +134,19 @@ export class HotKeyDetector {
     const out: HotKeyInfo[] = []
     for (const info of this.hot.values()) out.push({ ...info })
     return out.sort((a, b) => b.rate - a.rate || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  }
+
+  // Turns `id` hot now when its rate since it took its counter reaches the early bar. `reads - 1`
+  // reads arrived in the time since the first one: a lower bound on its rate over that span.
+  private checkEarly(id: string, reads: number, now: number): void {
+    const since = this.current.since(id) as number
+    const elapsed = now - since
+    if (elapsed <= 0 || (reads - 1) / elapsed < this.earlyRatePerMs) return
+    const total = this.previous.total + this.current.total
+    const info: HotKeyInfo = { id, rate: ((reads - 1) * 1000) / elapsed, share: total > 0 ? reads / total : 0, since: now }
+    this.hot.set(id, info)
+    this.holdUntil.set(id, now + this.windowMs)
+    this.onTransition(id, true, { ...info })
   }
 
   // Crosses every boundary up to `now`. Halves with no reads still count: each one shifts the
@@ -151,6 +190,11 @@ export class HotKeyDetector {
       info.rate = lower / windowSeconds
       info.share = total > 0 ? lower / total : 0
       const upperShare = total > 0 ? upper / total : 0
+      const held = this.holdUntil.get(id)
+      if (held !== undefined) {
+        if (held > at) continue
+        this.holdUntil.delete(id)
+      }
       if (upper / windowSeconds < this.coolRate && (this.coolShare === null || upperShare < this.coolShare)) {
         hot.delete(id)
         changes ??= []

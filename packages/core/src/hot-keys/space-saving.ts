@@ -48,17 +48,21 @@ export class SpaceSaving {
     return this.used
   }
 
-  /** Counts one occurrence of `key`. O(1). */
-  add(key: string): void {
+  /**
+   * Counts one occurrence of `key` at `now` (any clock, ms; it only dates when a key took its
+   * counter, see {@link since}). Returns the key's lower bound (`count - error`): its occurrences
+   * since it took the counter. O(1).
+   */
+  add(key: string, now = 0): number {
     this.added++
     const node = this.byKey.get(key)
     if (node !== undefined) {
       this.increment(node)
-      return
+      return node.bucket.count - node.error
     }
     if (this.used < this.capacity) {
-      this.insertFresh(key)
-      return
+      this.insertFresh(key, now)
+      return 1
     }
     // Full: take over a counter of the minimum count (the head bucket is never empty).
     const minBucket = this.min!
@@ -66,8 +70,15 @@ export class SpaceSaving {
     this.byKey.delete(victim.key)
     victim.key = key
     victim.error = minBucket.count
+    victim.since = now
     this.byKey.set(key, victim)
     this.increment(victim)
+    return 1
+  }
+
+  /** When (the `now` of its first {@link add}) `key` took the counter it holds, or `undefined` when it is not monitored. */
+  since(key: string): number | undefined {
+    return this.byKey.get(key)?.since
   }
 
   /** The estimate of `key`, or `undefined` when it is not monitored (its true count is then at most the minimum count). */
@@ -107,7 +118,7 @@ export class SpaceSaving {
     this.added = 0
   }
 
-  private insertFresh(key: string): void {
+  private insertFresh(key: string, now: number): void {
     let node = this.nodes[this.used]
     if (node === undefined) {
       node = new CounterNode()
@@ -116,6 +127,7 @@ export class SpaceSaving {
     this.used++
     node.key = key
     node.error = 0
+    node.since = now
     this.byKey.set(key, node)
     let bucket = this.min
     if (bucket === null || bucket.count !== 1) {
@@ -179,6 +191,7 @@ export class SpaceSaving {
 class CounterNode {
   key = ''
   error = 0
+  since = 0
   bucket: Bucket = PLACEHOLDER_BUCKET
   prev: CounterNode | null = null
   next: CounterNode | null = null

@@ -20,6 +20,8 @@ interface GuardShared {
   established: boolean
   /** The cache's namespace, for traced calls. */
   readonly namespace: string
+  /** Best-effort publishes on their way (`notify`): `close()` lets them go out first. */
+  readonly notifying: Set<Promise<boolean>>
 }
 
 /** What one shard's part of a multi-key call gave: a result, or the error that shard failed with. */
@@ -73,6 +75,7 @@ export class GuardedStore implements RemoteStore {
       stopWatching: () => {},
       established: false,
       namespace: options.namespace,
+      notifying: new Set(),
     }
     if (inner.onTopologyChange !== undefined) {
       // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
@@ -239,14 +242,50 @@ export class GuardedStore implements RemoteStore {
     return this.call('publish', channel, () => this.inner.publish(channel, message))
   }
 
+  /**
+   * A publish whose loss costs little (a waiter's wake-up, which polling backs up): sent only
+   * while the channel's shard breaker is closed, given up at the per-call timeout, and never
+   * counted against the breaker, so a channel the ACL does not grant (a fleet that kept an older
+   * rights list) cannot open the breaker of the shard that also serves reads. Resolves `true` when
+   * the store took it; never rejects.
+   */
+  notify(channel: string, message: string): Promise<boolean> {
+    const shared = this.shared
+    if (shared.breakers.of(channel).state !== 'closed') return Promise.resolve(false)
+    const sending = new Promise<boolean>((resolve) => {
+      const deadline = shared.sweeper.register(this.timeoutMs, () => resolve(false))
+      let sent: Promise<void>
+      try {
+        sent = this.inner.publish(channel, message)
+      } catch {
+        sent = Promise.reject()
+      }
+      sent.then(
+        () => {
+          shared.sweeper.settle(deadline)
+          resolve(true)
+        },
+        () => {
+          shared.sweeper.settle(deadline)
+          resolve(false)
+        },
+      )
+    })
+    shared.notifying.add(sending)
+    return sending.finally(() => shared.notifying.delete(sending))
+  }
+
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
   subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
     return this.inner.subscribe(channel, handlers)
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
     this.shared.stopWatching()
     this.shared.topologyListeners.clear()
+    // A process that closes right after its last load must still wake the instances waiting for
+    // it: the wake-ups already started go out first (each bounded by the per-call timeout).
+    await Promise.all(this.shared.notifying)
     this.shared.sweeper.stop()
     return this.inner.close()
   }

@@ -38,6 +38,35 @@ describe('waiting for another instance that holds the load lock (in-memory L2)',
     expect(fleet.server.read(fleet.keys('product').valueKey('1'))).not.toBeNull()
   })
 
+  it('is woken when the lease ends: with lockPoll of an hour the waiter is still served at once', async () => {
+    const fleet = memoryFleet(2, { product: { ttl: '1m', lockTtl: '1h', lockPoll: '1h' } })
+    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+    const load = deferred<string>()
+    const holding = a.get('1', () => load.promise)
+    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+    const waiting = b.get('1', async () => 'loaded by b')
+    // b subscribed to its bus at start, then to the lock's wake channel.
+    await eventually(() => fleet.at(1).store.faults.calls('subscribe') === 2)
+    load.resolve('loaded by a')
+    expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
+    expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+  })
+
+  it('falls back to polling when the wake-up subscription fails', async () => {
+    const fleet = memoryFleet(2, { product: { ttl: '1m', lockTtl: '1h' } })
+    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+    await fleet.at(1).cache.ready()
+    fleet.at(1).store.faults.fail(['subscribe'])
+    const load = deferred<string>()
+    const holding = a.get('1', () => load.promise)
+    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+    const waiting = b.get('1', async () => 'loaded by b')
+    await eventually(() => fleet.at(1).store.faults.calls('subscribe') === 2)
+    load.resolve('loaded by a')
+    expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
+    expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+  })
+
   it('serves its stale value instead of waiting when it has one', async () => {
     const fleet = memoryFleet(2, { product: { ttl: '10s', grace: '1m', lockTtl: '1h' } })
     const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]

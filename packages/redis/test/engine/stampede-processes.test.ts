@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { testCluster } from '@tiercache/testkit'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { uniqueNamespace } from './helpers.js'
 
 const WORKER = fileURLToPath(new URL('../fixtures/stampede-worker.mjs', import.meta.url))
@@ -13,8 +13,16 @@ interface Done {
   ms: number
 }
 
+const started: ChildProcess[] = []
+
+// A test that fails (or times out) leaves its workers waiting: end them, so none outlives the run.
+afterEach(() => {
+  for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+})
+
 function startWorkers(count: number, args: string[]): { children: ChildProcess[]; ready: Promise<void>; done: Promise<(Done | null)[]> } {
   const children = Array.from({ length: count }, () => fork(WORKER, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+  started.push(...children)
   const ready = Promise.all(
     children.map((child) => new Promise<void>((resolve) => child.on('message', (m: { type: string }) => m.type === 'ready' && resolve()))),
   ).then(() => undefined)
@@ -42,6 +50,24 @@ describe('stampede across processes', () => {
     expect(values).toHaveLength(1000)
     expect(new Set(values.map((v) => JSON.stringify(v))).size).toBe(1)
     expect(JSON.stringify(values[0])).toContain('"id":"cold"')
+  }, 60_000)
+
+  it('the waiting processes are woken when the value lands: with lockPoll of an hour all 1000 callers are still served, by 1 loader call', async () => {
+    // lockPoll '1h': a waiting process that listens for the wake-up polls again only after the
+    // test's timeout; lockTtl and lockWait '1h' keep it from taking over the lock or giving up. So
+    // every process served was woken by the holder (or found the value before its wake-up
+    // subscription was active). The holder closes its cache as soon as its callers are served:
+    // its wake-up must still go out.
+    const seeds = JSON.stringify(testCluster().seeds())
+    const { children, ready, done } = startWorkers(4, [seeds, uniqueNamespace(), '250', '100', '3600000', '1h', '1h'])
+    await ready
+    for (const child of children) child.send({ type: 'go' })
+    const results = (await done) as Done[]
+    expect(results.every((r) => r !== null)).toBe(true)
+    expect(results.reduce((sum, r) => sum + r.loaderCalls, 0)).toBe(1)
+    const values = results.flatMap((r) => r.values)
+    expect(values).toHaveLength(1000)
+    expect(new Set(values.map((v) => JSON.stringify(v))).size).toBe(1)
   }, 60_000)
 
   it('when the lock holder is killed mid-load, the others get the value after at most the lock TTL plus one load', async () => {

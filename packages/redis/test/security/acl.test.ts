@@ -8,7 +8,7 @@ import { eventually, recordingLogger } from '../engine/helpers.js'
 
 /**
  * The rights of a cache user as the README's "ACL users" section gives them for namespace `ns`:
- * its keys and bus channel only, and only the commands the store sends (plus the handshake
+ * its keys, bus channel and wake channels only, and only the commands the store sends (plus the handshake
  * commands ioredis runs on connect, so nothing is printed about them).
  */
 function cacheUserRules(ns: string, bus: 'publish' | 'spublish' = 'publish'): string[] {
@@ -22,6 +22,7 @@ function cacheUserRules(ns: string, bus: 'publish' | 'spublish' = 'publish'): st
     `~${ns}:*`,
     'resetchannels',
     `&{${ns}}!bus`,
+    `&{${ns}}!wake:*`,
     '-@all',
     ...[...commands, ...handshake].map((command) => `+${command}`),
   ]
