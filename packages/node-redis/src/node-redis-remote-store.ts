@@ -1,4 +1,12 @@
-import { type BusHandlers, type BusSubscription, type Logger, type ReadyCheck, type RemoteStore, silentLogger } from '@tiercache/core'
+import {
+  type BusHandlers,
+  type BusSubscription,
+  type Logger,
+  type ReadyCheck,
+  type RemoteStore,
+  silentLogger,
+  type TopologyChange,
+} from '@tiercache/core'
 import {
   type BusMode,
   type Finding,
@@ -21,6 +29,8 @@ import { firstConnectSettled, startupClient } from './connection/startup-client.
 import { checkNodeRedisDeployment } from './deployment-check.js'
 import { runScript } from './lua-scripts.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
+import { deploymentShards } from './shards/deployment-shards.js'
+import type { StoreShards } from './shards/store-shards.js'
 
 /** What a {@link NodeRedisRemoteStore} is built from; the factories assemble it. */
 export interface NodeRedisRemoteStoreParts {
@@ -62,6 +72,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
   private readonly reads: ReadRouting
   private readonly log: Logger
   private readonly seeds: readonly string[] | undefined
+  private readonly shards: StoreShards
   private deploymentChecking: Promise<Finding[]> | undefined
   /** Pending until the client's first connection attempt settles. */
   private startup: Promise<void> | undefined
@@ -77,6 +88,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
     this.reads = parts.reads ?? primaryReads(this.commands)
     this.log = (parts.logger ?? silentLogger).child({ component: 'node-redis-store', store: parts.name })
     this.seeds = parts.seeds
+    this.shards = deploymentShards(parts.handle)
     const sharded = parts.bus === 'spublish'
     this.bus = new PubSubBus({
       publish: (channel, message) => this.handle.publish(sharded, channel, message),
@@ -149,6 +161,24 @@ export class NodeRedisRemoteStore implements RemoteStore {
     if (this.startup !== undefined) await this.startup
     // One script per tag: tags live on different slots, and each raise is atomic on its own.
     await Promise.all(tagKeys.map((tagKey) => runScript(this.commands, 'stampTag', [tagKey], [stampMs, ttlMs])))
+  }
+
+  /**
+   * The shard `key` lives on: on a cluster the master owning its slot (`host:port`, as node-redis's
+   * slot table has it); `primary` for a standalone server or a Sentinel deployment.
+   */
+  shardOf(key: string): string {
+    return this.shards.shardOf(key)
+  }
+
+  /**
+   * Calls `listener` after each topology change the store sees: on a cluster, slots that changed
+   * master and masters that left or joined (failover, resharding), within about a second (200 ms
+   * while a node is failing); through Sentinel, a move to another primary. Nothing on a standalone
+   * server. See `shards/cluster-shards.ts`.
+   */
+  onTopologyChange(listener: (change: TopologyChange) => void): () => void {
+    return this.shards.onTopologyChange(listener)
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
@@ -225,6 +255,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
 
   private async shutdown(): Promise<void> {
     this.bus.close()
+    await this.shards.close()
     await this.handle.close(this.ownsClient)
   }
 }

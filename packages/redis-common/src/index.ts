@@ -36,6 +36,21 @@ export {
   storeFields,
 } from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
+export {
+  EMPTY_SLOT_MAP,
+  PRIMARY_SHARD,
+  type SlotMap,
+  sameSlotOwners,
+  slotMapChange,
+  slotMapOf,
+  TOPOLOGY_FAST_REFRESH_MS,
+  TOPOLOGY_FAST_WINDOW_MS,
+  TOPOLOGY_REFRESH_MS,
+  type TopologyListener,
+  tellTopologyListeners,
+  topologyRefreshDelay,
+  UNKNOWN_SHARD,
+} from './shards/slot-map.js'
 export { closedBeforeReady, type Probes, refusal, runStartupCheck, type StartupClient, unavailable } from './startup-check.js'
 export {
   foreignType,

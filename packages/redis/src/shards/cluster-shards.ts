@@ -1,22 +1,27 @@
 import type { RemoteStore } from '@tiercache/core'
-import { keySlot, spreadOverMasters } from '@tiercache/redis-common'
+import {
+  EMPTY_SLOT_MAP,
+  keySlot,
+  type SlotMap,
+  slotMapChange,
+  slotMapOf,
+  spreadOverMasters,
+  TOPOLOGY_FAST_WINDOW_MS,
+  type TopologyListener,
+  tellTopologyListeners,
+  topologyRefreshDelay,
+  UNKNOWN_SHARD,
+} from '@tiercache/redis-common'
 import type { Cluster } from 'ioredis'
 
 /** What `RemoteStore.onTopologyChange` hands its listeners. */
 export type TopologyChange = Parameters<Parameters<NonNullable<RemoteStore['onTopologyChange']>>[0]>[0]
-export type TopologyListener = (change: TopologyChange) => void
+export type { TopologyListener }
 /** What `RemoteStore.deleteDurably` resolves with (the core's index does not export it yet). */
 export type DeleteOutcome = Awaited<ReturnType<NonNullable<RemoteStore['deleteDurably']>>>
 
-/** How often the slot map is read while someone listens (ms); ioredis itself only reads it on MOVED or a lost connection. */
-export const TOPOLOGY_REFRESH_MS = 1_000
-/** How often while a node is failing (ms), so a promotion is seen within this of happening. */
-export const TOPOLOGY_FAST_REFRESH_MS = 200
-/** How long the fast pace lasts after a node fails (ms): a failover takes node timeout plus an election. */
-const FAST_WINDOW_MS = 30_000
-
-/** Shard id of a slot nobody owns (yet): before the first slot map, or while a slot is uncovered. */
-export const UNKNOWN_SHARD = 'unknown'
+// The pace and the shard id of an unowned slot are shared with the node-redis store.
+export { TOPOLOGY_FAST_REFRESH_MS, TOPOLOGY_REFRESH_MS, UNKNOWN_SHARD } from '@tiercache/redis-common'
 
 /**
  * The shards of a Redis Cluster as the store reports them: a shard is a master, named by its
@@ -31,8 +36,7 @@ export const UNKNOWN_SHARD = 'unknown'
  */
 export class ClusterShards {
   private readonly listeners = new Set<TopologyListener>()
-  private owners: (string | undefined)[] = []
-  private masters = new Set<string>()
+  private seen: SlotMap = EMPTY_SLOT_MAP
   private timer: NodeJS.Timeout | undefined
   private fastUntil = 0
   private closed = false
@@ -83,7 +87,7 @@ export class ClusterShards {
 
   private readonly nodeFailing = (): void => {
     const wasFast = Date.now() < this.fastUntil
-    this.fastUntil = Date.now() + FAST_WINDOW_MS
+    this.fastUntil = Date.now() + TOPOLOGY_FAST_WINDOW_MS
     if (!wasFast && this.timer !== undefined) {
       this.stopTimer()
       this.schedule()
@@ -92,52 +96,20 @@ export class ClusterShards {
 
   private readonly compare = (): void => {
     if (this.listeners.size === 0) return
-    const before = this.owners
-    const mastersBefore = this.masters
+    const before = this.seen
     this.snapshot()
-    // The first map read is no change, and a map with holes is a read that failed half-way.
-    if (mastersBefore.size === 0 || this.masters.size === 0) return
-    const shards = new Set<string>()
-    for (let slot = 0; slot < this.owners.length || slot < before.length; slot++) {
-      const was = before[slot]
-      const now = this.owners[slot]
-      if (was !== now) {
-        if (was !== undefined) shards.add(was)
-        if (now !== undefined) shards.add(now)
-      }
-    }
-    for (const master of mastersBefore) if (!this.masters.has(master)) shards.add(master)
-    for (const master of this.masters) if (!mastersBefore.has(master)) shards.add(master)
-    if (shards.size === 0) return
-    const left = [...mastersBefore].some((master) => !this.masters.has(master))
-    const joined = [...this.masters].some((master) => !mastersBefore.has(master))
-    const reason: TopologyChange['reason'] = left && joined ? 'failover' : left || joined ? 'nodes' : 'slots'
-    const change: TopologyChange = { shards: [...shards].sort(), reason, current: [...this.masters].sort() }
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(change)
-      } catch {
-        // A listener's failure is its own; the others still hear of the change.
-      }
-    }
+    const change = slotMapChange(before, this.seen)
+    if (change !== undefined) tellTopologyListeners(this.listeners, change)
   }
 
   private snapshot(): void {
     const slots = this.cluster.slots
-    const owners = new Array<string | undefined>(slots.length)
-    const masters = new Set<string>()
-    for (let slot = 0; slot < slots.length; slot++) {
-      const master = slots[slot]?.[0]
-      owners[slot] = master
-      if (master !== undefined) masters.add(master)
-    }
-    this.owners = owners
-    this.masters = masters
+    this.seen = slotMapOf(slots.length, (slot) => slots[slot]?.[0])
   }
 
   private schedule(): void {
     if (this.closed) return
-    const delay = Date.now() < this.fastUntil ? TOPOLOGY_FAST_REFRESH_MS : TOPOLOGY_REFRESH_MS
+    const delay = topologyRefreshDelay(Date.now(), this.fastUntil)
     this.timer = setTimeout(() => {
       this.timer = undefined
       if (this.cluster.status !== 'ready') return this.schedule()

@@ -1,8 +1,9 @@
+import { PRIMARY_SHARD } from '@tiercache/redis-common'
 import type { Redis } from 'ioredis'
 import type { TopologyChange, TopologyListener } from './cluster-shards.js'
 
-/** The one shard of a standalone server or a Sentinel-managed primary. */
-export const PRIMARY_SHARD = 'primary'
+// The id is shared with the node-redis store.
+export { PRIMARY_SHARD } from '@tiercache/redis-common'
 
 /** How often the primary's replica count is read again (ms); a replica joining or leaving is rare. */
 const REPLICA_COUNT_MAX_AGE_MS = 5_000

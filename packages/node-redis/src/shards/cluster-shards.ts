@@ -1,0 +1,167 @@
+import type { RedisClientType, RedisClusterType } from '@redis/client'
+import {
+  CLUSTER_SLOT_COUNT,
+  EMPTY_SLOT_MAP,
+  keySlot,
+  type SlotMap,
+  sameSlotOwners,
+  slotMapChange,
+  slotMapOf,
+  TOPOLOGY_FAST_WINDOW_MS,
+  type TopologyListener,
+  tellTopologyListeners,
+  topologyRefreshDelay,
+  UNKNOWN_SHARD,
+} from '@tiercache/redis-common'
+import type { StoreShards } from './store-shards.js'
+
+/** What `CLUSTER SLOTS` answers, as node-redis parses it (`client.clusterSlots()`). */
+type SlotRanges = readonly { from: number; to: number; master: { host: unknown; port: unknown } }[]
+
+/**
+ * The shards of a Redis Cluster as the node-redis store reports them: a shard is a master, named
+ * by its `host:port` as node-redis's slot table has it (`cluster.slots[slot].master.address`, the
+ * node commands for the slot go to), so the id of a key's shard changes when its slot moves or its
+ * master is failed over. The same ids as the ioredis store's.
+ *
+ * Watching: node-redis reads the slot map only when a command gets `MOVED` (or `ASK` to a node it
+ * does not know). A master that dies answers nothing, so after its replica is promoted node-redis
+ * would keep sending that shard's commands to the dead address for good. So while anyone listens,
+ * the store asks a connected master for `CLUSTER SLOTS` every second (every 200 ms for 30 s after a
+ * node connection fails: `node-error`, `node-reconnecting`) on the connection it already has; when
+ * the answer differs from node-redis's table it has node-redis read the map again
+ * (`cluster._slots.rediscover`, the call node-redis itself makes on `MOVED`; there is no public
+ * one), which opens one short-lived connection. Each look then compares node-redis's table with
+ * the one last seen (so a change node-redis learned by itself, on a `MOVED`, is reported too) and
+ * tells the listeners which masters changed.
+ */
+export class NodeRedisClusterShards implements StoreShards {
+  private readonly listeners = new Set<TopologyListener>()
+  private seen: SlotMap = EMPTY_SLOT_MAP
+  private timer: NodeJS.Timeout | undefined
+  private looking: Promise<void> | undefined
+  private fastUntil = Number.NEGATIVE_INFINITY
+  private closed = false
+  /** Which connected master to ask next: the looks go round them. */
+  private turn = 0
+
+  /** `now`: the clock of the refresh pace (ms), injectable for tests. */
+  constructor(
+    private readonly cluster: RedisClusterType,
+    private readonly now: () => number = Date.now,
+  ) {
+    cluster.on('node-error', this.nodeFailing)
+    cluster.on('node-reconnecting', this.nodeFailing)
+  }
+
+  /** The master that owns `key`'s slot in node-redis's table; `unknown` before the table is read or while the slot is unowned. */
+  shardOf(key: string): string {
+    return this.cluster.slots[keySlot(key)]?.master.address ?? UNKNOWN_SHARD
+  }
+
+  onTopologyChange(listener: TopologyListener): () => void {
+    const first = this.listeners.size === 0
+    this.listeners.add(listener)
+    if (first && !this.closed) {
+      this.seen = this.clientMap()
+      if (this.timer === undefined && this.looking === undefined) this.schedule()
+    }
+    return () => {
+      this.listeners.delete(listener)
+      if (this.listeners.size === 0) this.stopTimer()
+    }
+  }
+
+  /** Stops watching; resolves once a look in flight has ended, so no rediscovery outlives the store's client. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.stopTimer()
+    this.listeners.clear()
+    this.cluster.off('node-error', this.nodeFailing)
+    this.cluster.off('node-reconnecting', this.nodeFailing)
+    await this.looking
+  }
+
+  private readonly nodeFailing = (): void => {
+    const wasFast = this.now() < this.fastUntil
+    this.fastUntil = this.now() + TOPOLOGY_FAST_WINDOW_MS
+    if (!wasFast && this.timer !== undefined) {
+      this.stopTimer()
+      this.schedule()
+    }
+  }
+
+  private schedule(): void {
+    if (this.closed || this.listeners.size === 0) return
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined
+        this.looking = this.look().finally(() => {
+          this.looking = undefined
+          this.schedule()
+        })
+      },
+      topologyRefreshDelay(this.now(), this.fastUntil),
+    )
+    // Watching must not keep an otherwise idle process alive.
+    this.timer.unref()
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer)
+    this.timer = undefined
+  }
+
+  /** One look: bring node-redis's table up to date if the cluster's differs, then report what changed since the last look. */
+  private async look(): Promise<void> {
+    await this.catchUp()
+    if (this.closed || this.listeners.size === 0) return
+    const now = this.clientMap()
+    // An empty table is a client closed or rediscovering: keep the last map, compare with the next.
+    if (now.masters.size === 0) return
+    const change = slotMapChange(this.seen, now)
+    this.seen = now
+    if (change !== undefined) tellTopologyListeners(this.listeners, change)
+  }
+
+  private async catchUp(): Promise<void> {
+    if (!this.cluster.isOpen) return
+    const client = this.connectedMaster()
+    if (client === undefined) return
+    let server: SlotMap
+    try {
+      server = serverMap((await client.clusterSlots()) as SlotRanges)
+    } catch {
+      // That master did not answer: the next look asks another.
+      return
+    }
+    if (this.closed || server.masters.size === 0 || sameSlotOwners(server, this.clientMap())) return
+    try {
+      await this.cluster._slots.rediscover(client as never)
+    } catch {
+      // node-redis has reported it on the cluster's 'error'; the next look tries again.
+    }
+  }
+
+  private connectedMaster(): RedisClientType | undefined {
+    const connected = this.cluster.masters.filter((master) => master.client?.isReady === true)
+    if (connected.length === 0) return undefined
+    this.turn = (this.turn + 1) % connected.length
+    return connected[this.turn]?.client as RedisClientType | undefined
+  }
+
+  private clientMap(): SlotMap {
+    const slots = this.cluster.slots
+    return slotMapOf(slots.length, (slot) => slots[slot]?.master.address)
+  }
+}
+
+/** The slot map in a `CLUSTER SLOTS` answer, masters named `host:port` as node-redis names them. */
+function serverMap(ranges: SlotRanges): SlotMap {
+  const owners = new Array<string | undefined>(CLUSTER_SLOT_COUNT)
+  for (const range of ranges) {
+    const address = `${String(range.master.host)}:${String(range.master.port)}`
+    for (let slot = range.from; slot <= range.to; slot++) owners[slot] = address
+  }
+  return slotMapOf(CLUSTER_SLOT_COUNT, (slot) => owners[slot])
+}
