@@ -30,13 +30,26 @@ export {
   connectStoreFields,
   existingClientSchema,
   type ResolvedStoreCommon,
+  type ResolvedStoreOptions,
+  readingStoreFields,
   resolveStoreCommon,
   resolveStoreOptions,
   type StoreOptionsSpec,
+  storeCommonOf,
   storeFields,
 } from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
-export { closedBeforeReady, type Probes, refusal, runStartupCheck, type StartupClient, unavailable } from './startup-check.js'
+export {
+  type ConnectEvents,
+  closedBeforeReady,
+  type Probes,
+  refusal,
+  runStartupCheck,
+  type StartupClient,
+  unavailable,
+  waitConnected,
+} from './startup-check.js'
+export { StoreLifecycle } from './store-lifecycle.js'
 export {
   foreignType,
   parseStamp,
