@@ -50,31 +50,7 @@ export class GuardedStore implements RemoteStore {
 
   /** Creates the guard of a store: its breakers (one per shard), one sweeper, and the topology watch. */
   static create(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { timeoutMs: number; clock: Clock }): GuardedStore {
-    const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
-    const expired = new Set<CircuitBreaker>()
-    // A sweep that expires many calls of one shard at once is one failure of that shard: the event
-    // loop or the network stalled once, and a breaker counts consecutive failures, not calls.
-    const sweeper = new DeadlineSweeper(() => {
-      for (const breaker of expired) breaker.failed()
-      expired.clear()
-    })
-    const shared: GuardShared = {
-      breakers: new ShardBreakers(shardOf, options, options.clock, options),
-      sweeper,
-      expired,
-      skipped: new SkippedCalls(),
-      topologyListeners: new Set(),
-      stopWatching: () => {},
-      established: false,
-    }
-    if (inner.onTopologyChange !== undefined) {
-      // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
-      shared.stopWatching = inner.onTopologyChange((change) => {
-        shared.breakers.probe(change.shards)
-        for (const listener of shared.topologyListeners) listener(change)
-      })
-    }
-    return new GuardedStore(inner, shared, options.timeoutMs)
+    return new GuardedStore(inner, guardShared(inner, options), options.timeoutMs)
   }
 
   /** The same store with another per-call timeout (ms). */
@@ -254,15 +230,8 @@ export class GuardedStore implements RemoteStore {
     if (!breakers.sharded || keys.length < 2) {
       return settle(breakers.of(keys[0] ?? ''), ALL[keys.length] ?? keys.map((_, i) => i), keys).then((part) => [part])
     }
-    const groups = new Map<CircuitBreaker, number[]>()
-    keys.forEach((key, i) => {
-      const breaker = breakers.of(key)
-      const positions = groups.get(breaker)
-      if (positions === undefined) groups.set(breaker, [i])
-      else positions.push(i)
-    })
     return Promise.all(
-      Array.from(groups, ([breaker, positions]) =>
+      Array.from(positionsByBreaker(breakers, keys), ([breaker, positions]) =>
         settle(breaker, positions, positions.length === keys.length ? keys : positions.map((i) => keys[i] as string)),
       ),
     )
@@ -300,6 +269,47 @@ export class GuardedStore implements RemoteStore {
       )
     })
   }
+}
+
+/** What the guards of one store share, made once by `GuardedStore.create`: breakers (one per shard), one sweeper, and the topology watch. */
+function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { clock: Clock }): GuardShared {
+  const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
+  const expired = new Set<CircuitBreaker>()
+  // A sweep that expires many calls of one shard at once is one failure of that shard: the event
+  // loop or the network stalled once, and a breaker counts consecutive failures, not calls.
+  const sweeper = new DeadlineSweeper(() => {
+    for (const breaker of expired) breaker.failed()
+    expired.clear()
+  })
+  const shared: GuardShared = {
+    breakers: new ShardBreakers(shardOf, options, options.clock, options),
+    sweeper,
+    expired,
+    skipped: new SkippedCalls(),
+    topologyListeners: new Set(),
+    stopWatching: () => {},
+    established: false,
+  }
+  if (inner.onTopologyChange !== undefined) {
+    // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
+    shared.stopWatching = inner.onTopologyChange((change) => {
+      shared.breakers.probe(change.shards)
+      for (const listener of shared.topologyListeners) listener(change)
+    })
+  }
+  return shared
+}
+
+/** The positions of `keys` grouped by the breaker of each key's shard. */
+function positionsByBreaker(breakers: ShardBreakers, keys: readonly string[]): Map<CircuitBreaker, number[]> {
+  const groups = new Map<CircuitBreaker, number[]>()
+  keys.forEach((key, i) => {
+    const breaker = breakers.of(key)
+    const positions = groups.get(breaker)
+    if (positions === undefined) groups.set(breaker, [i])
+    else positions.push(i)
+  })
+  return groups
 }
 
 // How long calls may take before the store first answers (ms).
