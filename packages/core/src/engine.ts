@@ -51,6 +51,7 @@ export function createEngine(options: ResolvedCacheOptions): Engine {
           probeSuccesses: options.breaker.probes,
           timeoutMs: options.l2TimeoutMs,
           clock: options.clock,
+          namespace: options.namespace,
           onStoreChange: (state, previous) => breakerChanged(state, previous),
           onShardChange: (shard, state, previous) => shardBreakerChanged(shard, state, previous),
         })

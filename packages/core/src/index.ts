@@ -7,7 +7,16 @@ export type { EntityPolicy, L1Policy, TagsOf, ValueSchema } from './config/entit
  * throws the `INVALID_KEY` a cache throws for an id that cannot reach L2.
  */
 export { NAME_PATTERN } from './config/name-pattern.js'
-export type { BatchLoader, EntityHandle, InvalidatingOptions, Loader, WrapOptions } from './entity/entity-handle.js'
+export type {
+  BatchLoader,
+  BatchLoaderContext,
+  EntityHandle,
+  InvalidatingOptions,
+  Loader,
+  LoaderContext,
+  ValuePolicy,
+  WrapOptions,
+} from './entity/entity-handle.js'
 export { earlyRefreshFrom, shouldRefreshEarly } from './entity/xfetch.js'
 export type { HotKeyInfo } from './hot-keys/hot-key-detector.js'
 export { type BusMessage, decodeBusMessage, encodeBusMessage } from './invalidation/bus-message.js'
@@ -29,6 +38,9 @@ export { type HistogramSnapshot, histogramDelta, histogramQuantile, LATENCY_BUCK
 export { type MetricFamily, type MetricSeries, type MetricsReading, metricFamilies } from './metrics/metric-families.js'
 export { PROMETHEUS_CONTENT_TYPE, type PrometheusOptions, renderPrometheus } from './metrics/prometheus.js'
 export {
+  L2_TRACING_CHANNEL,
+  type L2TraceContext,
+  type L2TraceOutcome,
   TRACING_CHANNELS,
   type TraceContext,
   type TracedOperation,

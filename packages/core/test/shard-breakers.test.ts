@@ -71,6 +71,27 @@ describe('breakers per shard', () => {
     expect(all.of('a:2').allow()).toBe(false)
   })
 
+  it('forgets the breakers of shards that own no slots after a topology change, and counts the store by the shards left', () => {
+    const { all, storeEvents } = breakers(byPrefix)
+    all.of('b:1')
+    // Shard a dies: its breaker opens; b stays closed, so the store is closed.
+    for (let i = 0; i < 2; i++) all.of('a:1').failed()
+    all.of('c:1')
+    expect(all.shards()).toEqual({ a: 'open', b: 'closed', c: 'closed' })
+    // a was failed over and left; c left too. Only b owns slots now.
+    all.prune(['b'])
+    expect(all.shards()).toEqual({ b: 'closed' })
+    // b fails: it is the only shard left, so the store is open (a's old breaker no longer counts).
+    for (let i = 0; i < 2; i++) all.of('b:1').failed()
+    expect(all.state).toBe('open')
+    expect(storeEvents).toEqual(['open'])
+    // A shard that comes back starts with a new, closed breaker, and the store is usable again.
+    expect(all.of('a:1').allow()).toBe(true)
+    expect(all.shards()).toEqual({ b: 'open', a: 'closed' })
+    expect(all.state).toBe('closed')
+    expect(storeEvents).toEqual(['open', 'closed'])
+  })
+
   it('a store without shardOf is one shard, `store`', () => {
     const { all } = breakers()
     expect(all.sharded).toBe(false)

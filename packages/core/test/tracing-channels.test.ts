@@ -1,7 +1,16 @@
 import { type TracingChannelSubscribers, tracingChannel } from 'node:diagnostics_channel'
 import { deferred } from '@tiercache/testkit/helpers'
+import { faultyStore, MemoryServer, memoryStore } from '@tiercache/testkit/memory'
 import { afterEach, describe, expect, it } from 'vitest'
-import { TierCacheError, TRACING_CHANNELS, type TraceContext, type TracedOperation } from '../src/index.js'
+import {
+  createCache,
+  L2_TRACING_CHANNEL,
+  type L2TraceContext,
+  TierCacheError,
+  TRACING_CHANNELS,
+  type TraceContext,
+  type TracedOperation,
+} from '../src/index.js'
 import { l1Cache } from './l1-cache.js'
 
 interface Recorded {
@@ -125,5 +134,54 @@ describe('tracing channels', () => {
     expect(create).toThrow(TierCacheError)
     expect(create).toThrow(/tracing\.ids/)
     expect(create).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG' }))
+  })
+})
+
+describe('the L2 tracing channel', () => {
+  it('traces each guarded store call with its command, shard and outcome: ok, error, then skipped by the open breaker', async () => {
+    const seen: L2TraceContext[] = []
+    const subscribers = {
+      start() {},
+      end() {},
+      asyncStart() {},
+      error() {},
+      asyncEnd: (context: L2TraceContext) => seen.push({ ...context }),
+    }
+    const channel = tracingChannel<unknown, L2TraceContext>(L2_TRACING_CHANNEL)
+    channel.subscribe(subscribers)
+    try {
+      const store = faultyStore(memoryStore({ server: new MemoryServer() }))
+      const cache = createCache({
+        namespace: 'traced',
+        l2: store,
+        breaker: { failures: 1, coolDown: '1m', probes: 1 },
+        entities: { product: { ttl: '1m', l1: false, hot: false } },
+      })
+      const products = cache.entity<string>('product')
+      await products.get('1', async () => 'one')
+      expect(seen.find((context) => context.command === 'get')).toEqual({
+        operation: 'l2',
+        command: 'get',
+        namespace: 'traced',
+        store: store.name,
+        shard: 'store',
+        count: 1,
+        outcome: 'ok',
+        result: null,
+      })
+      seen.length = 0
+      const failure = new Error('connection reset')
+      store.faults.fail(['get'], () => failure)
+      expect(await products.get('2', async () => 'two')).toBe('two')
+      expect(seen[0]).toMatchObject({ command: 'get', outcome: 'error', error: failure })
+      // The breaker (one failure) is open now: the next call is skipped, without I/O.
+      seen.length = 0
+      expect(await products.get('3', async () => 'three')).toBe('three')
+      expect(seen.map(({ command, outcome }) => `${command}:${outcome}`)).toContain('get:skipped')
+      expect(seen.find((context) => context.outcome === 'skipped')?.error).toMatchObject({ code: 'L2_UNAVAILABLE' })
+      await cache.close()
+    } finally {
+      channel.unsubscribe(subscribers)
+    }
   })
 })

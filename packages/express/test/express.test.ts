@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net'
 import { Readable } from 'node:stream'
 import type { TierCache } from '@tiercache/core'
 import express, { type Request, type Response } from 'express'
-import { httpCache, invalidateOnWrite } from '../src/index.js'
+import { httpCache, invalidateOnWrite, setCachePolicy } from '../src/index.js'
 import { describeHttpCacheCases } from './http-cases.js'
 import { describeHttpFuzzCases } from './http-fuzz-cases.js'
 import type { AppSpec, HttpDriver, RunningApp, TestReply } from './http-harness.js'
 
 function write(res: Response, reply: TestReply): void {
+  if (reply.policy !== undefined) setCachePolicy(res, reply.policy)
   res.status(reply.status ?? 200)
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value)
   const body = reply.body

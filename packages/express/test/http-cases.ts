@@ -666,6 +666,77 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
       })
     })
 
+    describe("the handler's cache policy (setCachePolicy)", () => {
+      it('stores a response for the ttl its handler set (a 404 for 5 s), then produces it again', async () => {
+        const clock = new ManualClock()
+        const page = counted((req, n) =>
+          req.params.id === 'gone' ? { status: 404, policy: { ttl: '5s' }, body: `not found #${n}` } : { body: `found #${n}` },
+        )
+        const { app } = await start(
+          { routes: [{ method: 'GET', path: '/items/:id', cache: { entity: 'page', statuses: [200, 404] }, handler: page.handler }] },
+          ENTITIES,
+          { clock },
+        )
+        expect((await send(app.url, '/items/gone')).body).toBe('not found #1')
+        expect((await send(app.url, '/items/here')).body).toBe('found #2')
+        clock.advance(4_999)
+        const hit = await send(app.url, '/items/gone')
+        expect(hit).toMatchObject({ status: 404, body: 'not found #1' })
+        expect(hit.headers['x-cache']).toBe('HIT')
+        clock.advance(2)
+        const reloaded = await send(app.url, '/items/gone')
+        expect(reloaded).toMatchObject({ status: 404, body: 'not found #3' })
+        expect(reloaded.headers['x-cache']).toBe('MISS')
+        // the 200 keeps the entity's minute
+        expect((await send(app.url, '/items/here')).headers['x-cache']).toBe('HIT')
+        expect(page.calls()).toBe(3)
+      })
+
+      it('serves STALE past the ttl its handler set, within the grace it set, while it refreshes', async () => {
+        const clock = new ManualClock()
+        let version = 1
+        const page = counted(() => ({ policy: { ttl: '10s', grace: '1m' }, body: `v${version}` }))
+        const { app } = await start(
+          { routes: [{ method: 'GET', path: '/news', cache: { entity: 'short' }, handler: page.handler }] },
+          { short: { ttl: '1h' } },
+          { clock },
+        )
+        expect((await send(app.url, '/news')).body).toBe('v1')
+        version = 2
+        clock.advance(10_001)
+        const stale = await send(app.url, '/news')
+        expect(stale.body).toBe('v1')
+        expect(stale.headers['x-cache']).toBe('STALE')
+        await eventually(async () => (await send(app.url, '/news')).body === 'v2')
+      })
+
+      it('keeps a response its handler declined out of the cache', async () => {
+        const page = counted((_req, n) => ({ policy: false, body: `private-ish #${n}` }))
+        const { app, cache } = await start({
+          routes: [{ method: 'GET', path: '/declined', cache: { entity: 'page' }, handler: page.handler }],
+        })
+        const first = await send(app.url, '/declined')
+        expect(first).toMatchObject({ status: 200, body: 'private-ish #1' })
+        expect(first.headers['x-cache']).toBe('MISS')
+        const second = await send(app.url, '/declined')
+        expect(second.body).toBe('private-ish #2')
+        expect(second.headers['x-cache']).toBe('MISS')
+        expect(cache.stats().page?.uncacheableValues).toBe(0)
+      })
+
+      it('sends a response whose handler set a bad policy, caches nothing, and counts it', async () => {
+        const page = counted((_req, n) => ({ policy: { ttl: 'a while' }, body: `body #${n}` }))
+        const { app, cache } = await start({
+          routes: [{ method: 'GET', path: '/bad-policy', cache: { entity: 'page' }, handler: page.handler }],
+        })
+        expect(await send(app.url, '/bad-policy')).toMatchObject({ status: 200, body: 'body #1' })
+        const again = await send(app.url, '/bad-policy')
+        expect(again).toMatchObject({ status: 200, body: 'body #2' })
+        expect(again.headers['x-cache']).toBe('MISS')
+        expect(cache.stats().page?.uncacheableValues).toBe(2)
+      })
+    })
+
     describe('invalidate-on-write', () => {
       function productRoutes(cache: TierCache, db: Map<string, string>): AppSpec {
         return {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import type { Readable } from 'node:stream'
 import { type CacheOptions, type Clock, createCache, type TierCache } from '@tiercache/core'
-import type { HttpCacheOptions, Invalidates } from '@tiercache/core/http'
+import type { HttpCacheOptions, HttpResponsePolicy, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
 import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 
@@ -25,6 +25,8 @@ export interface TestRequest {
 
 /** What a test handler answers; the driver writes it the framework's way. A `Readable` body is streamed. */
 export interface TestReply {
+  /** The handler's cache policy for this response, set with the framework's `setCachePolicy`. */
+  policy?: HttpResponsePolicy
   status?: number
   headers?: Record<string, string | string[]>
   body?: string | Buffer | Readable | Record<string, unknown>

@@ -4,8 +4,9 @@
  */
 import { tiercache } from './plugin.js'
 
-export type { HttpCacheOptions, Invalidates, Invalidation } from '@tiercache/core/http'
+export type { HttpCacheOptions, HttpResponsePolicy, Invalidates, Invalidation } from '@tiercache/core/http'
 export { httpCacheKey, httpResponseTags, POISONING_HEADERS } from '@tiercache/core/http'
+export { setCachePolicy } from './cache-policy.js'
 export type { TiercachePluginOptions } from './plugin-options.js'
 export { INTERNAL_HEADER } from './route-caching.js'
 export { tiercache }

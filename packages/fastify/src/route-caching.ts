@@ -9,6 +9,7 @@ import {
   internalRequestHeaders,
   type LookupOutcome,
   type ResponsePlan,
+  responsePolicyOf,
   restoreHeaders,
   UncacheableResponse,
 } from '@tiercache/core/http'
@@ -134,7 +135,7 @@ export function routeCachingHooks(fastify: FastifyInstance, route: HttpCacheRout
         states.set(request, { mode: 'done' })
         restoreHeaders(request.raw.headers, state.hidden)
         if (isStream(payload)) state.capture.reject(new UncacheableResponse('stream'))
-        else state.capture.resolve({ status: reply.statusCode, headers: reply.getHeaders(), body: bodyOf(payload) })
+        else state.capture.resolve(capturedOf(reply, payload))
         const outcome = await state.outcome
         if (outcome.kind === 'produced' || outcome.kind === 'cached') {
           const plan = route.plan(outcome.stored, state.info, outcome.kind === 'produced' ? 'MISS' : outcome.cacheStatus)
@@ -190,8 +191,13 @@ function settleInternal(job: InternalJob, reply: FastifyReply, payload: unknown)
     ;(payload as { destroy?: () => void }).destroy?.()
     return ''
   }
-  job.capture.resolve({ status: reply.statusCode, headers: reply.getHeaders(), body: bodyOf(payload) })
+  job.capture.resolve(capturedOf(reply, payload))
   return payload
+}
+
+/** The response a handler produced on `reply`, with the policy it set (`setCachePolicy`). */
+function capturedOf(reply: FastifyReply, payload: unknown): CapturedResponse {
+  return { status: reply.statusCode, headers: reply.getHeaders(), body: bodyOf(payload), policy: responsePolicyOf(reply.raw) }
 }
 
 function applyPlan(reply: FastifyReply, plan: ResponsePlan): void {

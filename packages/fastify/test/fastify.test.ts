@@ -4,9 +4,10 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { describeHttpCacheCases } from '../../express/test/http-cases.js'
 import { describeHttpFuzzCases } from '../../express/test/http-fuzz-cases.js'
 import type { AppSpec, HttpDriver, RunningApp, TestReply } from '../../express/test/http-harness.js'
-import { tiercache } from '../src/index.js'
+import { setCachePolicy, tiercache } from '../src/index.js'
 
 function write(reply: FastifyReply, answer: TestReply): FastifyReply | unknown {
+  if (answer.policy !== undefined) setCachePolicy(reply, answer.policy)
   reply.code(answer.status ?? 200)
   for (const [name, value] of Object.entries(answer.headers ?? {})) reply.header(name, value)
   const body = answer.body

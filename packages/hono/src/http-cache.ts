@@ -5,6 +5,7 @@ import {
   type HttpCacheOptions,
   HttpCacheRoute,
   type HttpRequestInfo,
+  responsePolicyOf,
   UncacheableResponse,
 } from '@tiercache/core/http'
 import type { Context, MiddlewareHandler } from 'hono'
@@ -55,7 +56,7 @@ export function httpCache(cache: TierCache, options: HonoHttpCacheOptions): Midd
         job.failure = read.error
         if (read.passThrough !== undefined) replaceResponse(c, read.passThrough)
       } else {
-        job.captured = read.captured
+        job.captured = { ...read.captured, policy: responsePolicyOf(c) }
         replaceResponse(c, responseOfCaptured(read.captured, c.res.headers))
       }
       return
@@ -86,7 +87,7 @@ export function httpCache(cache: TierCache, options: HonoHttpCacheOptions): Midd
         const read = await captureResponse(c.res, raw.method, limit)
         // The client went away (the server aborts the request's signal): its response may be cut short, so it is not stored.
         if (raw.signal.aborted) throw new UncacheableResponse('aborted')
-        if ('captured' in read) return read.captured
+        if ('captured' in read) return { ...read.captured, policy: responsePolicyOf(c) }
         if (read.passThrough !== undefined) replaceResponse(c, read.passThrough)
         throw read.error
       },

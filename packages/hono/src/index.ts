@@ -3,8 +3,9 @@
  * cache. See README.md.
  */
 
-export type { Invalidates, Invalidation } from '@tiercache/core/http'
+export type { HttpResponsePolicy, Invalidates, Invalidation } from '@tiercache/core/http'
 export { httpCacheKey, httpResponseTags, POISONING_HEADERS } from '@tiercache/core/http'
+export { setCachePolicy } from './cache-policy.js'
 export { type HonoHttpCacheOptions, httpCache } from './http-cache.js'
 export type { FetchingApp } from './internal-request.js'
 export { type HonoInvalidateOnWriteOptions, invalidateOnWrite } from './invalidate-on-write.js'

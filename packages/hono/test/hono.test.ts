@@ -8,9 +8,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { describeHttpCacheCases } from '../../express/test/http-cases.js'
 import { describeHttpFuzzCases } from '../../express/test/http-fuzz-cases.js'
 import type { AppSpec, HttpDriver, RunningApp, TestReply, TestRequest } from '../../express/test/http-harness.js'
-import { httpCache, invalidateOnWrite } from '../src/index.js'
+import { httpCache, invalidateOnWrite, setCachePolicy } from '../src/index.js'
 
 function write(c: Context, reply: TestReply): Response | Promise<Response> {
+  if (reply.policy !== undefined) setCachePolicy(c, reply.policy)
   c.status((reply.status ?? 200) as ContentfulStatusCode)
   for (const [name, value] of Object.entries(reply.headers ?? {})) {
     for (const [i, one] of [value].flat().entries()) c.header(name, one, { append: i > 0 })

@@ -4,9 +4,10 @@
  * Express and Fastify platforms. See README.md.
  */
 
-export type { HttpCacheOptions, Invalidation } from '@tiercache/core/http'
+export type { HttpCacheOptions, HttpResponsePolicy, Invalidation } from '@tiercache/core/http'
 export { httpCacheKey, httpResponseTags, POISONING_HEADERS } from '@tiercache/core/http'
 export { TierCacheInterceptor } from './cache-interceptor.js'
+export { setCachePolicy } from './cache-policy.js'
 export { Cached, InjectCache, InjectEntity, Invalidates } from './decorators.js'
 export type { TierCacheModuleAsyncOptions, TierCacheModuleOptions } from './module-options.js'
 export type { NestRequest } from './nest-http.js'

@@ -15,7 +15,7 @@ import { ExpressAdapter } from '@nestjs/platform-express'
 import { FastifyAdapter } from '@nestjs/platform-fastify'
 import type { TierCache } from '@tiercache/core'
 import type { AppSpec, HttpDriver, RunningApp, TestReply, TestRequest } from '../../express/test/http-harness.js'
-import { Cached, Invalidates, TierCacheModule, type TierCacheModuleOptions } from '../src/index.js'
+import { Cached, Invalidates, setCachePolicy, TierCacheModule, type TierCacheModuleOptions } from '../src/index.js'
 
 export type Platform = 'express' | 'fastify'
 export type AnswerStyle = 'return' | 'res'
@@ -32,6 +32,7 @@ interface PlatformResponse {
 }
 
 function setStatusAndHeaders(res: PlatformResponse, reply: TestReply): void {
+  if (reply.policy !== undefined) setCachePolicy(res, reply.policy)
   const fastify = res.raw !== undefined
   const status = reply.status ?? 200
   if (fastify) res.code?.(status)

@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api'
-import type { L2ErrorMessage, TraceContext } from '@tiercache/core'
+import type { L2ErrorMessage, L2TraceContext, TraceContext } from '@tiercache/core'
 
 /**
  * The attribute names this package sets. OpenTelemetry's own names where a convention exists
@@ -25,6 +25,12 @@ export const ATTRIBUTES = Object.freeze({
   tags: 'tiercache.tags',
   dbSystem: 'db.system.name',
   dbOperation: 'db.operation.name',
+  /** L2 calls on several keys: how many (OpenTelemetry's name for a batch's size). */
+  dbBatchSize: 'db.operation.batch.size',
+  serverAddress: 'server.address',
+  serverPort: 'server.port',
+  /** L2 calls: the shard as the store names it (`host:port` of the master of a cluster, `store` without shards). */
+  shard: 'tiercache.l2.shard',
   errorType: 'error.type',
 } as const)
 
@@ -75,4 +81,36 @@ function errorType(error: unknown): string {
     return typeof code === 'string' ? code : error.name
   }
   return '_OTHER'
+}
+
+/** Attributes of an L2 call known when it starts (span only). */
+export function l2StartAttributes(context: L2TraceContext, dbSystem: string): Attributes {
+  const attributes = l2CommonAttributes(context, dbSystem)
+  if (context.count > 1) attributes[ATTRIBUTES.dbBatchSize] = context.count
+  return attributes
+}
+
+/** Attributes of an L2 call known when it ends; also those of its duration measurement. */
+export function l2EndAttributes(context: L2TraceContext, dbSystem: string): Attributes {
+  const attributes = l2CommonAttributes(context, dbSystem)
+  attributes[ATTRIBUTES.outcome] = context.outcome ?? 'ok'
+  if (context.error !== undefined) attributes[ATTRIBUTES.errorType] = errorType(context.error)
+  return attributes
+}
+
+function l2CommonAttributes(context: L2TraceContext, dbSystem: string): Attributes {
+  const attributes: Attributes = {
+    [ATTRIBUTES.dbSystem]: dbSystem,
+    [ATTRIBUTES.dbOperation]: context.command,
+    [ATTRIBUTES.namespace]: context.namespace,
+    [ATTRIBUTES.shard]: context.shard,
+  }
+  // A cluster store names a shard by its master's `host:port`; IPv6 hosts keep their colons.
+  const colon = context.shard.lastIndexOf(':')
+  const port = Number(context.shard.slice(colon + 1))
+  if (colon > 0 && Number.isInteger(port) && port > 0) {
+    attributes[ATTRIBUTES.serverAddress] = context.shard.slice(0, colon)
+    attributes[ATTRIBUTES.serverPort] = port
+  }
+  return attributes
 }

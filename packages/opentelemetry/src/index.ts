@@ -3,4 +3,9 @@
  * through `@opentelemetry/api`. See README.md.
  */
 export { ATTRIBUTES } from './attributes.js'
-export { instrumentTiercache, type TiercacheInstrumentation, type TiercacheInstrumentationOptions } from './instrumentation.js'
+export {
+  instrumentTiercache,
+  type SpannedOperation,
+  type TiercacheInstrumentation,
+  type TiercacheInstrumentationOptions,
+} from './instrumentation.js'

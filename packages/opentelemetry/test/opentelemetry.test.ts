@@ -1,6 +1,6 @@
-import { SpanStatusCode } from '@opentelemetry/api'
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { createCache, type TierCache } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
 import { findFreePort, testCluster } from '@tiercache/testkit'
@@ -38,6 +38,11 @@ function clusterCache(namespace: string, extra: { tracing?: { ids: boolean } } =
   const cache = createCache({ namespace, l2: redisClusterStore({ nodes }), entities: { product: { ttl: '10m' } }, ...extra })
   caches.push(cache)
   return cache
+}
+
+/** The span id of a finished span's parent (SDK 2 names it `parentSpanContext`). */
+function parentOf(span: ReadableSpan): string | undefined {
+  return (span as { parentSpanContext?: { spanId: string } }).parentSpanContext?.spanId
 }
 
 async function exportedMetrics() {
@@ -124,6 +129,99 @@ describe('instrumentTiercache', () => {
       expect(point.attributes).toMatchObject({ 'db.system.name': 'redis', 'tiercache.namespace': 'otel-l2', 'tiercache.entity': 'product' })
       expect(typeof point.attributes['db.operation.name']).toBe('string')
     }
+  })
+
+  it('makes a CLIENT span per L2 call, child of the get that made it, with db.system.name redis and the shard it went to', async () => {
+    const first = clusterCache('otel-l2-spans')
+    const second = clusterCache('otel-l2-spans')
+    await first.entity<string>('product').get('1', async () => 'v')
+    spans.reset()
+    // An L2 hit on the second instance: one get span, one L2 get under it.
+    expect(await second.entity<string>('product').get('1', async () => 'unused')).toBe('v')
+
+    const finished = spans.getFinishedSpans()
+    const get = finished.find((span) => span.name === 'tiercache.get')
+    const l2Gets = finished.filter((span) => span.name === 'tiercache.l2 get')
+    expect(l2Gets).toHaveLength(1)
+    const l2Get = l2Gets[0] as ReadableSpan
+    expect(l2Get.kind).toBe(SpanKind.CLIENT)
+    expect(parentOf(l2Get)).toBe(get?.spanContext().spanId)
+    expect(l2Get.spanContext().traceId).toBe(get?.spanContext().traceId)
+    const masters = (await testCluster().masters()).map((master) => master.port)
+    expect(l2Get.attributes).toMatchObject({
+      'db.system.name': 'redis',
+      'db.operation.name': 'get',
+      'tiercache.namespace': 'otel-l2-spans',
+      'tiercache.outcome': 'ok',
+      'server.address': '127.0.0.1',
+    })
+    expect(masters).toContain(l2Get.attributes['server.port'])
+    expect(l2Get.attributes['tiercache.l2.shard']).toBe(`127.0.0.1:${l2Get.attributes['server.port']}`)
+    // Keys hold ids: never on L2 spans.
+    expect(Object.keys(l2Get.attributes).filter((name) => name.includes('key'))).toEqual([])
+
+    const l2Duration = (await exportedMetrics()).get('db.client.operation.duration')
+    expect(l2Duration?.descriptor.unit).toBe('s')
+    expect(l2Duration?.dataPoints.map((point) => point.attributes)).toContainEqual(
+      expect.objectContaining({ 'db.system.name': 'redis', 'db.operation.name': 'get', 'tiercache.outcome': 'ok' }),
+    )
+  })
+
+  it("puts a miss's load and its lock, lease write and release under the get span", async () => {
+    const cache = clusterCache('otel-miss-tree')
+    await cache.entity<string>('product').get('7', async () => 'v')
+
+    const finished = spans.getFinishedSpans()
+    const get = finished.find((span) => span.name === 'tiercache.get')
+    const children = finished.filter((span) => parentOf(span) === get?.spanContext().spanId).map((span) => span.name)
+    expect(children).toContain('tiercache.load')
+    expect(children).toContain('tiercache.l2 get')
+    expect(children).toContain('tiercache.l2 acquireLock')
+    expect(children).toContain('tiercache.l2 setIfLeaseHeld')
+  })
+
+  it('marks L2 calls skipped by an open breaker, with error.type L2_UNAVAILABLE', async () => {
+    const port = await findFreePort()
+    const cache = createCache({
+      namespace: 'otel-l2-skipped',
+      l2: redisClusterStore({ nodes: [`127.0.0.1:${port}`] }),
+      breaker: { failures: 1, coolDown: '1m', probes: 1 },
+      entities: { product: { ttl: '10m' } },
+    })
+    caches.push(cache)
+    await cache.entity<string>('product').get('1', async () => 'from the loader')
+    spans.reset()
+    // The breaker opened on the first failure: this read's L2 calls are skipped without I/O.
+    await expect(cache.entity<string>('product').get('2', async () => 'from the loader')).resolves.toBe('from the loader')
+
+    const l2Spans = spans.getFinishedSpans().filter((span) => span.name.startsWith('tiercache.l2 '))
+    expect(l2Spans.length).toBeGreaterThan(0)
+    for (const span of l2Spans) {
+      // The shard is what the store names it; with no slot map yet, the cluster store says `unknown`.
+      expect(span.attributes).toMatchObject({
+        'tiercache.outcome': 'skipped',
+        'error.type': 'L2_UNAVAILABLE',
+        'tiercache.l2.shard': 'unknown',
+      })
+      expect(span.status.code).toBe(SpanStatusCode.ERROR)
+    }
+  })
+
+  it('leaves L2 calls out of spans when `spans` does not list l2, and still measures them', async () => {
+    instrumentation.disable()
+    // A reader binds to one provider, and its shutdown shuts its exporter: both anew.
+    await reader.shutdown()
+    metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE)
+    reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 })
+    instrumentation = instrumentTiercache({
+      tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+      meterProvider: new MeterProvider({ readers: [reader] }),
+      spans: ['get'],
+    })
+    const cache = clusterCache('otel-no-l2-spans')
+    await cache.entity<string>('product').get('1', async () => 'v')
+    expect(spans.getFinishedSpans().map((span) => span.name)).toEqual(['tiercache.get'])
+    expect((await exportedMetrics()).get('db.client.operation.duration')?.dataPoints.length).toBeGreaterThan(0)
   })
 
   it('stops with disable()', async () => {

@@ -2,7 +2,7 @@ import { redisPipeline, type SlotRange, testCluster } from '@tiercache/testkit'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { keySlot, type RedisRemoteStore, redisClusterStore } from '../src/index.js'
 
-type Change = { shards: readonly string[]; reason: string }
+type Change = { shards: readonly string[]; reason: string; current?: readonly string[] }
 
 const stores: RedisRemoteStore[] = []
 const restore: (() => Promise<unknown>)[] = []
@@ -57,7 +57,8 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
     restore.push(() => cluster.moveSlots([[100, 100]], source))
     await cluster.moveSlots([[100, 100]], target)
     await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 })
-    expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots' })
+    const masters = (await cluster.masters()).map((m) => `127.0.0.1:${m.port}`).sort()
+    expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots', current: masters })
     expect(s.shardOf(key)).toBe(`127.0.0.1:${target}`)
     expect(await s.get(key)).toBe('v')
   })

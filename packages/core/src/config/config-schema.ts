@@ -13,7 +13,8 @@ import { NAME_PATTERN } from './name-pattern.js'
 
 const DURATION_HINT = "a duration (milliseconds as a number >= 0, or a string like '500ms', '30s', '10m', '1h')"
 
-const duration = z.unknown().transform((input, ctx) => {
+/** A duration (ms or `'30s'`) in a schema: parsed into whole ms, or an issue saying what a duration looks like. */
+export const duration = z.unknown().transform((input, ctx) => {
   const ms = tryParseDuration(input)
   if (ms === undefined) {
     ctx.addIssue({ code: 'custom', message: `expected ${DURATION_HINT}, got ${describe(input)}` })
@@ -285,8 +286,12 @@ function resolveHot(hot: z.output<typeof hotSchema> | false | undefined): HotKey
 
 /** Turns zod issues into one `INVALID_CONFIG` error whose message names each bad field's path. */
 export function configError(issues: readonly z.core.$ZodIssue[], root = 'options'): TierCacheError {
-  const lines = issues.flatMap((issue) => issueLines(issue, [root]))
-  return new TierCacheError('INVALID_CONFIG', lines.join('; '))
+  return new TierCacheError('INVALID_CONFIG', describeIssues(issues, root))
+}
+
+/** The text of {@link configError}: each bad field's path under `root` and what was expected, joined with `; `. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[], root: string): string {
+  return issues.flatMap((issue) => issueLines(issue, [root])).join('; ')
 }
 
 // Issues at the root of a union branch that mean "the input is not of this branch's kind".

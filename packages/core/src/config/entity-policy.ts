@@ -81,11 +81,11 @@ export interface L1Policy {
 
 /**
  * The fresh lifetime of one new entry: the policy's TTL (or negative TTL for an absent
- * value), shortened by up to `jitter` of itself at random. Jitter only ever shortens, so the
- * configured TTL stays the upper bound on how long a value is considered fresh.
+ * value), or `ttlMs` when the loader chose one, shortened by up to `jitter` of itself at random.
+ * Jitter only ever shortens, so the TTL stays the upper bound on how long a value is fresh.
  */
-export function freshLifetimeMs(policy: EntityPolicy, absent: boolean, random: RandomSource): number {
-  const base = absent ? policy.negativeTtlMs : policy.ttlMs
+export function freshLifetimeMs(policy: EntityPolicy, absent: boolean, random: RandomSource, ttlMs: number | null = null): number {
+  const base = ttlMs ?? (absent ? policy.negativeTtlMs : policy.ttlMs)
   if (policy.jitter === 0 || base === 0) return base
   return Math.max(1, Math.round(base * (1 - policy.jitter * random())))
 }

@@ -37,6 +37,11 @@ export interface EntityCore {
   readonly metrics: EntityMetrics
   readonly log: Logger
   readonly l2Failures: L2Failures
+  /**
+   * Whether L1 ever held a tagged entry: set by the L1 fill, so a tag invalidation scans the L1
+   * of an entity whose `tags` function or loaders tag entries, and skips the others.
+   */
+  l1Tagged: boolean
 }
 
 /** Builds the shared state of one entity from the cache's context and the entity's resolved policy. */
@@ -71,6 +76,7 @@ export function createEntityCore(ctx: EngineContext, policy: EntityPolicy): Enti
     metrics,
     log,
     l2Failures: new L2Failures(counters, metrics, log, ctx.clock),
+    l1Tagged: false,
   }
 }
 

@@ -21,18 +21,28 @@ import { SingleFlight } from '../util/single-flight.js'
 import type { EngineContext } from './engine-context.js'
 import { assertOpen, createEntityCore, type EntityCore } from './entity-core.js'
 import { tombstoneReplicas } from './hot-replicas.js'
-import type { BatchLoader, Loader } from './loader-types.js'
+import type { LoadContext } from './loader-context.js'
+import type { BatchLoader, Loader, LoaderContext } from './loader-types.js'
 import { readMany } from './read-many.js'
 import { readThrough } from './read-through.js'
 import { Refresher } from './refresher.js'
+import { ENTITY_POLICY } from './value-policy.js'
 import { PLAIN_WRITE, writeValue } from './value-writer.js'
 
-export type { BatchLoader, Loader } from './loader-types.js'
+export type { BatchLoader, BatchLoaderContext, Loader, LoaderContext } from './loader-types.js'
+export type { ValuePolicy } from './value-policy.js'
 
 /** Options of {@link EntityHandle.wrap}. */
-export interface WrapOptions<A extends unknown[]> {
+export interface WrapOptions<A extends unknown[], R = unknown> {
   /** Builds the id from the call's arguments. Default: the first argument, when it is a string or a number. */
   key?: (...args: A) => string
+  /**
+   * Decides the policy of a value the wrapped function loaded, from its arguments and its result,
+   * through the loader context (`ctx.set({ ttl })`, `ctx.skip()`), so the repository function
+   * itself need not know the cache. Not called for cache hits. A hook that throws is logged and
+   * the value returned but not cached. Default: none (the entity's policy).
+   */
+  policy?: (args: A, result: Awaited<R>, ctx: LoaderContext) => void
 }
 
 /** Options of {@link EntityHandle.invalidating}. */
@@ -77,7 +87,7 @@ export interface EntityHandle<T> {
   /** Wraps a repository function into a read-through function with the same parameters and result type. */
   wrap<A extends unknown[], R extends T | null | undefined>(
     fn: (...args: A) => R | Promise<R>,
-    options?: WrapOptions<A>,
+    options?: WrapOptions<A, R>,
   ): (...args: A) => Promise<Awaited<R>>
   /** Wraps a write: runs it, then invalidates the ids (and tags) it names, then returns its result. */
   invalidating<A extends unknown[], R>(fn: (...args: A) => R, options: InvalidatingOptions<A, R>): (...args: A) => Promise<Awaited<R>>
@@ -209,7 +219,15 @@ export class EntityCache<T> implements EntityHandle<T> {
       if (!unlocked || !tombstoned) this.ctx.outbox.addIds(this.name, [id])
     }
     const startedAt = this.ctx.clock.now()
-    await writeValue(this.core, { id, value, loadMs: 0, startedAt, startEpoch: this.core.stamps.current(), l2: PLAIN_WRITE })
+    await writeValue(this.core, {
+      id,
+      value,
+      loadMs: 0,
+      startedAt,
+      startEpoch: this.core.stamps.current(),
+      l2: PLAIN_WRITE,
+      policy: ENTITY_POLICY,
+    })
     if (!(await publishIds(this.propagation, [id]))) this.ctx.outbox.addIds(this.name, [id])
   }
 
@@ -244,13 +262,35 @@ export class EntityCache<T> implements EntityHandle<T> {
 
   wrap<A extends unknown[], R extends T | null | undefined>(
     fn: (...args: A) => R | Promise<R>,
-    options: WrapOptions<A> = {},
+    options: WrapOptions<A, R> = {},
   ): (...args: A) => Promise<Awaited<R>> {
     if (typeof fn !== 'function') {
       throw new TierCacheError('INVALID_CONFIG', `entity "${this.name}": wrap expects a function`, { entity: this.name })
     }
+    if (options.policy !== undefined && typeof options.policy !== 'function') {
+      throw new TierCacheError(
+        'INVALID_CONFIG',
+        `entity "${this.name}": wrap options.policy: expected a function (args, result, ctx) => void`,
+        {
+          entity: this.name,
+        },
+      )
+    }
     const keyOf = options.key ?? defaultKey
-    return async (...args: A): Promise<Awaited<R>> => (await this.get(keyOf(...args), () => fn(...args))) as Awaited<R>
+    const policy = options.policy
+    if (policy === undefined) {
+      return async (...args: A): Promise<Awaited<R>> => (await this.get(keyOf(...args), () => fn(...args))) as Awaited<R>
+    }
+    return async (...args: A): Promise<Awaited<R>> =>
+      (await this.get(keyOf(...args), async (_id, ctx) => {
+        const result = await fn(...args)
+        try {
+          policy(args, result as Awaited<R>, ctx)
+        } catch (error) {
+          ;(ctx as LoadContext).fail(error)
+        }
+        return result
+      })) as Awaited<R>
   }
 
   invalidating<A extends unknown[], R>(fn: (...args: A) => R, options: InvalidatingOptions<A, R>): (...args: A) => Promise<Awaited<R>> {
@@ -298,7 +338,7 @@ export class EntityCache<T> implements EntityHandle<T> {
   /** Drops L1 entries carrying any of `tags` that were created at or before `stamp`. */
   dropTagged(tags: readonly string[], stamp: number): void {
     const l1 = this.core.l1
-    if (l1 === null || this.policy.tags === null) return
+    if (l1 === null || !this.core.l1Tagged) return
     const wanted = new Set(tags)
     for (const [id, entry] of l1.entries()) {
       if (entry.createdAt <= stamp && entry.tags.some((tag) => wanted.has(tag))) l1.delete(id)

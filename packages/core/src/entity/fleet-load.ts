@@ -98,7 +98,23 @@ async function loadAndWrite(
   write: L2Write,
 ): Promise<WriteResult> {
   const loaded = await runLoader(core, id, loader, (late) =>
-    writeValue(core, { id, value: late.value, loadMs: late.loadMs, startedAt: late.startedAt, startEpoch, l2: NO_L2_WRITE }),
+    writeValue(core, {
+      id,
+      value: late.value,
+      loadMs: late.loadMs,
+      startedAt: late.startedAt,
+      startEpoch,
+      l2: NO_L2_WRITE,
+      policy: late.policy,
+    }),
   )
-  return writeValue(core, { id, value: loaded.value, loadMs: loaded.loadMs, startedAt: loaded.startedAt, startEpoch, l2: write })
+  return writeValue(core, {
+    id,
+    value: loaded.value,
+    loadMs: loaded.loadMs,
+    startedAt: loaded.startedAt,
+    startEpoch,
+    l2: write,
+    policy: loaded.policy,
+  })
 }

@@ -5,15 +5,22 @@ import { earlyRefreshFrom } from './xfetch.js'
 /**
  * Puts a value into L1, unless a load that started at `startEpoch` is older than an
  * invalidation of `id` (or of one of the value's tags) this instance heard of: such a value
- * may be the one the invalidation removed.
+ * may be the one the invalidation removed. `l1TtlMs` is the L1 TTL its loader chose (0: none),
+ * or `null` for the entity's.
  */
-export function fillL1(core: EntityCore, id: string, candidate: Candidate, startEpoch: number): void {
+export function fillL1(core: EntityCore, id: string, candidate: Candidate, startEpoch: number, l1TtlMs: number | null = null): void {
   const l1 = core.l1
   if (l1 === null || core.stamps.invalidatedSince(id, startEpoch)) return
-  // Without an L1 of its own, the entity keeps only hot keys, for the hot L1 TTL.
-  const ttlMs = core.policy.l1?.ttlMs ?? (core.hot?.isHot(id) ? core.hot.policy.l1TtlMs : 0)
+  // Without an L1 of its own, the entity keeps only hot keys, for the hot L1 TTL (which a loader's choice may shorten).
+  const own = core.policy.l1?.ttlMs
+  const ttlMs =
+    own !== undefined ? (l1TtlMs ?? own) : Math.min(core.hot?.isHot(id) ? core.hot.policy.l1TtlMs : 0, l1TtlMs ?? Number.POSITIVE_INFINITY)
   if (ttlMs <= 0) return
-  if (candidate.tags.length > 0 && core.ctx.tagStamps.invalidatesLocally(candidate.tags, candidate.createdAt)) return
+  if (candidate.tags.length > 0) {
+    if (core.ctx.tagStamps.invalidatesLocally(candidate.tags, candidate.createdAt)) return
+    // Tags a loader chose reach L1 of entities without a `tags` function: tag invalidations must look at them.
+    core.l1Tagged = true
+  }
   const now = core.ctx.clock.now()
   l1.set(id, {
     value: candidate.value,

@@ -2,15 +2,19 @@ import { loadTracing, traceContext, traced } from '../metrics/tracing.js'
 import { TierCacheError } from '../util/errors.js'
 import { raceTimeout } from '../util/timeouts.js'
 import type { EntityCore } from './entity-core.js'
+import { BatchLoadContext, LoadContext } from './loader-context.js'
 import type { BatchLoader, Loader } from './loader-types.js'
+import type { ValueDecision } from './value-policy.js'
 
-/** A loader's result with its times (clock ms). */
-export interface Loaded<V> {
+/** A loader's result with its times (clock ms) and what the loader decided about its value(s) (`P`). */
+export interface Loaded<V, P> {
   readonly value: V
   /** When the loader was called. */
   readonly startedAt: number
   /** How long it took. */
   readonly loadMs: number
+  /** The loader's decision through its context: one, or one per id of a batch. */
+  readonly policy: P
 }
 
 /**
@@ -23,15 +27,18 @@ export async function runLoader(
   core: EntityCore,
   id: string,
   loader: Loader<unknown>,
-  onLate: (late: Loaded<unknown>) => unknown,
-): Promise<Loaded<unknown>> {
+  onLate: (late: Loaded<unknown, ValueDecision>) => unknown,
+): Promise<Loaded<unknown, ValueDecision>> {
   const clock = core.ctx.clock
   const startedAt = clock.now()
   core.counters.loads++
   const loadAt = performance.now()
+  const context = new LoadContext(core, id)
   let loading: Promise<unknown>
   try {
-    loading = loadTracing.hasSubscribers ? traced(loadTracing, loadContext(core, id), async () => loader(id)) : Promise.resolve(loader(id))
+    loading = loadTracing.hasSubscribers
+      ? traced(loadTracing, loadContext(core, id), async () => loader(id, context))
+      : Promise.resolve(loader(id, context))
   } catch (error) {
     loading = Promise.reject(error)
   }
@@ -51,7 +58,7 @@ export async function runLoader(
       loadAt,
       new TierCacheError('LOADER_TIMEOUT', `entity "${core.name}" id "${id}": the loader passed hardTimeout`, about),
     )
-    loading.then((value) => onLate({ value, startedAt, loadMs: clock.now() - startedAt })).catch(() => {})
+    loading.then((value) => onLate({ value, startedAt, loadMs: clock.now() - startedAt, policy: context.seal() })).catch(() => {})
     throw new TierCacheError(
       'LOADER_TIMEOUT',
       `entity "${core.name}" id "${id}": the loader took longer than hardTimeout ${core.policy.hardTimeoutMs} ms and there is no stale value to serve`,
@@ -59,7 +66,7 @@ export async function runLoader(
     )
   }
   core.metrics.load([id], loadAt, undefined)
-  return { value: raced.value, startedAt, loadMs: clock.now() - startedAt }
+  return { value: raced.value, startedAt, loadMs: clock.now() - startedAt, policy: context.seal() }
 }
 
 /**
@@ -73,8 +80,9 @@ export async function runBatchLoader(
   core: EntityCore,
   ids: readonly string[],
   batchLoader: BatchLoader<unknown>,
-  onLate: (late: Loaded<unknown[]>) => unknown,
-): Promise<Loaded<unknown[]>> {
+  onLate: (late: Loaded<unknown[], ValueDecision[]>) => unknown,
+): Promise<Loaded<unknown[], ValueDecision[]>> {
+  const context = BatchLoadContext.of(core, ids)
   const clock = core.ctx.clock
   const startedAt = clock.now()
   core.counters.loads++
@@ -85,8 +93,8 @@ export async function runBatchLoader(
     throw error
   }
   const loading = loadTracing.hasSubscribers
-    ? traced(loadTracing, loadContext(core, ids), async () => batchLoader(ids as string[]))
-    : Promise.resolve().then(() => batchLoader(ids as string[]))
+    ? traced(loadTracing, loadContext(core, ids), async () => batchLoader(ids as string[], context))
+    : Promise.resolve().then(() => batchLoader(ids as string[], context))
   let raced: Awaited<ReturnType<typeof raceTimeout<unknown>>>
   try {
     raced = await raceTimeout(loading, core.policy.hardTimeoutMs)
@@ -102,7 +110,9 @@ export async function runBatchLoader(
     )
     core.metrics.load(ids, loadAt, error)
     loading
-      .then((loaded) => onLate({ value: alignBatch(core.name, ids, loaded), startedAt, loadMs: clock.now() - startedAt }))
+      .then((loaded) =>
+        onLate({ value: alignBatch(core.name, ids, loaded), startedAt, loadMs: clock.now() - startedAt, policy: context.seal(ids) }),
+      )
       .catch(() => {})
     throw error
   }
@@ -113,7 +123,7 @@ export async function runBatchLoader(
     return failed(error)
   }
   core.metrics.load(ids, loadAt, undefined)
-  return { value, startedAt, loadMs: clock.now() - startedAt }
+  return { value, startedAt, loadMs: clock.now() - startedAt, policy: context.seal(ids) }
 }
 
 /** Turns a batch loader's array or Map into values aligned with `ids`; throws `INVALID_LOADER_RESULT` otherwise. */

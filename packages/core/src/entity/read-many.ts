@@ -4,9 +4,11 @@ import { waitForHolder } from './fleet-load.js'
 import { acceptL2Hit } from './l1-fill.js'
 import { holdingLeases, type Lease, newLease, tryLock } from './lease.js'
 import { alignBatch, type Loaded, runBatchLoader } from './load-runner.js'
+import { BatchLoadContext, type LoadContext } from './loader-context.js'
 import type { BatchLoader, Loader } from './loader-types.js'
 import type { Refresher } from './refresher.js'
 import { parseRemote } from './remote-read.js'
+import { ENTITY_POLICY, type ValueDecision } from './value-policy.js'
 import { NO_L2_WRITE, writeValue } from './value-writer.js'
 
 /**
@@ -73,7 +75,9 @@ async function readThroughMany(
   const readAt = performance.now()
   const startEpoch = core.stamps.current()
   const values = new Array<unknown>(ids.length)
-  const single: Loader<unknown> = async (id) => alignBatch(core.name, [id], await batchLoader([id]))[0]
+  // One id alone (waiting for another instance, a stale refresh): the batch loader's context for it is this load's own.
+  const single: Loader<unknown> = async (id, ctx) =>
+    alignBatch(core.name, [id], await batchLoader([id], new BatchLoadContext(core, new Map([[id, ctx as LoadContext]]))))[0]
   const missing = await readRemoteBatch(core, refresher, ids, values, single, readAt, startEpoch)
   if (missing.length === 0) return values
   core.counters.misses += missing.length
@@ -105,10 +109,18 @@ async function readThroughMany(
     const held = [...leases.values()].filter((lease): lease is Lease => lease !== null)
     const loadIds = toLoad.map((i) => ids[i] as string)
     // After a hard timeout the late values still fill this instance's L1, never L2 (docs/decisions/0004).
-    const keepLate = (late: Loaded<unknown[]>): Promise<unknown> =>
+    const keepLate = (late: Loaded<unknown[], ValueDecision[]>): Promise<unknown> =>
       Promise.all(
         loadIds.map((id, k) =>
-          writeValue(core, { id, value: late.value[k], loadMs: late.loadMs, startedAt: late.startedAt, startEpoch, l2: NO_L2_WRITE }),
+          writeValue(core, {
+            id,
+            value: late.value[k],
+            loadMs: late.loadMs,
+            startedAt: late.startedAt,
+            startEpoch,
+            l2: NO_L2_WRITE,
+            policy: late.policy[k] ?? ENTITY_POLICY,
+          }),
         ),
       )
     await holdingLeases(core, held, async (spent) => {
@@ -123,6 +135,7 @@ async function readThroughMany(
             startedAt: loaded.startedAt,
             startEpoch,
             l2: lease === null ? NO_L2_WRITE : { kind: 'lease', lease },
+            policy: loaded.policy[k] ?? ENTITY_POLICY,
           })
           if (lease !== null) spent(lease, written.outcome)
           values[index] = written.value

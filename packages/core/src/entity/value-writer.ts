@@ -8,6 +8,7 @@ import type { EntityCore } from './entity-core.js'
 import { writeReplicas } from './hot-replicas.js'
 import { fillL1 } from './l1-fill.js'
 import type { Lease, WriteOutcome } from './lease.js'
+import { declined, type ValueDecision } from './value-policy.js'
 
 /**
  * How a value reaches L2: under the lease this load holds (written only while it stands),
@@ -33,6 +34,8 @@ export interface WriteRequest {
   /** The invalidation epoch when the read started: an older load does not fill L1. */
   readonly startEpoch: number
   readonly l2: L2Write
+  /** What the loader decided about this value through its context (`ENTITY_POLICY` when it decided nothing). */
+  readonly policy: ValueDecision
 }
 
 /** The cache's copy of the value (what callers get) and what happened to the lease. */
@@ -51,9 +54,10 @@ export interface WriteResult {
  * {@link holdingLeases} does, from the outcome.
  */
 export async function writeValue(core: EntityCore, request: WriteRequest): Promise<WriteResult> {
-  const { id, value } = request
+  const { id, value, policy } = request
+  if (policy.kind !== 'cache') return declined(core, id, value, policy)
   const absent = value === null || value === undefined
-  const freshMs = freshLifetimeMs(core.policy, absent, core.ctx.random)
+  const freshMs = freshLifetimeMs(core.policy, absent, core.ctx.random, policy.ttlMs)
   let payload = ''
   let copy: unknown = value
   if (freshMs > 0 && !absent) {
@@ -78,7 +82,7 @@ export async function writeValue(core: EntityCore, request: WriteRequest): Promi
     }
   }
   if (freshMs === 0) return { value, outcome: 'not-written' }
-  const tags = tagsOf(core, id, copy)
+  const tags = policy.tags ?? tagsOf(core, id, copy)
   if (tags === undefined) return { value: copy, outcome: 'not-written' }
   const now = core.ctx.clock.now()
   const envelope: Envelope = {
@@ -86,7 +90,7 @@ export async function writeValue(core: EntityCore, request: WriteRequest): Promi
     payload,
     createdAt: Math.min(request.startedAt, now),
     freshUntil: now + freshMs,
-    staleUntil: now + freshMs + core.policy.graceMs,
+    staleUntil: now + freshMs + (policy.graceMs ?? core.policy.graceMs),
     loadMs: request.loadMs,
     tags,
   }
@@ -115,7 +119,7 @@ export async function writeValue(core: EntityCore, request: WriteRequest): Promi
       void writeReplicas(core, id, raw, candidate, now, core.hot.replicaKeys(id), request.startEpoch)
     }
   }
-  fillL1(core, id, candidate, request.startEpoch)
+  fillL1(core, id, candidate, request.startEpoch, policy.l1TtlMs)
   return { value: copy, outcome }
 }
 

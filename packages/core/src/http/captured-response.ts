@@ -1,3 +1,5 @@
+import type { HttpResponsePolicy } from './response-policy.js'
+
 /** A header value as Node's `getHeaders()` returns it. */
 export type HeaderValue = string | number | readonly string[]
 
@@ -11,6 +13,8 @@ export interface CapturedResponse {
   readonly headers: Readonly<Record<string, HeaderValue | undefined>>
   /** The whole body (empty for a HEAD request, whose body the framework never writes). */
   readonly body: Buffer
+  /** What the handler decided about caching this response (`setCachePolicy`), when it did. */
+  readonly policy?: HttpResponsePolicy
 }
 
 /** The first value of a header, as a string, or `undefined` when it is absent. */

@@ -1,5 +1,9 @@
 import type { TierCache } from '../cache.js'
 import type { EntityHandle } from '../entity/entity-handle.js'
+import type { LoadContext } from '../entity/loader-context.js'
+import type { LoaderContext } from '../entity/loader-types.js'
+import type { ValuePolicy } from '../entity/value-policy.js'
+import { tryParseDuration } from '../util/duration.js'
 import { TierCacheError } from '../util/errors.js'
 import type { HttpRequestInfo } from './cache-key.js'
 import type { CapturedResponse } from './captured-response.js'
@@ -91,7 +95,7 @@ export class HttpCacheRoute<Req = unknown> {
     let own: Promise<StoredResponse> | undefined
     const tagsOf = this.options.tags
     const method = info.method.toUpperCase()
-    const loader = async (): Promise<StoredResponse> => {
+    const loader = async (_id: string, ctx: LoaderContext): Promise<StoredResponse> => {
       // A background refresh may call the loader before `get` has handed this request its stale
       // value (an L1-only cache loads synchronously): after one turn of the event loop, a request
       // still waiting is a miss whose response this load produces; otherwise it is a refresh.
@@ -99,13 +103,13 @@ export class HttpCacheRoute<Req = unknown> {
       if (phase === 'waiting') {
         phase = 'own'
         own = producers.runOwn().then(
-          (captured) => this.store(key, method, captured, tagsOf?.(req) ?? []),
+          (captured) => this.store(key, method, captured, tagsOf?.(req) ?? [], ctx),
           (error: unknown) => this.uncached(key, error),
         )
         return own
       }
       const captured = await producers.runInternal().catch((error: unknown) => this.uncached(key, error))
-      return this.store(key, method, captured, tagsOf?.(req) ?? [])
+      return this.store(key, method, captured, tagsOf?.(req) ?? [], ctx)
     }
 
     for (let attempt = 0; ; attempt++) {
@@ -128,7 +132,7 @@ export class HttpCacheRoute<Req = unknown> {
         continue
       }
       phase = 'answered'
-      return { kind: 'cached', stored: value, cacheStatus: now >= value.storedAt + this.timing.ttlMs ? 'STALE' : 'HIT' }
+      return { kind: 'cached', stored: value, cacheStatus: now >= value.storedAt + (value.ttlMs ?? this.timing.ttlMs) ? 'STALE' : 'HIT' }
     }
   }
 
@@ -137,14 +141,33 @@ export class HttpCacheRoute<Req = unknown> {
     return planStoredResponse(stored, info, cacheStatus, this.now())
   }
 
-  /** Decides whether a captured response is stored; throws {@link UncacheableResponse} when it is not. */
-  private store(key: string, method: string, captured: CapturedResponse, tags: readonly string[]): StoredResponse {
-    const reason = unstorableReason(this.options, captured)
+  /**
+   * Decides whether a captured response is stored; throws {@link UncacheableResponse} when it is
+   * not (the handler's `setCachePolicy(res, false)` included). A policy the handler set goes to
+   * the entity through the loader's context, which validates it: a bad one is logged as
+   * `INVALID_CONFIG`, and the response is sent but not cached.
+   */
+  private store(key: string, method: string, captured: CapturedResponse, tags: readonly string[], ctx: LoaderContext): StoredResponse {
+    const policy = captured.policy
+    const reason = policy === false ? 'declined' : unstorableReason(this.options, captured)
     if (reason !== null) {
       this.options.logger.debug({ key, reason, status: captured.status }, 'response passed through uncached')
       throw new UncacheableResponse(reason, captured)
     }
-    return toStoredResponse(this.options, captured, { method, now: this.now(), tags })
+    if (policy === undefined) return toStoredResponse(this.options, captured, { method, now: this.now(), tags })
+    if (typeof policy === 'object' && policy !== null && 'tags' in policy) {
+      ;(ctx as LoadContext).fail(
+        new TierCacheError(
+          'INVALID_CONFIG',
+          `entity "${this.options.entity}" id "${key}": setCachePolicy().tags: tags come from the route's tags option; the response was sent but not cached`,
+          { entity: this.options.entity, id: key },
+        ),
+      )
+    } else {
+      ctx.set(policy as ValuePolicy)
+    }
+    const ttlMs = typeof policy === 'object' && policy !== null ? tryParseDuration(policy.ttl) : undefined
+    return toStoredResponse(this.options, captured, { method, now: this.now(), tags, ...(ttlMs === undefined ? {} : { ttlMs }) })
   }
 
   /**

@@ -53,6 +53,7 @@ export {
   type RequestDecision,
 } from './request-rules.js'
 export { type CaptureMode, ResponseCapture } from './response-capture.js'
+export { type HttpResponsePolicy, responsePolicyOf, setResponsePolicy } from './response-policy.js'
 export { unstorableReason } from './response-rules.js'
 export { type CacheStatus, planStoredResponse, type ResponsePlan } from './serve-plan.js'
 export { httpResponseTags, isStoredResponse, type StoredResponse, storedBody, toStoredResponse } from './stored-response.js'

@@ -1,5 +1,6 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { CapturedResponse } from './captured-response.js'
+import { responsePolicyOf } from './response-policy.js'
 import { type UncacheableReason, UncacheableResponse } from './uncacheable.js'
 
 type WriteHead = ServerResponse['writeHead']
@@ -145,6 +146,6 @@ export class ResponseCapture {
             ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
             : Buffer.from(String(chunk), typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
     this.settled = true
-    this.resolveResult({ status: this.res.statusCode, headers: this.res.getHeaders(), body })
+    this.resolveResult({ status: this.res.statusCode, headers: this.res.getHeaders(), body, policy: responsePolicyOf(this.res) })
   }
 }

@@ -25,6 +25,11 @@ export interface StoredResponse {
   readonly storedAt: number
   /** When a status with its own, shorter TTL stops being served (ms), or `null` for the entity's TTL. */
   readonly expiresAt: number | null
+  /**
+   * The TTL the handler chose for this response (ms, `setCachePolicy`), which labels it `STALE`
+   * past `storedAt + ttlMs`; absent for the entity's TTL (and in entries of older versions).
+   */
+  readonly ttlMs?: number
   /** The tags of the route's `tags` option. */
   readonly tags: readonly string[]
 }
@@ -37,7 +42,7 @@ export interface StoredResponse {
 export function toStoredResponse<Req>(
   options: ResolvedHttpCacheOptions<Req>,
   response: CapturedResponse,
-  context: { method: string; now: number; tags: readonly string[] },
+  context: { method: string; now: number; tags: readonly string[]; ttlMs?: number },
 ): StoredResponse {
   const headers: Record<string, string | readonly string[]> = {}
   for (const [name, value] of Object.entries(response.headers)) {
@@ -48,7 +53,8 @@ export function toStoredResponse<Req>(
   const head = context.method === 'HEAD'
   const body = response.body
   const text = body.length === 0 || isUtf8(body)
-  const ttl = options.statuses.get(response.status) ?? null
+  // A TTL the handler chose replaces the status's own.
+  const ttl = context.ttlMs === undefined ? (options.statuses.get(response.status) ?? null) : null
   return {
     v: 1,
     status: response.status,
@@ -60,6 +66,7 @@ export function toStoredResponse<Req>(
     storedAt: context.now,
     expiresAt: ttl === null ? null : context.now + ttl,
     tags: context.tags,
+    ...(context.ttlMs === undefined ? {} : { ttlMs: context.ttlMs }),
   }
 }
 

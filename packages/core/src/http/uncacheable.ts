@@ -12,6 +12,7 @@ export type UncacheableReason =
   | 'vary'
   | 'content-encoding'
   | 'too-large'
+  | 'declined'
   | 'stream'
   | 'aborted'
   | 'not-handled'

@@ -1,3 +1,4 @@
+import { type L2TraceContext, l2Tracing } from '../metrics/tracing.js'
 import type { Clock } from '../util/clock.js'
 import { TierCacheError } from '../util/errors.js'
 import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-breaker.js'
@@ -17,6 +18,8 @@ interface GuardShared {
   stopWatching: () => void
   /** Whether the store has answered once (see `guard`). */
   established: boolean
+  /** The cache's namespace, for traced calls. */
+  readonly namespace: string
 }
 
 /** What one shard's part of a multi-key call gave: a result, or the error that shard failed with. */
@@ -49,7 +52,10 @@ export class GuardedStore implements RemoteStore {
   }
 
   /** Creates the guard of a store: its breakers (one per shard), one sweeper, and the topology watch. */
-  static create(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { timeoutMs: number; clock: Clock }): GuardedStore {
+  static create(
+    inner: RemoteStore,
+    options: BreakerOptions & ShardBreakerEvents & { timeoutMs: number; clock: Clock; namespace: string },
+  ): GuardedStore {
     return new GuardedStore(inner, guardShared(inner, options), options.timeoutMs)
   }
 
@@ -200,16 +206,45 @@ export class GuardedStore implements RemoteStore {
 
   /** One guarded call on the shard of `key`. */
   private call<T>(operation: string, key: string, run: () => Promise<T>): Promise<T> {
-    return this.callOn(this.shared.breakers.of(key), operation, run)
+    return this.callOn(this.shared.breakers.of(key), operation, run, key, 1)
   }
 
   /**
-   * The one guarded call: skipped (`L2_UNAVAILABLE`, see {@link SkippedCalls}) while `breaker` is
-   * open, else started (a synchronous throw becomes a rejection), bounded by the timeout and
+   * The one guarded call on `keyCount` keys of one shard (`firstKey` names it): traced on
+   * `tiercache:l2` while someone subscribes (one getter otherwise), then {@link untracedCall}.
+   */
+  private callOn<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>, firstKey: string, keyCount: number): Promise<T> {
+    if (!l2Tracing.hasSubscribers) return this.untracedCall(breaker, operation, run)
+    const context: L2TraceContext = {
+      operation: 'l2',
+      command: operation,
+      namespace: this.shared.namespace,
+      store: this.name,
+      shard: this.shardOf(firstKey),
+      count: keyCount,
+    }
+    return l2Tracing.tracePromise(async () => {
+      try {
+        const result = await this.untracedCall(breaker, operation, run, context)
+        context.outcome = 'ok'
+        return result
+      } catch (error) {
+        context.outcome ??= 'error'
+        throw error
+      }
+    }, context)
+  }
+
+  /**
+   * The guarded call itself: skipped (`L2_UNAVAILABLE`, see {@link SkippedCalls}) while `breaker`
+   * is open, else started (a synchronous throw becomes a rejection), bounded by the timeout and
    * reported to `breaker`.
    */
-  private callOn<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>): Promise<T> {
-    if (!breaker.allow()) return this.shared.skipped.skip(operation)
+  private untracedCall<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>, traced?: L2TraceContext): Promise<T> {
+    if (!breaker.allow()) {
+      if (traced !== undefined) traced.outcome = 'skipped'
+      return this.shared.skipped.skip(operation)
+    }
     let started: Promise<T>
     try {
       started = run()
@@ -223,7 +258,7 @@ export class GuardedStore implements RemoteStore {
   private perShard<T>(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<T>): Promise<ShardPart<T>[]> {
     const breakers = this.shared.breakers
     const settle = (breaker: CircuitBreaker, positions: readonly number[], subset: readonly string[]): Promise<ShardPart<T>> =>
-      this.callOn(breaker, operation, () => run(subset)).then(
+      this.callOn(breaker, operation, () => run(subset), subset[0] ?? '', subset.length).then(
         (value) => ({ positions, ok: true, value }),
         (error: unknown) => ({ positions, ok: false, error }),
       )
@@ -272,7 +307,7 @@ export class GuardedStore implements RemoteStore {
 }
 
 /** What the guards of one store share, made once by `GuardedStore.create`: breakers (one per shard), one sweeper, and the topology watch. */
-function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { clock: Clock }): GuardShared {
+function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { clock: Clock; namespace: string }): GuardShared {
   const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
   const expired = new Set<CircuitBreaker>()
   // A sweep that expires many calls of one shard at once is one failure of that shard: the event
@@ -289,10 +324,12 @@ function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerE
     topologyListeners: new Set(),
     stopWatching: () => {},
     established: false,
+    namespace: options.namespace,
   }
   if (inner.onTopologyChange !== undefined) {
     // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
     shared.stopWatching = inner.onTopologyChange((change) => {
+      if (change.current !== undefined) shared.breakers.prune(change.current)
       shared.breakers.probe(change.shards)
       for (const listener of shared.topologyListeners) listener(change)
     })

@@ -193,6 +193,13 @@ export interface TopologyChange {
   shards: readonly string[]
   /** What happened, for logs: `failover` (a shard changed master), `slots` (slots changed master), `nodes` (a master joined or left). */
   reason: 'failover' | 'slots' | 'nodes'
+  /**
+   * Every shard that owns slots after the change, when the store knows them: the guard forgets
+   * the breakers of shards no longer listed (a master that was failed over and left, a node
+   * removed), so a long-lived cache whose cluster churns does not keep one breaker per master
+   * it ever saw, nor count a departed shard's open breaker in the store's state.
+   */
+  current?: readonly string[]
 }
 
 /** Callbacks of one bus subscription. */

@@ -72,12 +72,31 @@ export class ShardBreakers {
     for (const shard of shards) this.breakers.get(shard)?.probeNow()
   }
 
+  /**
+   * Forgets the breakers of shards not in `current` (the shards that own slots now). A call in
+   * flight on a forgotten shard still reports to its breaker, which no longer counts; a shard
+   * listed again later starts with a new, closed breaker. Does nothing for a store without shards.
+   */
+  prune(current: readonly string[]): void {
+    if (this.only !== null) return
+    const live = new Set(current)
+    let pruned = false
+    for (const shard of [...this.breakers.keys()]) {
+      if (live.has(shard)) continue
+      this.breakers.delete(shard)
+      pruned = true
+    }
+    if (pruned) this.recompute()
+  }
+
   private add(shard: string): CircuitBreaker {
     const breaker = new CircuitBreaker(this.options, this.clock, (state, previous) => {
       this.events.onShardChange(shard, state, previous)
       this.recompute()
     })
     this.breakers.set(shard, breaker)
+    // A new shard starts closed, so a store counted open (every shard seen was) is usable again.
+    if (this.storeState !== 'closed') this.recompute()
     return breaker
   }
 

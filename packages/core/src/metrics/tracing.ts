@@ -113,3 +113,37 @@ export function traced<R>(channel: typeof getTracing, context: TraceContext, run
     }
   }, context)
 }
+
+/**
+ * The tracing channel of the L2 calls a cache makes (`tracing:tiercache:l2:*`): one call per
+ * guarded store call, or per shard of a call on keys of several shards. It carries an
+ * {@link L2TraceContext}. Published by the guard in front of the store, so it sees what the
+ * engine asked for (a lease write, a lock) rather than Redis commands, and also the calls the
+ * breaker skipped and those the timeout cut.
+ */
+export const L2_TRACING_CHANNEL = 'tiercache:l2'
+
+/** How a traced L2 call ended: answered, skipped by its shard's open breaker, or failed (timeout, error). */
+export type L2TraceOutcome = 'ok' | 'skipped' | 'error'
+
+/** The context object of one traced L2 call. Keys are never in it (they hold ids). */
+export interface L2TraceContext {
+  operation: 'l2'
+  /** The store call: `get`, `getMany`, `set`, `delete`, `acquireLock`, `setIfLeaseHeld`, `releaseLock`, `getTagStamps`, `stampTags`, `setReplica`, `tombstone`, `publish`. */
+  command: string
+  namespace: string
+  /** The store's name (`RemoteStore.name`). */
+  store: string
+  /** The shard the call went to, as the store names it (`host:port` of the master for a cluster), `store` for a store without shards. */
+  shard: string
+  /** Keys the call covers. */
+  count: number
+  /** How the call ended; set before `asyncEnd` (and before `error`). */
+  outcome?: L2TraceOutcome
+  /** Set by Node when the call rejects. */
+  error?: unknown
+  /** Set by Node when the call resolves. */
+  result?: unknown
+}
+
+export const l2Tracing = tracingChannel<unknown, L2TraceContext>(L2_TRACING_CHANNEL)

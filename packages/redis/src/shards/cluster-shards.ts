@@ -112,7 +112,7 @@ export class ClusterShards {
     const left = [...mastersBefore].some((master) => !this.masters.has(master))
     const joined = [...this.masters].some((master) => !mastersBefore.has(master))
     const reason: TopologyChange['reason'] = left && joined ? 'failover' : left || joined ? 'nodes' : 'slots'
-    const change: TopologyChange = { shards: [...shards].sort(), reason }
+    const change: TopologyChange = { shards: [...shards].sort(), reason, current: [...this.masters].sort() }
     for (const listener of [...this.listeners]) {
       try {
         listener(change)

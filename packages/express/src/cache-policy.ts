@@ -1,0 +1,13 @@
+import { type HttpResponsePolicy, setResponsePolicy } from '@tiercache/core/http'
+import type { Response } from 'express'
+
+/**
+ * Decides, in the handler of an `httpCache` route, how the response it is producing is cached:
+ * `setCachePolicy(res, { ttl: '5s' })` for a short-lived one (a 404), `{ grace, l1 }` likewise,
+ * or `setCachePolicy(res, false)` to keep it out of the cache. Call it before sending. The policy
+ * never reaches the client. A bad value is logged as `INVALID_CONFIG` (the cache's logger) and the
+ * response is sent, uncached; on routes without `httpCache` it does nothing.
+ */
+export function setCachePolicy(res: Response, policy: HttpResponsePolicy): void {
+  setResponsePolicy(res, policy)
+}
