@@ -22,6 +22,10 @@ export interface StaleRead {
   /** How long after the invalidation's deadline (resolve time, or cluster whole, plus the bound) the read started. */
   readonly lateByMs: number
   readonly start: number
+  /** Who read and which tier answered (see `describeHow`). */
+  readonly how: number
+  /** When the invalidation that asked for `expected` resolved (ms since the epoch). */
+  readonly invalidatedAt: number
 }
 
 /** What the checker found. */
@@ -47,21 +51,24 @@ export function checkReads(
   options: { readonly boundMs: number; readonly slowMs: number },
 ): CheckReport {
   const sortedFaults = [...faults].sort((a, b) => a.start - b.start)
-  const deadlinesByKey = new Map<number, { deadline: number; version: number }[]>()
+  const deadlinesByKey = new Map<number, { deadline: number; version: number; resolvedAt: number }[]>()
   for (const invalidation of invalidations) {
     const deadline = deadlineOf(invalidation.resolvedAt, sortedFaults, options.boundMs)
     const list = deadlinesByKey.get(invalidation.key) ?? []
     deadlinesByKey.set(invalidation.key, list)
-    list.push({ deadline, version: invalidation.version })
+    list.push({ deadline, version: invalidation.version, resolvedAt: invalidation.resolvedAt })
   }
-  // Per key: deadlines ascending with the highest version required by then (a prefix maximum).
-  const required = new Map<number, { deadlines: number[]; versions: number[] }>()
+  // Per key: deadlines ascending with the highest version required by then (a prefix maximum)
+  // and when the invalidation that asked for it resolved.
+  const required = new Map<number, { deadlines: number[]; versions: number[]; resolvedAts: number[] }>()
   for (const [key, list] of deadlinesByKey) {
     list.sort((a, b) => a.deadline - b.deadline)
-    let highest = 0
+    let highest = { version: 0, resolvedAt: 0 }
+    const maxima = list.map((entry) => (highest = entry.version > highest.version ? entry : highest))
     required.set(key, {
       deadlines: list.map((entry) => entry.deadline),
-      versions: list.map((entry) => (highest = Math.max(highest, entry.version))),
+      versions: maxima.map((entry) => entry.version),
+      resolvedAts: maxima.map((entry) => entry.resolvedAt),
     })
   }
 
@@ -80,7 +87,18 @@ export function checkReads(
     const index = lastAtOrBefore(rule.deadlines, start)
     if (index < 0) continue
     const expected = rule.versions[index] as number
-    if (got < expected) staleReads.push({ key, got, expected, lateByMs: start - (rule.deadlines[index] as number), start })
+    if (got < expected) {
+      const late = start - (rule.deadlines[index] as number)
+      staleReads.push({
+        key,
+        got,
+        expected,
+        lateByMs: late,
+        start,
+        how: reads[i + 4] as number,
+        invalidatedAt: rule.resolvedAts[index] as number,
+      })
+    }
   }
   return { reads: reads.length / READ_FIELDS, invalidations: invalidations.length, staleReads, slowReads, slowestReadMs }
 }

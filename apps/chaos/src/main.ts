@@ -20,7 +20,14 @@ console.log(`chaos: seed ${seed}, ${durationSeconds} s (replay with --seed ${see
 const cluster = await RedisCluster.start({ requireFullCoverage: false })
 let failed = true
 try {
-  const report = await runChaos({ cluster, seed, durationMs: durationSeconds * 1_000, log: (line) => console.log(line) })
+  const report = await runChaos({
+    cluster,
+    seed,
+    durationMs: durationSeconds * 1_000,
+    log: (line) => console.log(line),
+    // CHAOS_TRACE_FILE=path keeps every traced slow read (its tier, L2 calls, loader wait, loop lag).
+    traceFile: process.env.CHAOS_TRACE_FILE,
+  })
   console.log(describeReport(report))
   failed = report.callerErrors + report.wrongValues + report.slowReads + report.staleReads.length > 0
 } finally {

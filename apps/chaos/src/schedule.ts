@@ -32,13 +32,29 @@ const WEIGHTS: readonly [Fault['kind'], number][] = [
 /**
  * The faults of one run, drawn from `seed`: as many as fit in `durationMs` at a rough cost per
  * fault (a failover and the repair after it take a few seconds on a 3+3 cluster), at least one.
+ * A prefix of {@link faultsOf}; a run that goes by the clock uses that instead.
  */
 export function buildSchedule(seed: number, durationMs: number): ScheduledFault[] {
-  const random = seeded(seed)
-  const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0)
   const faults: ScheduledFault[] = []
   let budget = durationMs
-  while (faults.length === 0 || budget > 0) {
+  for (const scheduled of faultsOf(seed)) {
+    faults.push(scheduled)
+    budget -= scheduled.calmMs + ROUGH_COST_MS[scheduled.fault.kind]
+    if (budget <= 0) break
+  }
+  return faults
+}
+
+/**
+ * The endless seeded sequence of faults: a run takes faults from it until its time is up, so
+ * `--duration 600` injects faults for 600 s whatever each one takes on the machine (the rough
+ * costs above overestimate a fast machine's and underestimate a loaded one's), and the same seed
+ * replays the same faults in the same order.
+ */
+export function* faultsOf(seed: number): Generator<ScheduledFault> {
+  const random = seeded(seed)
+  const total = WEIGHTS.reduce((sum, [, weight]) => sum + weight, 0)
+  for (;;) {
     let draw = random() * total
     let kind: Fault['kind'] = 'kill-master'
     for (const [candidate, weight] of WEIGHTS) {
@@ -50,10 +66,8 @@ export function buildSchedule(seed: number, durationMs: number): ScheduledFault[
     }
     const fault = makeFault(kind, random)
     const calmMs = between(random, 300, 1_500)
-    faults.push({ fault, calmMs, pick: between(random, 0, 1_000_000) })
-    budget -= calmMs + ROUGH_COST_MS[kind]
+    yield { fault, calmMs, pick: between(random, 0, 1_000_000) }
   }
-  return faults
 }
 
 const ROUGH_COST_MS: Record<Fault['kind'], number> = {

@@ -1,13 +1,15 @@
 // One cache instance in its own process, under load: `loops` concurrent loops read keys (get and
 // getMany) and now and then write one (ask the coordinator to bump its version, then
-// invalidate). Every read and every resolved invalidation is reported to the coordinator, which
+// invalidate). Loaders read the worker's own copy of the versions (protocol.ts). Every read and every resolved invalidation is reported to the coordinator, which
 // checks them against each other once the run ends.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createCache } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
 import { seeded } from '@tiercache/testkit/helpers'
 import { between } from './draw.js'
-import type { ChaosValue, CoordinatorMessage, WorkerConfig, WorkerMessage } from './protocol.js'
+import { type ChaosValue, type CoordinatorMessage, TIERS, type WorkerConfig, type WorkerMessage } from './protocol.js'
+import { LockLedger, LoopLag, observeEngine, type ReadTrace, tracedStore, traceLoad, traceRead } from './read-trace.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
 const random = seeded(config.seed)
@@ -15,9 +17,11 @@ const send = (message: WorkerMessage): void => {
   process.send?.(message)
 }
 
+observeEngine()
+const locks = new LockLedger(config.traceOverMs, (lock) => send({ type: 'long-lock', ...lock }))
 const cache = createCache({
   namespace: config.namespace,
-  l2: redisClusterStore({ nodes: [...config.seeds] }),
+  l2: tracedStore(redisClusterStore({ nodes: [...config.seeds] }), locks),
   entities: {
     item: {
       ttl: '5m',
@@ -29,22 +33,62 @@ const cache = createCache({
 })
 const items = cache.entity<ChaosValue>('item')
 
+// This worker's copy of the database (see protocol.ts): key -> version, 1 until written.
+const versions = new Map<number, number>()
+let loads = 0
+
+// A loader reads the worker's copy after one turn of the event loop, as a query answered over a
+// socket would yield: the read path is exercised with a loader that yields, not a synchronous one.
+const load = async (id: string): Promise<ChaosValue> => {
+  const began = performance.now()
+  await new Promise((resolve) => setImmediate(resolve))
+  loads++
+  const key = Number(id)
+  const value = { key, version: versions.get(key) ?? 1 }
+  traceLoad(began)
+  return value
+}
+const loadMany = (ids: readonly string[]): Promise<ChaosValue[]> => Promise.all(ids.map(load))
+
+// A write asks the coordinator for the next version of the key; it answers once every worker holds it.
 let nextRequest = 0
 const pending = new Map<number, (version: number) => void>()
-function ask(type: 'load' | 'bump', key: number): Promise<number> {
+function bump(key: number): Promise<number> {
   const requestId = nextRequest++
   return new Promise((resolve) => {
     pending.set(requestId, resolve)
-    send({ type, requestId, key })
+    send({ type: 'bump', requestId, key })
   })
 }
-
-const load = async (id: string): Promise<ChaosValue> => ({ key: Number(id), version: await ask('load', Number(id)) })
-const loadMany = (ids: readonly string[]): Promise<ChaosValue[]> => Promise.all(ids.map(load))
 
 // How late this process's event loop ran: a read cannot be faster than the loop that runs it.
 const loopDelay = monitorEventLoopDelay({ resolution: 10 })
 loopDelay.enable()
+const loopLag = new LoopLag()
+const tiers: Record<string, number> = {}
+
+/** Counts the read's tier and, when it was slow, sends where its time went. */
+function attribute(keys: readonly number[], trace: ReadTrace, start: number, end: number, batch: boolean): void {
+  const tier = batch ? 'batch' : (trace.tier ?? 'unknown')
+  tiers[tier] = (tiers[tier] ?? 0) + 1
+  if (end - start <= config.traceOverMs) return
+  const stall = loopLag.worstBetween(start, end)
+  send({
+    type: 'slow-read',
+    detail: {
+      worker: process.pid,
+      keys,
+      start,
+      end,
+      batch,
+      tier,
+      loaderMs: Math.round(trace.loaderMs),
+      loopLagMaxMs: stall.lagMs,
+      loopLagCpuMs: stall.cpuMs,
+      steps: trace.steps,
+    },
+  })
+}
 
 let running = false
 let reads: number[] = []
@@ -54,19 +98,20 @@ const flush = setInterval(() => {
   reads = []
 }, 250)
 
-function record(key: number, value: ChaosValue | null | undefined, start: number, end: number): void {
+function record(key: number, value: ChaosValue | null | undefined, start: number, end: number, tier: string): void {
   if (value?.key !== key) {
     send({ type: 'wrong-value', key, at: end, got: JSON.stringify(value) })
     return
   }
-  reads.push(key, value.version, start, end)
+  const tierIndex = TIERS.indexOf(tier as (typeof TIERS)[number])
+  reads.push(key, value.version, start, end, process.pid * 8 + (tierIndex < 0 ? TIERS.length - 1 : tierIndex))
 }
 
 async function step(): Promise<void> {
   const draw = random()
   if (draw < config.writeShare) {
     const key = between(random, 0, config.keys - 1)
-    const version = await ask('bump', key)
+    const version = await bump(key)
     await items.invalidate(String(key))
     send({ type: 'invalidated', key, version, resolvedAt: Date.now() })
     return
@@ -74,31 +119,44 @@ async function step(): Promise<void> {
   if (draw < config.writeShare + config.batchShare) {
     const keys = Array.from({ length: 4 }, () => between(random, 0, config.keys - 1))
     const start = Date.now()
-    const values = await items.getMany(keys.map(String), loadMany)
+    const { value: values, trace } = await traceRead(() => items.getMany(keys.map(String), loadMany))
     const end = Date.now()
-    for (const [i, key] of keys.entries()) record(key, values[i], start, end)
+    for (const [i, key] of keys.entries()) record(key, values[i], start, end, 'batch')
+    attribute(keys, trace, start, end, true)
     return
   }
   // Key 0 (hot) takes a tenth of the single reads; the rest spread over all keys.
   const key = random() < 0.1 ? 0 : between(random, 0, config.keys - 1)
   const start = Date.now()
-  const value = await items.get(String(key), load)
-  record(key, value, start, Date.now())
+  const { value, trace } = await traceRead(() => items.get(String(key), load))
+  const end = Date.now()
+  record(key, value, start, end, trace.tier ?? 'unknown')
+  attribute([key], trace, start, end, false)
 }
+
+// Each loop starts a step at most every `pauseMs`: the loops together make `stepsPerSecond`.
+const pauseMs = (config.loops * 1_000) / config.stepsPerSecond
 
 async function loop(): Promise<void> {
   while (running) {
+    const began = performance.now()
     try {
       await step()
     } catch (error) {
       send({ type: 'caller-error', key: -1, at: Date.now(), message: String((error as Error)?.stack ?? error) })
     }
+    const rest = pauseMs - (performance.now() - began)
+    if (rest > 0 && running) await sleep(rest)
   }
 }
 
 let loops: Promise<void>[] = []
 process.on('message', async (message: CoordinatorMessage) => {
-  if (message.type === 'version') {
+  if (message.type === 'hold-version') {
+    // Versions only grow: a late message never takes a key back.
+    if ((versions.get(message.key) ?? 1) < message.version) versions.set(message.key, message.version)
+    send({ type: 'version-held', requestId: message.requestId })
+  } else if (message.type === 'version') {
     pending.get(message.requestId)?.(message.version)
     pending.delete(message.requestId)
   } else if (message.type === 'go') {
@@ -110,8 +168,11 @@ process.on('message', async (message: CoordinatorMessage) => {
     clearInterval(flush)
     if (reads.length > 0) send({ type: 'reads', records: reads })
     await cache.close()
+    locks.flushHeld()
     loopDelay.disable()
-    send({ type: 'stopped', loopDelayMaxMs: Math.round(loopDelay.max / 1e6) })
+    loopLag.stop()
+    send({ type: 'tiers', counts: tiers })
+    send({ type: 'stopped', loopDelayMaxMs: Math.round(loopDelay.max / 1e6), loads })
     process.disconnect()
   }
 })

@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { checkReads, deadlineOf } from '../src/checker.js'
 
 const bound = { boundMs: 1_000, slowMs: 1_000 }
-// [key, version, start, end]
-const read = (key: number, version: number, start: number, end = start + 1) => [key, version, start, end]
+// [key, version, start, end, how]
+const read = (key: number, version: number, start: number, end = start + 1) => [key, version, start, end, 0]
 
 describe('the chaos checker', () => {
   it('flags a read that starts past the bound after an invalidation and returns the old version', () => {
     const report = checkReads(read(7, 1, 12_000), [{ key: 7, version: 2, resolvedAt: 10_000 }], [], bound)
-    expect(report.staleReads).toEqual([{ key: 7, got: 1, expected: 2, lateByMs: 1_000, start: 12_000 }])
+    expect(report.staleReads).toEqual([{ key: 7, got: 1, expected: 2, lateByMs: 1_000, start: 12_000, how: 0, invalidatedAt: 10_000 }])
   })
 
   it('accepts the old version within the bound, a newer version at any time, and other keys', () => {

@@ -19,10 +19,16 @@ export function newLease(core: EntityCore, id: string): Lease {
   return { lockKey: core.keys.lockKey(id), token: randomUUID() }
 }
 
-/** Tries to take `lease`: `held`, `busy` (another instance loads), or `unavailable` (L2 failed). */
+/**
+ * Tries to take `lease`: `held`, `busy` (another instance loads), or `unavailable` (L2 failed).
+ * An attempt that failed here but took the lock in Redis later (it timed out while Redis was slow
+ * or paused) is released as soon as that is known: this load went on without the lock, so no
+ * one else would release it, and other instances' readers would wait out `lockTtl` for it.
+ */
 export async function tryLock(core: EntityCore, lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {
   try {
-    const held = await (core.l2 as NonNullable<EntityCore['l2']>).acquireLock(lease.lockKey, lease.token, core.policy.lockTtlMs)
+    const l2 = core.l2 as NonNullable<EntityCore['l2']>
+    const held = await l2.acquireLock(lease.lockKey, lease.token, core.policy.lockTtlMs, () => void release(core, lease))
     return held ? 'held' : 'busy'
   } catch (error) {
     core.l2Failures.failed('acquireLock', error)

@@ -148,8 +148,29 @@ export class GuardedStore implements RemoteStore {
     return { unconfirmed }
   }
 
-  acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    return this.call('acquireLock', lockKey, () => this.inner.acquireLock(lockKey, token, ttlMs))
+  /**
+   * The store's `acquireLock`, guarded. A lock attempt the guard gave up on (timed out, or failed
+   * while the command was still on its way) can still take the lock when Redis gets to it, and
+   * then nobody knows it is held: every other instance's readers would wait for it until it
+   * expires (`lockTtl`). `lateHold`, when given, is called if that happens, so the caller can
+   * release it.
+   */
+  acquireLock(lockKey: string, token: string, ttlMs: number, lateHold?: () => void): Promise<boolean> {
+    let started: Promise<boolean> | undefined
+    const guarded = this.call('acquireLock', lockKey, () => {
+      started = this.inner.acquireLock(lockKey, token, ttlMs)
+      return started
+    })
+    if (lateHold === undefined) return guarded
+    return guarded.catch((error: unknown) => {
+      started?.then(
+        (held) => {
+          if (held) lateHold()
+        },
+        () => undefined,
+      )
+      throw error
+    })
   }
 
   setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
