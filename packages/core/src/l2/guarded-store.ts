@@ -5,6 +5,7 @@ import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-bre
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
 import { type ShardBreakerEvents, ShardBreakers, SINGLE_SHARD } from './shard-breakers.js'
+import { answered, positionsByBreaker, type ShardPart, scatter, settled } from './shard-parts.js'
 import { SkippedCalls } from './skipped-calls.js'
 
 /** What the guards of one store (one per per-call timeout) share: breakers, the sweeper, the connection. */
@@ -21,12 +22,6 @@ interface GuardShared {
   /** The cache's namespace, for traced calls. */
   readonly namespace: string
 }
-
-/** What one shard's part of a multi-key call gave: a result, or the error that shard failed with. */
-type ShardPart<T> = { readonly positions: readonly number[] } & (
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: unknown }
-)
 
 /**
  * The user's remote store behind a per-call timeout and a circuit breaker per shard. Every L2 call
@@ -113,14 +108,7 @@ export class GuardedStore implements RemoteStore {
   async getManySettled(keys: readonly string[]): Promise<{ values: (string | null | undefined)[]; error: unknown }> {
     const parts = await this.perShard('getMany', keys, (subset) => this.inner.getMany(subset))
     const values = new Array<string | null | undefined>(keys.length)
-    let error: unknown
-    for (const part of parts) {
-      if (!part.ok) error ??= part.error
-      part.positions.forEach((position, i) => {
-        values[position] = part.ok ? (part.value[i] ?? null) : undefined
-      })
-    }
-    return { values, error }
+    return { values, error: scatter(parts, values, null).error }
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -140,12 +128,7 @@ export class GuardedStore implements RemoteStore {
     const parts = await this.perShard('delete', keys, (subset) =>
       inner.deleteDurably === undefined ? inner.delete(subset).then(() => NOTHING_UNCONFIRMED) : inner.deleteDurably(subset),
     )
-    const unconfirmed: { key: string; shard: string }[] = []
-    for (const part of parts) {
-      if (!part.ok) throw part.error
-      unconfirmed.push(...part.value.unconfirmed)
-    }
-    return { unconfirmed }
+    return { unconfirmed: answered(parts).flatMap((outcome) => outcome.unconfirmed) }
   }
 
   /**
@@ -163,12 +146,7 @@ export class GuardedStore implements RemoteStore {
     })
     if (lateHold === undefined) return guarded
     return guarded.catch((error: unknown) => {
-      started?.then(
-        (held) => {
-          if (held) lateHold()
-        },
-        () => undefined,
-      )
+      if (started !== undefined) whenHeldLate(started, lateHold)
       throw error
     })
   }
@@ -184,12 +162,8 @@ export class GuardedStore implements RemoteStore {
   async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
     const parts = await this.perShard('getTagStamps', tagKeys, (subset) => this.inner.getTagStamps(subset))
     const stamps = new Array<number>(tagKeys.length).fill(0)
-    for (const part of parts) {
-      if (!part.ok) throw part.error
-      part.positions.forEach((position, i) => {
-        stamps[position] = part.value[i] ?? 0
-      })
-    }
+    const { failed, error } = scatter(parts, stamps, 0)
+    if (failed) throw error
     return stamps
   }
 
@@ -236,24 +210,8 @@ export class GuardedStore implements RemoteStore {
    */
   private callOn<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>, firstKey: string, keyCount: number): Promise<T> {
     if (!l2Tracing.hasSubscribers) return this.untracedCall(breaker, operation, run)
-    const context: L2TraceContext = {
-      operation: 'l2',
-      command: operation,
-      namespace: this.shared.namespace,
-      store: this.name,
-      shard: this.shardOf(firstKey),
-      count: keyCount,
-    }
-    return l2Tracing.tracePromise(async () => {
-      try {
-        const result = await this.untracedCall(breaker, operation, run, context)
-        context.outcome = 'ok'
-        return result
-      } catch (error) {
-        context.outcome ??= 'error'
-        throw error
-      }
-    }, context)
+    const base = { command: operation, namespace: this.shared.namespace, store: this.name, shard: this.shardOf(firstKey), count: keyCount }
+    return traced(base, (context) => this.untracedCall(breaker, operation, run, context))
   }
 
   /**
@@ -279,9 +237,9 @@ export class GuardedStore implements RemoteStore {
   private perShard<T>(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<T>): Promise<ShardPart<T>[]> {
     const breakers = this.shared.breakers
     const settle = (breaker: CircuitBreaker, positions: readonly number[], subset: readonly string[]): Promise<ShardPart<T>> =>
-      this.callOn(breaker, operation, () => run(subset), subset[0] ?? '', subset.length).then(
-        (value) => ({ positions, ok: true, value }),
-        (error: unknown) => ({ positions, ok: false, error }),
+      settled(
+        this.callOn(breaker, operation, () => run(subset), subset[0] ?? '', subset.length),
+        positions,
       )
     if (!breakers.sharded || keys.length < 2) {
       return settle(breakers.of(keys[0] ?? ''), ALL[keys.length] ?? keys.map((_, i) => i), keys).then((part) => [part])
@@ -358,16 +316,35 @@ function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerE
   return shared
 }
 
-/** The positions of `keys` grouped by the breaker of each key's shard. */
-function positionsByBreaker(breakers: ShardBreakers, keys: readonly string[]): Map<CircuitBreaker, number[]> {
-  const groups = new Map<CircuitBreaker, number[]>()
-  keys.forEach((key, i) => {
-    const breaker = breakers.of(key)
-    const positions = groups.get(breaker)
-    if (positions === undefined) groups.set(breaker, [i])
-    else positions.push(i)
-  })
-  return groups
+/**
+ * Runs a guarded call on `count` keys of `shard` inside the `tiercache:l2` tracing channel; the
+ * call gets the context, and its outcome is written into it.
+ */
+function traced<T>(
+  base: Pick<L2TraceContext, 'command' | 'namespace' | 'store' | 'shard' | 'count'>,
+  run: (context: L2TraceContext) => Promise<T>,
+): Promise<T> {
+  const context: L2TraceContext = { operation: 'l2', ...base }
+  return l2Tracing.tracePromise(async () => {
+    try {
+      const result = await run(context)
+      context.outcome = 'ok'
+      return result
+    } catch (error) {
+      context.outcome ??= 'error'
+      throw error
+    }
+  }, context)
+}
+
+/** Calls `lateHold` if a lock attempt the guard gave up on took the lock after all. */
+function whenHeldLate(attempt: Promise<boolean>, lateHold: () => void): void {
+  attempt.then(
+    (held) => {
+      if (held) lateHold()
+    },
+    () => undefined,
+  )
 }
 
 // How long calls may take before the store first answers (ms).
