@@ -1,3 +1,4 @@
+import { loopUntilTimerFires } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import type { BreakerState } from '../src/l2/circuit-breaker.js'
 import { ShardBreakers } from '../src/l2/shard-breakers.js'
@@ -102,16 +103,10 @@ describe('breakers per shard', () => {
 describe('skipped calls', () => {
   it('reject with L2_UNAVAILABLE and let a timer run during an unbroken loop of them', async () => {
     const skipped = new SkippedCalls()
-    let fired = false
-    setTimeout(() => {
-      fired = true
-    }, 1)
-    let calls = 0
     // Without a turn of the event loop now and then, this loop would run all its iterations first.
-    while (!fired && calls < 5_000_000) {
+    const loop = await loopUntilTimerFires(5_000_000, async () => {
       await expect(skipped.skip('get')).rejects.toMatchObject({ code: 'L2_UNAVAILABLE' })
-      calls++
-    }
-    expect(fired).toBe(true)
+    })
+    expect(loop.fired).toBe(true)
   })
 })

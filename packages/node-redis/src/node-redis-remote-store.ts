@@ -18,6 +18,7 @@ import {
   probeChannel,
   probeKeyedCommands,
   runStartupCheck,
+  StoreLifecycle,
   type SubscriberTopology,
   scanPatterns,
   spreadOverMasters,
@@ -73,10 +74,8 @@ export class NodeRedisRemoteStore implements RemoteStore {
   private readonly log: Logger
   private readonly seeds: readonly string[] | undefined
   private readonly shards: StoreShards
-  private deploymentChecking: Promise<Finding[]> | undefined
-  /** Pending until the client's first connection attempt settles. */
-  private startup: Promise<void> | undefined
-  private closing: Promise<void> | undefined
+  /** Commands wait for the client's first connection attempt (see `firstConnectSettled`); `close()` runs once. */
+  private readonly lifecycle: StoreLifecycle
 
   constructor(parts: NodeRedisRemoteStoreParts) {
     this.name = parts.name
@@ -98,57 +97,55 @@ export class NodeRedisRemoteStore implements RemoteStore {
     // Connects a client the store created (and a passed-in one that is not open yet), retrying
     // until Redis answers; commands sent before the first attempt settles wait for it.
     void this.handle.connect()
-    this.startup = firstConnectSettled(this.handle)
-    this.startup?.then(() => {
-      this.startup = undefined
-    })
+    this.lifecycle = new StoreLifecycle(firstConnectSettled(this.handle))
     if (parts.deploymentCheck !== false) void this.deploymentCheck()
   }
 
   // Not async: this is the L2 hit path, and an async wrapper with an await costs a promise and
   // microtask turns per read.
   get(key: string): Promise<string | null> {
-    if (this.startup !== undefined) return this.startup.then(() => this.reads.get(key).catch(foreignType))
+    const startup = this.lifecycle.startup
+    if (startup !== undefined) return startup.then(() => this.reads.get(key).catch(foreignType))
     return this.reads.get(key).catch(foreignType)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     if (!this.cluster) return this.reads.mget(keys as string[])
     return mgetBySlot(keys, (group) => this.reads.mget(group))
   }
 
   /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
   async getHot(key: string): Promise<string | null> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     return this.reads.getHot(key)
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     await this.commands.set(key, value, { expiration: { type: 'PX', value: ttlMs } })
   }
 
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     if (!this.cluster) await this.commands.unlink(keys as string[])
     else await perSlot(keys, (group) => this.commands.unlink(group))
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     return (await this.commands.set(lockKey, token, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' })) === 'OK'
   }
 
   async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     return Number(await runScript(this.commands, 'setIfLeaseHeld', [key, lockKey], [token, value, ttlMs])) === 1
   }
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     await runScript(this.commands, 'releaseLock', [lockKey], [token])
   }
 
@@ -158,7 +155,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
   }
 
   async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     // One script per tag: tags live on different slots, and each raise is atomic on its own.
     await Promise.all(tagKeys.map((tagKey) => runScript(this.commands, 'stampTag', [tagKey], [stampMs, ttlMs])))
   }
@@ -188,18 +185,18 @@ export class NodeRedisRemoteStore implements RemoteStore {
   }
 
   async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     return Number(await runScript(this.commands, 'setReplica', [key], [TOMBSTONE, value, ttlMs])) === 1
   }
 
   async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
     if (keys.length === 0) return
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     await Promise.all(keys.map((key) => this.commands.set(key, TOMBSTONE, { expiration: { type: 'PX', value: ttlMs } })))
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     await this.bus.publish(channel, message)
   }
 
@@ -216,7 +213,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
    */
   ready(check?: ReadyCheck): Promise<void> {
     return runStartupCheck(
-      startupClient(this.handle, () => this.closing !== undefined),
+      startupClient(this.handle, () => this.lifecycle.closed),
       { keyed: (key) => probeKeyedCommands(this, key), subscribe: (channel) => probeChannel(this, channel) },
       check,
     )
@@ -243,19 +240,17 @@ export class NodeRedisRemoteStore implements RemoteStore {
    * (the same promise on every call), once the client has connected.
    */
   deploymentCheck(): Promise<Finding[]> {
-    this.deploymentChecking ??= this.handle.connect().then(() => checkNodeRedisDeployment(this.handle, this.seeds, this.log))
-    return this.deploymentChecking
+    return this.lifecycle.deploymentCheck(() =>
+      this.handle.connect().then(() => checkNodeRedisDeployment(this.handle, this.seeds, this.log)),
+    )
   }
 
   /** Closes the bus' connections, then the client if the store created it. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
-    return this.closing
-  }
-
-  private async shutdown(): Promise<void> {
-    this.bus.close()
-    await this.shards.close()
-    await this.handle.close(this.ownsClient)
+    return this.lifecycle.close(async () => {
+      this.bus.close()
+      await this.shards.close()
+      await this.handle.close(this.ownsClient)
+    })
   }
 }

@@ -3,7 +3,7 @@ import { sentinelSubscriberTopology, standaloneSubscriberTopology } from './bus/
 import { standaloneHandle } from './connection/standalone-handle.js'
 import { NodeRedisRemoteStore } from './node-redis-remote-store.js'
 import { clientOptionsOf } from './options/connection-options.js'
-import { type NodeRedisStoreOptions, resolveNodeRedisStoreOptions } from './options/standalone-store-options.js'
+import { isSentinelClient, type NodeRedisStoreOptions, resolveNodeRedisStoreOptions } from './options/standalone-store-options.js'
 import { type ReadRouting, sentinelReads } from './read-routing.js'
 
 /**
@@ -26,13 +26,14 @@ import { type ReadRouting, sentinelReads } from './read-routing.js'
 export function nodeRedisStore(options: NodeRedisStoreOptions): NodeRedisRemoteStore {
   const resolved = resolveNodeRedisStoreOptions(options)
   if (resolved.kind === 'client') {
-    const handle = standaloneHandle(resolved.client, resolved.sentinel)
+    const sentinel = isSentinelClient(resolved.client)
+    const handle = standaloneHandle(resolved.client, sentinel)
     return new NodeRedisRemoteStore({
-      name: resolved.sentinel ? 'node-redis-sentinel' : 'node-redis',
+      name: sentinel ? 'node-redis-sentinel' : 'node-redis',
       handle,
       ownsClient: false,
       bus: resolved.bus,
-      topology: resolved.sentinel
+      topology: sentinel
         ? sentinelSubscriberTopology(resolved.client as RedisSentinelType, undefined, () => handle.connect())
         : standaloneSubscriberTopology(resolved.client as RedisClientType),
       logger: resolved.logger,

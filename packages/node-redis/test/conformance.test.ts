@@ -1,36 +1,20 @@
-import { describeRemoteStoreConformance, RedisSentinelGroup, testCluster, testStandalone } from '@tiercache/testkit'
-import { afterAll, beforeAll } from 'vitest'
+import { describeConformanceOnTestDeployments, describeRemoteStoreConformance, sentinelGroupForFile } from '@tiercache/testkit'
 import { nodeRedisClusterStore, nodeRedisStore } from '../src/index.js'
 
-describeRemoteStoreConformance(
-  'nodeRedisClusterStore (spublish bus)',
-  async () => nodeRedisClusterStore({ nodes: testCluster().seeds() }),
-  {
-    shards: 'many',
-  },
-)
-
-describeRemoteStoreConformance(
-  'nodeRedisClusterStore (publish bus)',
-  async () => nodeRedisClusterStore({ nodes: testCluster().seeds(), bus: 'publish' }),
-  { shards: 'many' },
-)
-
-describeRemoteStoreConformance('nodeRedisStore', async () => nodeRedisStore({ host: testStandalone().host, port: testStandalone().port }))
-
-// One primary, one replica and three Sentinels for the Sentinel runs of this file.
-let group: RedisSentinelGroup
-beforeAll(async () => {
-  group = await RedisSentinelGroup.start({ replicas: 1, sentinels: 3 })
-}, 90_000)
-afterAll(async () => {
-  await group?.stop()
+describeConformanceOnTestDeployments({
+  clusterFactory: 'nodeRedisClusterStore',
+  cluster: (seeds, bus) => nodeRedisClusterStore({ nodes: seeds, bus }),
+  standaloneFactory: 'nodeRedisStore',
+  standalone: (host, port) => nodeRedisStore({ host, port }),
 })
 
+// One primary, one replica and three Sentinels for the Sentinel runs of this file.
+const group = sentinelGroupForFile({ replicas: 1, sentinels: 3 })
+
 describeRemoteStoreConformance('nodeRedisStore through Sentinel', async () =>
-  nodeRedisStore({ sentinel: { name: group.masterName, sentinels: group.sentinels() } }),
+  nodeRedisStore({ sentinel: { name: group().masterName, sentinels: group().sentinels() } }),
 )
 
 describeRemoteStoreConformance("nodeRedisStore through Sentinel, readFrom: 'replicas-for-hot-keys'", async () =>
-  nodeRedisStore({ sentinel: { name: group.masterName, sentinels: group.sentinels() }, readFrom: 'replicas-for-hot-keys' }),
+  nodeRedisStore({ sentinel: { name: group().masterName, sentinels: group().sentinels() }, readFrom: 'replicas-for-hot-keys' }),
 )

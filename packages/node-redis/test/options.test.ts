@@ -1,17 +1,7 @@
 import { createClient, createCluster } from '@redis/client'
-import { isTierCacheError } from '@tiercache/core'
+import { tierCacheErrorOf } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { nodeRedisClusterStore, nodeRedisStore } from '../src/index.js'
-
-function configError(create: () => unknown): Error {
-  try {
-    create()
-  } catch (error) {
-    expect(isTierCacheError(error, 'INVALID_CONFIG')).toBe(true)
-    return error as Error
-  }
-  throw new Error('expected INVALID_CONFIG, nothing was thrown')
-}
 
 describe('nodeRedisClusterStore options', () => {
   it.each([
@@ -39,7 +29,7 @@ describe('nodeRedisClusterStore options', () => {
       'readFrom: readFrom applies to clients the store creates',
     ],
   ])('rejects %s, naming the field', (_, options, expected) => {
-    const error = configError(() => nodeRedisClusterStore(options as never))
+    const error = tierCacheErrorOf('INVALID_CONFIG', () => nodeRedisClusterStore(options as never))
     expect(error.message).toContain('invalid nodeRedisClusterStore options')
     expect(error.message).toContain(expected)
   })
@@ -56,7 +46,7 @@ describe('nodeRedisStore options', () => {
     ['a negative database', { host: '127.0.0.1', database: -1 }, 'database: '],
     ['a cluster client', { client: createCluster({ rootNodes: [] }) }, 'client: expected a node-redis client'],
   ])('rejects %s, naming the field', (_, options, expected) => {
-    const error = configError(() => nodeRedisStore(options as never))
+    const error = tierCacheErrorOf('INVALID_CONFIG', () => nodeRedisStore(options as never))
     expect(error.message).toContain('invalid nodeRedisStore options')
     expect(error.message).toContain(expected)
   })

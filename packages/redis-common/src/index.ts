@@ -30,9 +30,12 @@ export {
   connectStoreFields,
   existingClientSchema,
   type ResolvedStoreCommon,
+  type ResolvedStoreOptions,
+  readingStoreFields,
   resolveStoreCommon,
   resolveStoreOptions,
   type StoreOptionsSpec,
+  storeCommonOf,
   storeFields,
 } from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
@@ -51,7 +54,17 @@ export {
   topologyRefreshDelay,
   UNKNOWN_SHARD,
 } from './shards/slot-map.js'
-export { closedBeforeReady, type Probes, refusal, runStartupCheck, type StartupClient, unavailable } from './startup-check.js'
+export {
+  type ConnectEvents,
+  closedBeforeReady,
+  type Probes,
+  refusal,
+  runStartupCheck,
+  type StartupClient,
+  unavailable,
+  waitConnected,
+} from './startup-check.js'
+export { StoreLifecycle } from './store-lifecycle.js'
 export {
   foreignType,
   parseStamp,

@@ -84,6 +84,55 @@ export function refusal(error: unknown, who: string): TierCacheError | undefined
   return new TierCacheError('L2_AUTH', `${who} refused this client: ${message.replace(/\.$/, '')}; ${hint}`)
 }
 
+/** What a client library reports while {@link waitConnected} waits: each store wires its client's own events to these. */
+export interface ConnectEvents {
+  /** A connection error or a failed attempt; `address` (`host:port`) when one node is to blame. */
+  failed(error: unknown, address?: string): void
+  ready(): void
+  /** The client (or the store) closed. */
+  closed(): void
+}
+
+/**
+ * The waiting half of {@link StartupClient.connected}, the same for every client library: resolves
+ * on `ready`, rejects with {@link refusal}'s `L2_AUTH` on the first refusal, with
+ * {@link closedBeforeReady} on `closed`, and with {@link unavailable} (naming the last error) at
+ * `deadline` (ms since the epoch; `Infinity`: no limit). `watch` subscribes to the client's events
+ * and returns what unsubscribes them; it is called once.
+ */
+export function waitConnected(deadline: number, who: () => string, watch: (events: ConnectEvents) => () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let last = 'no answer yet'
+    let settled = false
+    let unwatch: (() => void) | undefined
+    const timer =
+      deadline === Number.POSITIVE_INFINITY
+        ? undefined
+        : setTimeout(() => settle(unavailable(`not connected within the timeout; last error: ${last}`)), Math.max(0, deadline - Date.now()))
+    // A check still waiting must not keep an otherwise idle process alive.
+    timer?.unref()
+    const settle = (error?: TierCacheError) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      unwatch?.()
+      if (error === undefined) resolve()
+      else reject(error)
+    }
+    unwatch = watch({
+      failed: (error, address) => {
+        const refused = refusal(error, address === undefined ? who() : `Redis at ${address}`)
+        if (refused !== undefined) settle(refused)
+        else last = messageOf(error)
+      },
+      ready: () => settle(),
+      closed: () => settle(closedBeforeReady()),
+    })
+    // An event the client emitted while being watched settled the wait before `unwatch` existed.
+    if (settled) unwatch()
+  })
+}
+
 /** `L2_UNAVAILABLE`: the store was closed before it was ready. */
 export function closedBeforeReady(): TierCacheError {
   return new TierCacheError('L2_UNAVAILABLE', 'the store was closed before it was ready')

@@ -1,6 +1,11 @@
+import { storeCommonOf } from '@tiercache/redis-common'
 import { Cluster } from 'ioredis'
 import { clusterSubscriberTopology } from './bus/subscriber-topology.js'
-import { type RedisClusterStoreOptions, resolveClusterStoreOptions } from './options/cluster-store-options.js'
+import {
+  type RedisClusterStoreOptions,
+  type ResolvedClusterStoreOptions,
+  resolveClusterStoreOptions,
+} from './options/cluster-store-options.js'
 import { clusterReadRouting, type ReadRouting } from './read-routing.js'
 import { RedisRemoteStore } from './redis-remote-store.js'
 
@@ -23,32 +28,28 @@ import { RedisRemoteStore } from './redis-remote-store.js'
  */
 export function redisClusterStore(options: RedisClusterStoreOptions): RedisRemoteStore {
   const resolved = resolveClusterStoreOptions(options)
-  let client: Cluster
-  let reads: ReadRouting | undefined
-  if (resolved.kind === 'client') {
-    client = resolved.client
-  } else {
-    const routing = clusterReadRouting(resolved.readFrom)
-    client = new Cluster(
-      resolved.nodes,
-      routing.scaleReads === undefined ? resolved.clusterOptions : { ...resolved.clusterOptions, scaleReads: routing.scaleReads },
-    )
-    reads = routing.bind(client)
-  }
+  const { client, reads } = resolved.kind === 'client' ? { client: resolved.client, reads: undefined } : connectCluster(resolved)
   return new RedisRemoteStore({
+    ...storeCommonOf(resolved),
     name: 'redis-cluster',
     client,
     ownsClient: resolved.kind !== 'client',
     cluster: true,
-    bus: resolved.bus,
     topology: clusterSubscriberTopology(client),
-    ...(reads === undefined ? {} : { reads }),
-    logger: resolved.logger,
-    deploymentCheck: resolved.deploymentCheck,
-    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
+    reads,
     seeds:
       resolved.kind === 'client'
         ? undefined
         : resolved.nodes.map((node) => (typeof node === 'object' ? `${node.host}:${node.port}` : String(node))),
   })
+}
+
+/** A `Cluster` on the seed nodes, with `readFrom` turned into its `scaleReads` and the store's read routing. */
+function connectCluster(resolved: Extract<ResolvedClusterStoreOptions, { kind: 'nodes' }>): { client: Cluster; reads: ReadRouting } {
+  const routing = clusterReadRouting(resolved.readFrom)
+  const client = new Cluster(
+    resolved.nodes,
+    routing.scaleReads === undefined ? resolved.clusterOptions : { ...resolved.clusterOptions, scaleReads: routing.scaleReads },
+  )
+  return { client, reads: routing.bind(client) }
 }

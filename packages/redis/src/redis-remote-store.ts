@@ -4,32 +4,28 @@ import {
   DEFAULT_REPLICA_ACK_TIMEOUT_MS,
   type Finding,
   foreignType,
-  groupBySlot,
   mgetBySlot,
-  PubSubBus,
   parseStamp,
   probeChannel,
   probeKeyedCommands,
   runStartupCheck,
-  TOMBSTONE,
+  StoreLifecycle,
 } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
-import { busFlavour } from './bus/bus-flavour.js'
-import { linkTopology } from './bus/subscriber-link.js'
 import type { RedisSubscriberTopology } from './bus/subscriber-topology.js'
-import { FIRST_CONNECT_WAIT_MS, firstConnectSettled, whenReady } from './client-readiness.js'
-import { asDataClient, type DataClient } from './data-client.js'
-import { checkDeployment } from './deployment/deployment-check.js'
-import { absorbLateSocketErrors } from './late-socket-errors.js'
-import { defineScripts, SCRIPTS, type ScriptCommands } from './lua-scripts.js'
+import { firstConnectSettled } from './client-readiness.js'
+import { checkUntilReached, checkWhenReady } from './deployment/check-when-ready.js'
 import { unlinkByPrefix } from './prefix-unlink.js'
 import { primaryReads, type ReadRouting } from './read-routing.js'
-import { redactCredentials } from './redact-credentials.js'
-import { resendRedirected } from './redirections.js'
-import { ClusterShards, type DeleteOutcome, type TopologyChange } from './shards/cluster-shards.js'
-import { PRIMARY_SHARD, PrimaryShard } from './shards/primary-shard.js'
-import { ShardDeletes, type UnconfirmedDelete } from './shards/shard-deletes.js'
+import type { DeleteOutcome, TopologyChange } from './shards/cluster-shards.js'
+import { StoreShards } from './shards/store-shards.js'
 import { startupClient } from './startup-client.js'
+import { setReplica, spreadKeys, tombstone } from './store/hot-replicas.js'
+import { acquireLock, releaseLock, setIfLeaseHeld } from './store/leases.js'
+import { quietErrors, quitClient } from './store/owned-client.js'
+import { RoutedCommands } from './store/routed-commands.js'
+import { StoreBus } from './store/store-bus.js'
+import { stampTags } from './store/tag-stamps.js'
 
 /** What a {@link RedisRemoteStore} is built from; the factories assemble it. */
 export interface RedisRemoteStoreParts {
@@ -42,7 +38,7 @@ export interface RedisRemoteStoreParts {
   bus: BusMode
   topology: RedisSubscriberTopology
   /** Where `GET`/`MGET` go (`readFrom`); default: the client, i.e. the primary. */
-  reads?: ReadRouting
+  reads?: ReadRouting | undefined
   /** Where the deployment check's warnings go; default: silent. */
   logger?: Logger | undefined
   /** Run the deployment check once the client is first ready. Default `true`. */
@@ -67,99 +63,75 @@ export class RedisRemoteStore implements RemoteStore {
   readonly name: string
   /** The ioredis client, e.g. to listen to its `error` events or read its `status`. */
   readonly client: Redis | Cluster
-  private readonly commands: DataClient
-  private readonly scripts: ScriptCommands
+  private readonly commands: RoutedCommands
   private readonly cluster: boolean
   private readonly ownsClient: boolean
-  private readonly bus: PubSubBus
+  private readonly bus: StoreBus
   private readonly reads: ReadRouting
   private readonly log: Logger
   private readonly seeds: readonly string[] | undefined
-  private deploymentChecking: Promise<Finding[]> | undefined
-  /** Pending until the client's first connection attempt settles; see `firstConnectSettled`. */
-  private startup: Promise<void> | undefined
-  private closing: Promise<void> | undefined
-  /** Exactly one of the two, by deployment kind: a cluster's masters, or the one primary. */
-  private readonly clusterShards: ClusterShards | undefined
-  private readonly primaryShard: PrimaryShard | undefined
-  private readonly deletes: ShardDeletes
-  private readonly publishCommand: BusMode
+  /** Commands wait for the client's first connection attempt (see `firstConnectSettled`); `close()` runs once. */
+  private readonly lifecycle: StoreLifecycle
+  private readonly shards: StoreShards
 
   constructor(parts: RedisRemoteStoreParts) {
     this.name = parts.name
     this.client = parts.client
-    this.commands = asDataClient(parts.client)
-    this.scripts = defineScripts(parts.client)
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
-    const flavour = busFlavour(parts.bus)
-    this.bus = new PubSubBus({
-      publish: (channel, message) => flavour.publish(this.commands, channel, message),
-      topology: linkTopology(parts.topology, flavour),
-      sharded: flavour.sharded,
-      cleanError: redactCredentials,
-    })
-    this.publishCommand = parts.bus
+    this.commands = new RoutedCommands(parts.client, parts.cluster)
+    this.bus = new StoreBus(this.commands, parts.bus, parts.topology)
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds
-    if (parts.cluster) this.clusterShards = new ClusterShards(parts.client as Cluster)
-    else this.primaryShard = new PrimaryShard(parts.client as Redis)
-    this.deletes = new ShardDeletes(parts.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS)
-    if (parts.deploymentCheck !== false) {
-      // A Redis that cannot be reached now is checked once it is.
-      const check = (): void => {
-        this.deploymentCheck().catch(() => {
-          if (this.closing === undefined) parts.client.once('ready', check)
-        })
-      }
-      check()
-    }
-    // Every failure already reaches the caller of the command that hit it (the core counts and
-    // logs them); without a listener, ioredis would also print each connection error to stderr.
-    // The listener blanks the password a failed AUTH/HELLO carries before anyone else sees it.
-    if (parts.ownsClient) parts.client.prependListener('error', redactCredentials)
-    parts.client.prependListener('node error', redactCredentials)
-    this.startup = firstConnectSettled(parts.client)
-    this.startup?.then(() => {
-      this.startup = undefined
-    })
+    this.shards = new StoreShards(parts.client, parts.cluster, parts.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS)
+    this.lifecycle = new StoreLifecycle(firstConnectSettled(parts.client))
+    // A Redis that cannot be reached now is checked once it is.
+    if (parts.deploymentCheck !== false)
+      checkUntilReached(
+        parts.client,
+        () => this.deploymentCheck(),
+        () => this.lifecycle.closed,
+      )
+    quietErrors(parts.client, parts.ownsClient)
   }
 
   // Not async: this is the L2 hit path, and an async wrapper with an await costs a promise and
   // microtask turns per read.
   get(key: string): Promise<string | null> {
-    if (this.startup !== undefined) return this.startup.then(() => this.get(key))
+    const startup = this.lifecycle.startup
+    if (startup !== undefined) return startup.then(() => this.get(key))
     return this.reads
       .get(key)
-      .catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
+      .catch((error: unknown) => this.commands.redirected<string | null>(error, 'get', [key]))
       .catch(foreignType)
   }
 
   async getMany(keys: readonly string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return []
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     if (!this.cluster) return this.reads.mget(keys as string[])
     return mgetBySlot(keys, (group) =>
-      this.reads.mget(group).catch((error: unknown) => this.redirected<(string | null)[]>(error, 'mget', group)),
+      this.reads.mget(group).catch((error: unknown) => this.commands.redirected<(string | null)[]>(error, 'mget', group)),
     )
   }
 
   /** `GET` of a hot key; with `readFrom: 'replicas-for-hot-keys'` (or `'replicas'`) on a replica of its shard. */
   async getHot(key: string): Promise<string | null> {
-    if (this.startup !== undefined) await this.startup
-    return this.reads.getHot(key).catch((error: unknown) => this.redirected<string | null>(error, 'get', [key]))
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return this.reads.getHot(key).catch((error: unknown) => this.commands.redirected<string | null>(error, 'get', [key]))
   }
 
   async set(key: string, value: string, ttlMs: number): Promise<void> {
-    if (this.startup !== undefined) await this.startup
-    await this.commands.set(key, value, 'PX', ttlMs).catch((error: unknown) => this.redirected(error, 'set', [key, value, 'PX', ttlMs]))
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await this.commands.set(key, value, ttlMs)
   }
 
-  /** `UNLINK` per slot: a value and its lease go together. See {@link ShardDeletes.clusterSlot} for slots that migrate. */
+  /** `UNLINK` per slot: a value and its lease go together. See `ShardDeletes.clusterSlot` for slots that migrate. */
   async delete(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return
-    await this.deleteKeys(keys, false)
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await this.shards.delete(keys, false)
   }
 
   /**
@@ -169,23 +141,13 @@ export class RedisRemoteStore implements RemoteStore {
    */
   async deleteDurably(keys: readonly string[]): Promise<DeleteOutcome> {
     if (keys.length === 0) return { unconfirmed: [] }
-    return { unconfirmed: await this.deleteKeys(keys, true) }
-  }
-
-  private async deleteKeys(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
-    if (this.startup !== undefined) await this.startup
-    if (this.primaryShard !== undefined) return this.deletes.primary(this.client as Redis, this.primaryShard, keys as string[], durable)
-    const shards = this.clusterShards as ClusterShards
-    const groups = groupBySlot(keys)
-    const outcomes = await Promise.all(
-      Array.from(groups.values(), (positions) => this.deletes.clusterSlot(this.client as Cluster, shards, pick(keys, positions), durable)),
-    )
-    return outcomes.flat()
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return { unconfirmed: await this.shards.delete(keys, true) }
   }
 
   /** The master owning `key`'s slot (`host:port`, as ioredis's slot map names it); `'primary'` for a standalone or Sentinel store. */
   shardOf(key: string): string {
-    return this.clusterShards === undefined ? PRIMARY_SHARD : this.clusterShards.shardOf(key)
+    return this.shards.shardOf(key)
   }
 
   /**
@@ -196,31 +158,22 @@ export class RedisRemoteStore implements RemoteStore {
    * `+switch-master`).
    */
   onTopologyChange(listener: (change: TopologyChange) => void): () => void {
-    return (this.clusterShards ?? (this.primaryShard as PrimaryShard)).onTopologyChange(listener)
+    return this.shards.onTopologyChange(listener)
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
-    const reply = await this.commands
-      .set(lockKey, token, 'PX', ttlMs, 'NX')
-      .catch((error: unknown) => this.redirected(error, 'set', [lockKey, token, 'PX', ttlMs, 'NX']))
-    return reply === 'OK'
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return acquireLock(this.commands, lockKey, token, ttlMs)
   }
 
   async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
-    // Number(): a client with `stringNumbers` answers "1".
-    const reply = await this.scripts
-      .tiercacheSetIfLeaseHeld(key, lockKey, token, value, ttlMs)
-      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetIfLeaseHeld', [key, lockKey, token, value, ttlMs]))
-    return Number(reply) === 1
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return setIfLeaseHeld(this.commands, key, lockKey, token, value, ttlMs)
   }
 
   async releaseLock(lockKey: string, token: string): Promise<void> {
-    if (this.startup !== undefined) await this.startup
-    await this.scripts
-      .tiercacheReleaseLock(lockKey, token)
-      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheReleaseLock', [lockKey, token]))
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await releaseLock(this.commands, lockKey, token)
   }
 
   async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
@@ -229,46 +182,28 @@ export class RedisRemoteStore implements RemoteStore {
   }
 
   async stampTags(tagKeys: readonly string[], stampMs: number, ttlMs: number): Promise<void> {
-    if (this.startup !== undefined) await this.startup
-    // One script per tag: tags live on different slots, and each raise is atomic on its own.
-    await Promise.all(
-      tagKeys.map((tagKey) =>
-        this.scripts
-          .tiercacheStampTag(tagKey, stampMs, ttlMs)
-          .catch((error: unknown) => this.redirectedScript(error, 'tiercacheStampTag', [tagKey, stampMs, ttlMs])),
-      ),
-    )
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await stampTags(this.commands, tagKeys, stampMs, ttlMs)
   }
 
   spreadKeys(makeKey: (n: number) => string, count: number): string[] {
-    // One shard: copies spread nothing, unless hot-key reads go to its replica nodes.
-    if (!this.cluster) return this.reads.hotCopiesOnOneShard && count > 0 ? [makeKey(0)] : []
-    return (this.clusterShards as ClusterShards).spreadKeys(makeKey, count)
+    return spreadKeys(this.shards.cluster, this.reads, makeKey, count)
   }
 
   async setReplica(key: string, value: string, ttlMs: number): Promise<boolean> {
-    if (this.startup !== undefined) await this.startup
-    const reply = await this.scripts
-      .tiercacheSetReplica(key, TOMBSTONE, value, ttlMs)
-      .catch((error: unknown) => this.redirectedScript(error, 'tiercacheSetReplica', [key, TOMBSTONE, value, ttlMs]))
-    return Number(reply) === 1
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return setReplica(this.commands, key, value, ttlMs)
   }
 
   async tombstone(keys: readonly string[], ttlMs: number): Promise<void> {
     if (keys.length === 0) return
-    if (this.startup !== undefined) await this.startup
-    await Promise.all(
-      keys.map((key) =>
-        this.commands
-          .set(key, TOMBSTONE, 'PX', ttlMs)
-          .catch((error: unknown) => this.redirected(error, 'set', [key, TOMBSTONE, 'PX', ttlMs])),
-      ),
-    )
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await tombstone(this.commands, keys, ttlMs)
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    if (this.startup !== undefined) await this.startup
-    await this.bus.publish(channel, message).catch((error: unknown) => this.redirected(error, this.publishCommand, [channel, message]))
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    await this.bus.publish(channel, message)
   }
 
   subscribe(channel: string, handlers: BusHandlers): Promise<BusSubscription> {
@@ -303,7 +238,7 @@ export class RedisRemoteStore implements RemoteStore {
    * of keys deleted.
    */
   async deleteByPrefix(prefixes: readonly string[]): Promise<number> {
-    if (this.startup !== undefined) await this.startup
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     return unlinkByPrefix(this.client, this.cluster, prefixes)
   }
 
@@ -317,54 +252,16 @@ export class RedisRemoteStore implements RemoteStore {
    * not ready within 10 s rejects (and is checked once it is ready, when the check runs by itself).
    */
   deploymentCheck(): Promise<Finding[]> {
-    this.deploymentChecking ??= (
-      this.cluster ? (firstConnectSettled(this.client) ?? Promise.resolve()) : whenReady(this.client, FIRST_CONNECT_WAIT_MS)
-    ).then(
-      () => {
-        const kind = this.cluster ? 'cluster' : (this.client as Redis).options.sentinels ? 'sentinel' : 'standalone'
-        return checkDeployment({ client: this.client, kind, seeds: this.seeds }, this.log)
-      },
-      (error: unknown) => {
-        this.deploymentChecking = undefined
-        throw error
-      },
-    )
-    return this.deploymentChecking
+    return this.lifecycle.deploymentCheck(() => checkWhenReady(this.client, this.cluster, this.seeds, this.log))
   }
 
   /** Closes the bus' connections, then quits the client if the store created it. Idempotent. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown()
-    return this.closing
+    return this.lifecycle.close(async () => {
+      this.bus.close()
+      this.shards.close()
+      await this.reads.close()
+      if (this.ownsClient) await quitClient(this.client)
+    })
   }
-
-  private async shutdown(): Promise<void> {
-    this.bus.close()
-    this.clusterShards?.close()
-    this.primaryShard?.close()
-    await this.reads.close()
-    if (!this.ownsClient) return
-    absorbLateSocketErrors(this.client)
-    try {
-      await this.commands.quit()
-    } catch {
-      // QUIT fails when the connection is already gone; make sure nothing is left open.
-      this.commands.disconnect()
-    }
-  }
-
-  /** Follows a redirection that the command's auto-pipelined batch did not; see `resendRedirected`. */
-  private redirected<T>(error: unknown, name: string, args: (string | number)[]): Promise<T> {
-    return resendRedirected(this.cluster ? (this.client as Cluster) : undefined, error, name, args) as Promise<T>
-  }
-
-  /** The same for a script: sent as EVAL of its source, so a node that lacks it needs nothing else. */
-  private redirectedScript(error: unknown, name: keyof typeof SCRIPTS, args: (string | number)[]): Promise<unknown> {
-    const script = SCRIPTS[name]
-    return this.redirected(error, 'eval', [script.lua, script.numberOfKeys, ...args])
-  }
-}
-
-function pick(keys: readonly string[], positions: readonly number[]): string[] {
-  return positions.map((position) => keys[position] as string)
 }

@@ -1,3 +1,4 @@
+import { storeCommonOf } from '@tiercache/redis-common'
 import { Redis } from 'ioredis'
 import { standaloneSubscriberTopology } from './bus/subscriber-topology.js'
 import { type RedisStoreOptions, resolveStandaloneStoreOptions } from './options/standalone-store-options.js'
@@ -37,16 +38,13 @@ export function redisStore(options: RedisStoreOptions): RedisRemoteStore {
   }
   const sentinels = client.options.sentinels
   return new RedisRemoteStore({
+    ...storeCommonOf(resolved),
     name: sentinels ? 'redis-sentinel' : 'redis',
     client,
     ownsClient: resolved.kind !== 'client',
     cluster: false,
-    bus: resolved.bus,
     topology: standaloneSubscriberTopology(client),
-    ...(reads === undefined ? {} : { reads }),
-    logger: resolved.logger,
-    deploymentCheck: resolved.deploymentCheck,
-    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
+    reads,
     seeds:
       resolved.kind === 'client' || !sentinels
         ? undefined

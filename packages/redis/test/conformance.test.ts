@@ -1,14 +1,9 @@
-import { describeRemoteStoreConformance, testCluster, testStandalone } from '@tiercache/testkit'
+import { describeConformanceOnTestDeployments } from '@tiercache/testkit'
 import { redisClusterStore, redisStore } from '../src/index.js'
 
-describeRemoteStoreConformance('redisClusterStore (publish bus)', async () => redisClusterStore({ nodes: testCluster().seeds() }), {
-  shards: 'many',
+describeConformanceOnTestDeployments({
+  clusterFactory: 'redisClusterStore',
+  cluster: (seeds, bus) => redisClusterStore({ nodes: seeds, bus }),
+  standaloneFactory: 'redisStore',
+  standalone: (host, port) => redisStore({ host, port }),
 })
-
-describeRemoteStoreConformance(
-  'redisClusterStore (spublish bus)',
-  async () => redisClusterStore({ nodes: testCluster().seeds(), bus: 'spublish' }),
-  { shards: 'many' },
-)
-
-describeRemoteStoreConformance('redisStore', async () => redisStore({ host: testStandalone().host, port: testStandalone().port }))

@@ -1,19 +1,9 @@
-import { isTierCacheError } from '@tiercache/core'
+import { tierCacheErrorOf } from '@tiercache/testkit/helpers'
 import { Cluster, Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_CLUSTER_STORE_OPTIONS, DEFAULT_STANDALONE_STORE_OPTIONS, redisClusterStore, redisStore } from '../src/index.js'
 import { resolveClusterStoreOptions } from '../src/options/cluster-store-options.js'
 import { resolveStandaloneStoreOptions } from '../src/options/standalone-store-options.js'
-
-function configError(create: () => unknown): Error {
-  try {
-    create()
-  } catch (error) {
-    expect(isTierCacheError(error, 'INVALID_CONFIG')).toBe(true)
-    return error as Error
-  }
-  throw new Error('expected INVALID_CONFIG, nothing was thrown')
-}
 
 describe('redisClusterStore options', () => {
   it.each([
@@ -31,14 +21,14 @@ describe('redisClusterStore options', () => {
     ['a standalone client', { client: new Redis({ lazyConnect: true }) }, 'client: expected an ioredis Cluster'],
     ['a client next to nodes', { client: new Cluster([], { lazyConnect: true }), nodes: ['127.0.0.1:7000'] }, 'nodes'],
   ])('rejects %s with INVALID_CONFIG naming the field', (_, options, expected) => {
-    const error = configError(() => redisClusterStore(options as never))
+    const error = tierCacheErrorOf('INVALID_CONFIG', () => redisClusterStore(options as never))
     expect(error.message).toContain('invalid redisClusterStore options')
     expect(error.message).toContain(expected)
   })
 
   it('rejects a passed-in client that uses keyPrefix', () => {
     const client = new Cluster([], { lazyConnect: true, keyPrefix: 'app:' })
-    expect(configError(() => redisClusterStore({ client })).message).toContain('keyPrefix')
+    expect(tierCacheErrorOf('INVALID_CONFIG', () => redisClusterStore({ client })).message).toContain('keyPrefix')
   })
 
   it('fills defaults in one place and lets user fields win', () => {
@@ -72,7 +62,7 @@ describe('redisStore options', () => {
     ['a cluster client', { client: new Cluster([], { lazyConnect: true }) }, 'client: expected an ioredis Redis client'],
     ['a client next to a host', { client: new Redis({ lazyConnect: true }), host: 'cache' }, 'host'],
   ])('rejects %s with INVALID_CONFIG naming the field', (_, options, expected) => {
-    const error = configError(() => redisStore(options as never))
+    const error = tierCacheErrorOf('INVALID_CONFIG', () => redisStore(options as never))
     expect(error.message).toContain('invalid redisStore options')
     expect(error.message).toContain(expected)
   })

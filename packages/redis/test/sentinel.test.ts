@@ -1,20 +1,14 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createCache, isTierCacheError, type TierCache } from '@tiercache/core'
-import { describeRemoteStoreConformance, EVENTUALLY, RedisSentinelGroup, TEST_L2_TIMEOUT } from '@tiercache/testkit'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describeRemoteStoreConformance, EVENTUALLY, sentinelGroupForFile, TEST_L2_TIMEOUT } from '@tiercache/testkit'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { DoctorReport } from '../src/doctor/doctor.js'
 import { type RedisRemoteStore, type RedisStoreHostOptions, redisStore } from '../src/index.js'
 import { recordingLogger, steadyLoad, uniqueNamespace } from './engine/helpers.js'
 
 // One primary, two replicas and three Sentinels for this file (down-after 1 s).
-let group: RedisSentinelGroup
-beforeAll(async () => {
-  group = await RedisSentinelGroup.start({ replicas: 2, sentinels: 3 })
-}, 90_000)
-afterAll(async () => {
-  await group?.stop()
-})
+const group = sentinelGroupForFile({ replicas: 2, sentinels: 3 })
 
 const closers: (() => Promise<unknown>)[] = []
 afterEach(async () => {
@@ -22,7 +16,7 @@ afterEach(async () => {
 })
 
 function sentinelStore(options: Partial<RedisStoreHostOptions> = {}): RedisRemoteStore {
-  return redisStore({ sentinels: group.sentinels(), name: group.masterName, ...options })
+  return redisStore({ sentinels: group().sentinels(), name: group().masterName, ...options })
 }
 
 function tracked(options: Partial<RedisStoreHostOptions> = {}): RedisRemoteStore {
@@ -32,13 +26,19 @@ function tracked(options: Partial<RedisStoreHostOptions> = {}): RedisRemoteStore
 }
 
 async function resetStats(): Promise<void> {
-  await Promise.all(group.dataPorts.map((port) => group.command(port, ['CONFIG', 'RESETSTAT']).catch(() => {})))
+  await Promise.all(
+    group().dataPorts.map((port) =>
+      group()
+        .command(port, ['CONFIG', 'RESETSTAT'])
+        .catch(() => {}),
+    ),
+  )
 }
 
 async function getCalls(ports: readonly number[]): Promise<number> {
   const counts = await Promise.all(
     ports.map(async (port) => {
-      const info = String(await group.command(port, ['INFO', 'commandstats']))
+      const info = String(await group().command(port, ['INFO', 'commandstats']))
       return Number(/^cmdstat_get:calls=(\d+)/m.exec(info)?.[1] ?? 0)
     }),
   )
@@ -49,7 +49,7 @@ async function getCalls(ports: readonly number[]): Promise<number> {
 async function replicaConnected(replicaPorts: readonly number[]): Promise<void> {
   await vi.waitFor(
     async () => {
-      const lists = await Promise.all(replicaPorts.map((port) => group.command(port, ['CLIENT', 'LIST'])))
+      const lists = await Promise.all(replicaPorts.map((port) => group().command(port, ['CLIENT', 'LIST'])))
       expect(lists.some((list) => String(list).includes('name=tiercache:replica'))).toBe(true)
     },
     { timeout: 10_000, interval: 50 },
@@ -58,7 +58,7 @@ async function replicaConnected(replicaPorts: readonly number[]): Promise<void> 
 
 async function replicatedEverywhere(key: string, expected: string, replicaPorts: readonly number[]): Promise<void> {
   await vi.waitFor(async () => {
-    for (const port of replicaPorts) expect(await group.command(port, ['GET', key])).toBe(expected)
+    for (const port of replicaPorts) expect(await group().command(port, ['GET', key])).toBe(expected)
   }, EVENTUALLY)
 }
 
@@ -74,7 +74,7 @@ describe('the Sentinel store', () => {
     const store = tracked({ logger })
     expect(store.name).toBe('redis-sentinel')
     const findings = await store.deploymentCheck()
-    const primary = await group.primary()
+    const primary = await group().primary()
     expect(findings.map((finding) => [finding.code, finding.nodes])).toEqual([
       ['maxmemory-unset', [`127.0.0.1:${primary.port}`]],
       ['noeviction', [`127.0.0.1:${primary.port}`]],
@@ -83,7 +83,7 @@ describe('the Sentinel store', () => {
 
   it('warns when a single Sentinel is given', async () => {
     const logger = recordingLogger()
-    const [sentinel] = group.sentinels()
+    const [sentinel] = group().sentinels()
     if (sentinel === undefined) throw new Error('no Sentinel')
     const store = tracked({ sentinels: [sentinel], logger })
     await store.deploymentCheck()
@@ -111,7 +111,7 @@ describe('the Sentinel store', () => {
 
 describe('readFrom through Sentinel, checked with INFO commandstats', () => {
   it("'replicas' reads from a replica the Sentinels name, writes to the primary", async () => {
-    const [primary, replicas] = await Promise.all([group.primary(), group.replicas()])
+    const [primary, replicas] = await Promise.all([group().primary(), group().replicas()])
     const replicaPorts = replicas.map((replica) => replica.port)
     const store = tracked({ readFrom: 'replicas' })
     await replicaConnected(replicaPorts)
@@ -125,7 +125,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
   })
 
   it("'replicas-for-hot-keys' reads a hot key's copy from a replica and everything else from the primary", async () => {
-    const [primary, replicas] = await Promise.all([group.primary(), group.replicas()])
+    const [primary, replicas] = await Promise.all([group().primary(), group().replicas()])
     const replicaPorts = replicas.map((replica) => replica.port)
     const l2 = tracked({ readFrom: 'replicas-for-hot-keys' })
     const namespace = uniqueNamespace()
@@ -144,7 +144,7 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
     // One shard, yet one copy: its reads go to the replica connection.
     const copy = `{${namespace}!hot:product:0:h}`
     await vi.waitFor(async () => {
-      for (const port of replicaPorts) expect(String(await group.command(port, ['GET', copy]))).toContain('"v":1')
+      for (const port of replicaPorts) expect(String(await group().command(port, ['GET', copy]))).toContain('"v":1')
     }, EVENTUALLY)
     await resetStats()
     for (let i = 0; i < 20; i++) expect(await products.get('h', async () => ({ v: -1 }))).toEqual({ v: 1 })
@@ -157,11 +157,13 @@ describe('readFrom through Sentinel, checked with INFO commandstats', () => {
 
 describe('tiercache doctor through Sentinel', () => {
   it('asks the Sentinels for the primary, its replicas and the other Sentinels', async () => {
-    const [primary, replicas] = await Promise.all([group.primary(), group.replicas()])
+    const [primary, replicas] = await Promise.all([group().primary(), group().replicas()])
     const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
-    const sentinels = group.sentinels().map((sentinel) => `${sentinel.host}:${sentinel.port}`)
+    const sentinels = group()
+      .sentinels()
+      .map((sentinel) => `${sentinel.host}:${sentinel.port}`)
     const run = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [cli, 'doctor', '--sentinels', sentinels.join(','), '--name', group.masterName, '--json'])
+      const child = spawn(process.execPath, [cli, 'doctor', '--sentinels', sentinels.join(','), '--name', group().masterName, '--json'])
       let stdout = ''
       child.stdout.on('data', (chunk) => {
         stdout += chunk
@@ -191,12 +193,12 @@ describe('shards and durable deletes through Sentinel', () => {
     expect(store.shardOf('{tc-shard}:b')).toBe('primary')
     expect(await store.deleteDurably(['{tc-shard}:a'])).toEqual({ unconfirmed: [] })
     expect(await store.get('{tc-shard}:a')).toBeNull()
-    const old = await group.primary()
-    const [sentinel] = group.sentinels()
+    const old = await group().primary()
+    const [sentinel] = group().sentinels()
     if (sentinel === undefined) throw new Error('no Sentinel')
     // A graceful failover: the old primary keeps running (as a replica), so only +switch-master tells the client.
-    expect(await group.command(sentinel.port, ['SENTINEL', 'FAILOVER', group.masterName])).toBe('OK')
-    await group.waitForFailover(old.port, { timeoutMs: 30_000 })
+    expect(await group().command(sentinel.port, ['SENTINEL', 'FAILOVER', group().masterName])).toBe('OK')
+    await group().waitForFailover(old.port, { timeoutMs: 30_000 })
     await vi.waitFor(() => expect(seen).toEqual([{ shards: ['primary'], reason: 'failover' }]), { timeout: 20_000, interval: 20 })
     await vi.waitFor(async () => expect(await store.deleteDurably(['{tc-shard}:a'])).toEqual({ unconfirmed: [] }), { timeout: 20_000 })
   })
@@ -220,11 +222,11 @@ describe('failover', () => {
     const l2Hits = () => caches.reduce((sum, cache) => sum + (cache.stats().product?.l2Hits ?? 0), 0)
     await vi.waitFor(() => expect(l2Hits()).toBeGreaterThan(1_000), { timeout: 20_000, interval: 50 })
 
-    const primary = await group.primary()
+    const primary = await group().primary()
     const killedAt = performance.now()
-    await group.kill(primary.port)
+    await group().kill(primary.port)
     const hitsAtKill = l2Hits()
-    const promoted = await group.waitForFailover(primary.port, { timeoutMs: 30_000 })
+    const promoted = await group().waitForFailover(primary.port, { timeoutMs: 30_000 })
     const promotedAt = performance.now()
     // Values written before the kill were replicated: reads find them on the promoted replica.
     await vi.waitFor(() => expect(l2Hits()).toBeGreaterThan(hitsAtKill + 100), { timeout: 30_000, interval: 20 })

@@ -91,25 +91,6 @@ function nodePort(node: RespValue | undefined): number {
   return Number(node[1])
 }
 
-/** Parses `INFO` / `CLUSTER INFO` text into its `field:value` pairs. */
-export function parseInfo(text: string): Map<string, string> {
-  const fields = new Map<string, string>()
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':')
-    if (colon > 0 && !line.startsWith('#')) fields.set(line.slice(0, colon), line.slice(colon + 1).trim())
-  }
-  return fields
-}
-
-/** Lists the slots 0..16383 that no range covers, as ranges; empty when coverage is complete. */
-export function uncoveredSlots(ranges: readonly SlotRange[], totalSlots = 16_384): SlotRange[] {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0])
-  const gaps: SlotRange[] = []
-  let next = 0
-  for (const [first, last] of sorted) {
-    if (first > next) gaps.push([next, first - 1])
-    next = Math.max(next, last + 1)
-  }
-  if (next < totalSlots) gaps.push([next, totalSlots - 1])
-  return gaps
-}
+// INFO parsing and slot coverage are the stores' own (their deployment check reads the same
+// replies); the testkit uses them as they are.
+export { parseInfo, uncoveredSlots } from '@tiercache/redis-common'

@@ -28,3 +28,4 @@ export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneO
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
 export { type MoveSlotsOptions, migrateSlots, type SlotMoveTarget } from './slot-migration.js'
 export { testCluster, testStandalone } from './test-context.js'
+export { describeConformanceOnTestDeployments, sentinelGroupForFile, type TestDeploymentStores } from './test-deployments.js'

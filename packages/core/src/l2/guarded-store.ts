@@ -5,6 +5,7 @@ import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-bre
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
 import { type ShardBreakerEvents, ShardBreakers, SINGLE_SHARD } from './shard-breakers.js'
+import { answered, positionsByBreaker, type ShardPart, scatter, settled } from './shard-parts.js'
 import { SkippedCalls } from './skipped-calls.js'
 
 /** What the guards of one store (one per per-call timeout) share: breakers, the sweeper, the connection. */
@@ -23,12 +24,6 @@ interface GuardShared {
   /** Best-effort publishes on their way (`notify`): `close()` lets them go out first. */
   readonly notifying: Set<Promise<boolean>>
 }
-
-/** What one shard's part of a multi-key call gave: a result, or the error that shard failed with. */
-type ShardPart<T> = { readonly positions: readonly number[] } & (
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: unknown }
-)
 
 /**
  * The user's remote store behind a per-call timeout and a circuit breaker per shard. Every L2 call
@@ -58,34 +53,7 @@ export class GuardedStore implements RemoteStore {
     inner: RemoteStore,
     options: BreakerOptions & ShardBreakerEvents & { timeoutMs: number; clock: Clock; namespace: string },
   ): GuardedStore {
-    const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
-    const expired = new Set<CircuitBreaker>()
-    // A sweep that expires many calls of one shard at once is one failure of that shard: the event
-    // loop or the network stalled once, and a breaker counts consecutive failures, not calls.
-    const sweeper = new DeadlineSweeper(() => {
-      for (const breaker of expired) breaker.failed()
-      expired.clear()
-    })
-    const shared: GuardShared = {
-      breakers: new ShardBreakers(shardOf, options, options.clock, options),
-      sweeper,
-      expired,
-      skipped: new SkippedCalls(),
-      topologyListeners: new Set(),
-      stopWatching: () => {},
-      established: false,
-      namespace: options.namespace,
-      notifying: new Set(),
-    }
-    if (inner.onTopologyChange !== undefined) {
-      // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
-      shared.stopWatching = inner.onTopologyChange((change) => {
-        if (change.current !== undefined) shared.breakers.prune(change.current)
-        shared.breakers.probe(change.shards)
-        for (const listener of shared.topologyListeners) listener(change)
-      })
-    }
-    return new GuardedStore(inner, shared, options.timeoutMs)
+    return new GuardedStore(inner, guardShared(inner, options), options.timeoutMs)
   }
 
   /** The same store with another per-call timeout (ms). */
@@ -142,14 +110,7 @@ export class GuardedStore implements RemoteStore {
   async getManySettled(keys: readonly string[]): Promise<{ values: (string | null | undefined)[]; error: unknown }> {
     const parts = await this.perShard('getMany', keys, (subset) => this.inner.getMany(subset))
     const values = new Array<string | null | undefined>(keys.length)
-    let error: unknown
-    for (const part of parts) {
-      if (!part.ok) error ??= part.error
-      part.positions.forEach((position, i) => {
-        values[position] = part.ok ? (part.value[i] ?? null) : undefined
-      })
-    }
-    return { values, error }
+    return { values, error: scatter(parts, values, null).error }
   }
 
   set(key: string, value: string, ttlMs: number): Promise<void> {
@@ -169,12 +130,7 @@ export class GuardedStore implements RemoteStore {
     const parts = await this.perShard('delete', keys, (subset) =>
       inner.deleteDurably === undefined ? inner.delete(subset).then(() => NOTHING_UNCONFIRMED) : inner.deleteDurably(subset),
     )
-    const unconfirmed: { key: string; shard: string }[] = []
-    for (const part of parts) {
-      if (!part.ok) throw part.error
-      unconfirmed.push(...part.value.unconfirmed)
-    }
-    return { unconfirmed }
+    return { unconfirmed: answered(parts).flatMap((outcome) => outcome.unconfirmed) }
   }
 
   /**
@@ -192,12 +148,7 @@ export class GuardedStore implements RemoteStore {
     })
     if (lateHold === undefined) return guarded
     return guarded.catch((error: unknown) => {
-      started?.then(
-        (held) => {
-          if (held) lateHold()
-        },
-        () => undefined,
-      )
+      if (started !== undefined) whenHeldLate(started, lateHold)
       throw error
     })
   }
@@ -213,12 +164,8 @@ export class GuardedStore implements RemoteStore {
   async getTagStamps(tagKeys: readonly string[]): Promise<number[]> {
     const parts = await this.perShard('getTagStamps', tagKeys, (subset) => this.inner.getTagStamps(subset))
     const stamps = new Array<number>(tagKeys.length).fill(0)
-    for (const part of parts) {
-      if (!part.ok) throw part.error
-      part.positions.forEach((position, i) => {
-        stamps[position] = part.value[i] ?? 0
-      })
-    }
+    const { failed, error } = scatter(parts, stamps, 0)
+    if (failed) throw error
     return stamps
   }
 
@@ -250,29 +197,7 @@ export class GuardedStore implements RemoteStore {
    * the store took it; never rejects.
    */
   notify(channel: string, message: string): Promise<boolean> {
-    const shared = this.shared
-    if (shared.breakers.of(channel).state !== 'closed') return Promise.resolve(false)
-    const sending = new Promise<boolean>((resolve) => {
-      const deadline = shared.sweeper.register(this.timeoutMs, () => resolve(false))
-      let sent: Promise<void>
-      try {
-        sent = this.inner.publish(channel, message)
-      } catch {
-        sent = Promise.reject()
-      }
-      sent.then(
-        () => {
-          shared.sweeper.settle(deadline)
-          resolve(true)
-        },
-        () => {
-          shared.sweeper.settle(deadline)
-          resolve(false)
-        },
-      )
-    })
-    shared.notifying.add(sending)
-    return sending.finally(() => shared.notifying.delete(sending))
+    return notifyBestEffort(this.shared, this.inner, this.timeoutMs, channel, message)
   }
 
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
@@ -301,24 +226,8 @@ export class GuardedStore implements RemoteStore {
    */
   private callOn<T>(breaker: CircuitBreaker, operation: string, run: () => Promise<T>, firstKey: string, keyCount: number): Promise<T> {
     if (!l2Tracing.hasSubscribers) return this.untracedCall(breaker, operation, run)
-    const context: L2TraceContext = {
-      operation: 'l2',
-      command: operation,
-      namespace: this.shared.namespace,
-      store: this.name,
-      shard: this.shardOf(firstKey),
-      count: keyCount,
-    }
-    return l2Tracing.tracePromise(async () => {
-      try {
-        const result = await this.untracedCall(breaker, operation, run, context)
-        context.outcome = 'ok'
-        return result
-      } catch (error) {
-        context.outcome ??= 'error'
-        throw error
-      }
-    }, context)
+    const base = { command: operation, namespace: this.shared.namespace, store: this.name, shard: this.shardOf(firstKey), count: keyCount }
+    return traced(base, (context) => this.untracedCall(breaker, operation, run, context))
   }
 
   /**
@@ -337,29 +246,22 @@ export class GuardedStore implements RemoteStore {
     } catch (error) {
       started = Promise.reject(error)
     }
-    return this.guard(started, operation, breaker)
+    return guard(this.shared, this.timeoutMs, started, operation, breaker)
   }
 
   /** A call on many keys, one guarded call per shard; resolves with every shard's outcome. */
   private perShard<T>(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<T>): Promise<ShardPart<T>[]> {
     const breakers = this.shared.breakers
     const settle = (breaker: CircuitBreaker, positions: readonly number[], subset: readonly string[]): Promise<ShardPart<T>> =>
-      this.callOn(breaker, operation, () => run(subset), subset[0] ?? '', subset.length).then(
-        (value) => ({ positions, ok: true, value }),
-        (error: unknown) => ({ positions, ok: false, error }),
+      settled(
+        this.callOn(breaker, operation, () => run(subset), subset[0] ?? '', subset.length),
+        positions,
       )
     if (!breakers.sharded || keys.length < 2) {
       return settle(breakers.of(keys[0] ?? ''), ALL[keys.length] ?? keys.map((_, i) => i), keys).then((part) => [part])
     }
-    const groups = new Map<CircuitBreaker, number[]>()
-    keys.forEach((key, i) => {
-      const breaker = breakers.of(key)
-      const positions = groups.get(breaker)
-      if (positions === undefined) groups.set(breaker, [i])
-      else positions.push(i)
-    })
     return Promise.all(
-      Array.from(groups, ([breaker, positions]) =>
+      Array.from(positionsByBreaker(breakers, keys), ([breaker, positions]) =>
         settle(breaker, positions, positions.length === keys.length ? keys : positions.map((i) => keys[i] as string)),
       ),
     )
@@ -369,34 +271,69 @@ export class GuardedStore implements RemoteStore {
   private async allShards(operation: string, keys: readonly string[], run: (subset: readonly string[]) => Promise<void>): Promise<void> {
     for (const part of await this.perShard(operation, keys, run)) if (!part.ok) throw part.error
   }
+}
 
-  /** Bounds a started call by the timeout and reports its outcome to its shard's breaker. */
-  private guard<T>(call: Promise<T>, operation: string, breaker: CircuitBreaker): Promise<T> {
-    const shared = this.shared
-    // Until the store has answered once, calls wait for its connection (a cluster client loads its
-    // slot map first): timing them out at the per-call timeout would send a freshly started
-    // fleet's first reads to the database all at once.
-    const timeoutMs = shared.established ? this.timeoutMs : Math.max(this.timeoutMs, CONNECT_TIMEOUT_MS)
-    return new Promise<T>((resolve, reject) => {
-      const deadline = shared.sweeper.register(timeoutMs, () => {
-        shared.expired.add(breaker)
-        reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`))
-      })
-      call.then(
-        (value) => {
-          shared.sweeper.settle(deadline)
-          shared.established = true
-          breaker.succeeded()
-          resolve(value)
-        },
-        (error: unknown) => {
-          shared.sweeper.settle(deadline)
-          breaker.failed()
-          reject(error)
-        },
-      )
+/** What the guards of one store share, made once by `GuardedStore.create`: breakers (one per shard), one sweeper, and the topology watch. */
+function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerEvents & { clock: Clock; namespace: string }): GuardShared {
+  const shardOf = inner.shardOf === undefined ? undefined : inner.shardOf.bind(inner)
+  const expired = new Set<CircuitBreaker>()
+  // A sweep that expires many calls of one shard at once is one failure of that shard: the event
+  // loop or the network stalled once, and a breaker counts consecutive failures, not calls.
+  const sweeper = new DeadlineSweeper(() => {
+    for (const breaker of expired) breaker.failed()
+    expired.clear()
+  })
+  const shared: GuardShared = {
+    breakers: new ShardBreakers(shardOf, options, options.clock, options),
+    sweeper,
+    expired,
+    skipped: new SkippedCalls(),
+    topologyListeners: new Set(),
+    stopWatching: () => {},
+    established: false,
+    namespace: options.namespace,
+    notifying: new Set(),
+  }
+  if (inner.onTopologyChange !== undefined) {
+    // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
+    shared.stopWatching = inner.onTopologyChange((change) => {
+      if (change.current !== undefined) shared.breakers.prune(change.current)
+      shared.breakers.probe(change.shards)
+      for (const listener of shared.topologyListeners) listener(change)
     })
   }
+  return shared
+}
+
+/**
+ * Runs a guarded call on `count` keys of `shard` inside the `tiercache:l2` tracing channel; the
+ * call gets the context, and its outcome is written into it.
+ */
+function traced<T>(
+  base: Pick<L2TraceContext, 'command' | 'namespace' | 'store' | 'shard' | 'count'>,
+  run: (context: L2TraceContext) => Promise<T>,
+): Promise<T> {
+  const context: L2TraceContext = { operation: 'l2', ...base }
+  return l2Tracing.tracePromise(async () => {
+    try {
+      const result = await run(context)
+      context.outcome = 'ok'
+      return result
+    } catch (error) {
+      context.outcome ??= 'error'
+      throw error
+    }
+  }, context)
+}
+
+/** Calls `lateHold` if a lock attempt the guard gave up on took the lock after all. */
+function whenHeldLate(attempt: Promise<boolean>, lateHold: () => void): void {
+  attempt.then(
+    (held) => {
+      if (held) lateHold()
+    },
+    () => undefined,
+  )
 }
 
 // How long calls may take before the store first answers (ms).
@@ -406,3 +343,56 @@ const NOTHING_UNCONFIRMED: DeleteOutcome = Object.freeze({ unconfirmed: [] })
 
 // The positions of a call on 0, 1 or 2 keys, shared rather than built per call.
 const ALL: readonly (readonly number[])[] = [[], [0], [0, 1]]
+
+/** {@link GuardedStore.notify}: a publish under the timeout, never reported to a breaker, tracked until sent for `close()`. */
+function notifyBestEffort(shared: GuardShared, inner: RemoteStore, timeoutMs: number, channel: string, message: string): Promise<boolean> {
+  if (shared.breakers.of(channel).state !== 'closed') return Promise.resolve(false)
+  const sending = new Promise<boolean>((resolve) => {
+    const deadline = shared.sweeper.register(timeoutMs, () => resolve(false))
+    let sent: Promise<void>
+    try {
+      sent = inner.publish(channel, message)
+    } catch {
+      sent = Promise.reject()
+    }
+    sent.then(
+      () => {
+        shared.sweeper.settle(deadline)
+        resolve(true)
+      },
+      () => {
+        shared.sweeper.settle(deadline)
+        resolve(false)
+      },
+    )
+  })
+  shared.notifying.add(sending)
+  return sending.finally(() => shared.notifying.delete(sending))
+}
+
+/** Bounds a started call by the timeout and reports its outcome to its shard's breaker. */
+function guard<T>(shared: GuardShared, perCallTimeoutMs: number, call: Promise<T>, operation: string, breaker: CircuitBreaker): Promise<T> {
+  // Until the store has answered once, calls wait for its connection (a cluster client loads its
+  // slot map first): timing them out at the per-call timeout would send a freshly started
+  // fleet's first reads to the database all at once.
+  const timeoutMs = shared.established ? perCallTimeoutMs : Math.max(perCallTimeoutMs, CONNECT_TIMEOUT_MS)
+  return new Promise<T>((resolve, reject) => {
+    const deadline = shared.sweeper.register(timeoutMs, () => {
+      shared.expired.add(breaker)
+      reject(new TierCacheError('L2_TIMEOUT', `${operation} took longer than ${timeoutMs} ms`))
+    })
+    call.then(
+      (value) => {
+        shared.sweeper.settle(deadline)
+        shared.established = true
+        breaker.succeeded()
+        resolve(value)
+      },
+      (error: unknown) => {
+        shared.sweeper.settle(deadline)
+        breaker.failed()
+        reject(error)
+      },
+    )
+  })
+}

@@ -69,37 +69,38 @@ export function metricFamilies(reading: MetricsReading): MetricFamily[] {
   const namespace = reading.namespace
   const entities = Object.keys(reading.stats)
   const stats = (entity: string) => reading.stats[entity] as EntityStats
-  const perEntity = (name: string, help: string, value: (entity: string) => number): MetricFamily => ({
+  // A per-entity counter; `labels` are its label names beyond namespace and entity, `series` gives one entity's series.
+  const perEntity = (name: string, help: string, labels: string[], series: (entity: string) => MetricSeries[]): MetricFamily => ({
     name,
     type: 'counter',
     help,
-    labelNames: ['namespace', 'entity'],
-    series: entities.map((entity) => ({ labels: { namespace, entity }, value: value(entity) })),
+    labelNames: ['namespace', 'entity', ...labels],
+    series: entities.flatMap(series),
   })
+  const single = (entity: string, value: number): MetricSeries[] => [{ labels: { namespace, entity }, value }]
+  // One series per value of `label`, each read from its own field of the entity's stats.
+  const split =
+    (label: string, fields: Record<string, keyof EntityStats>) =>
+    (entity: string): MetricSeries[] =>
+      Object.entries(fields).map(([value, field]) => ({ labels: { namespace, entity, [label]: value }, value: stats(entity)[field] }))
   return [
+    perEntity(
+      'tiercache_hits_total',
+      'Reads answered by a fresh entry, by tier (l1, l2).',
+      ['tier'],
+      split('tier', { l1: 'l1Hits', l2: 'l2Hits' }),
+    ),
+    ...SIMPLE_COUNTERS.map(([field, name, help]) => perEntity(name, help, [], (entity) => single(entity, stats(entity)[field] ?? 0))),
+    perEntity(
+      'tiercache_invalidations_total',
+      'Ids invalidated: sent by this instance, or received from others on the bus.',
+      ['direction'],
+      split('direction', { sent: 'invalidations', received: 'invalidationsReceived' }),
+    ),
     {
-      name: 'tiercache_hits_total',
-      type: 'counter',
-      help: 'Reads answered by a fresh entry, by tier (l1, l2).',
-      labelNames: ['namespace', 'entity', 'tier'],
-      series: entities.flatMap((entity) => [
-        { labels: { namespace, entity, tier: 'l1' }, value: stats(entity).l1Hits },
-        { labels: { namespace, entity, tier: 'l2' }, value: stats(entity).l2Hits },
-      ]),
-    },
-    ...SIMPLE_COUNTERS.map(([field, name, help]) => perEntity(name, help, (entity) => stats(entity)[field] ?? 0)),
-    {
-      name: 'tiercache_invalidations_total',
-      type: 'counter',
-      help: 'Ids invalidated: sent by this instance, or received from others on the bus.',
-      labelNames: ['namespace', 'entity', 'direction'],
-      series: entities.flatMap((entity) => [
-        { labels: { namespace, entity, direction: 'sent' }, value: stats(entity).invalidations },
-        { labels: { namespace, entity, direction: 'received' }, value: stats(entity).invalidationsReceived },
-      ]),
-    },
-    {
-      ...perEntity('tiercache_hot_keys', 'Keys detected or declared hot in this instance, now.', (entity) => reading.hotKeys[entity] ?? 0),
+      ...perEntity('tiercache_hot_keys', 'Keys detected or declared hot in this instance, now.', [], (entity) =>
+        single(entity, reading.hotKeys[entity] ?? 0),
+      ),
       type: 'gauge',
     },
     {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { RedisClientType, RedisClusterType } from '@redis/client'
 import type { ClientHandle, DataCommands, MasterNode } from './client-handle.js'
 import { keepConnecting } from './connect-loop.js'
+import { handleCloser } from './handle-closer.js'
 import { nodeOf } from './master-node.js'
 
 /**
@@ -11,7 +12,7 @@ import { nodeOf } from './master-node.js'
  */
 export function clusterHandle(cluster: RedisClusterType): ClientHandle {
   const events = new EventEmitter()
-  let closed = false
+  const closer = handleCloser(events, cluster)
   let ready = cluster.isOpen
   let connecting: Promise<void> | undefined
   // node-redis reports node failures as 'node-error'; both reach the caller of the failed command.
@@ -40,7 +41,7 @@ export function clusterHandle(cluster: RedisClusterType): ClientHandle {
           ready = true
           events.emit('ready')
         },
-        () => closed,
+        closer.closed,
         (error) => events.emit('failure', error),
       ).finally(() => {
         connecting = undefined
@@ -60,17 +61,6 @@ export function clusterHandle(cluster: RedisClusterType): ClientHandle {
       return cluster.slots[slot]?.master.address
     },
     describe: () => 'the Redis cluster',
-    async close(closeClient) {
-      if (closed) return
-      closed = true
-      events.emit('closed')
-      if (!closeClient) return
-      if (!cluster.isOpen) return
-      try {
-        await cluster.close()
-      } catch {
-        cluster.destroy()
-      }
-    },
+    close: closer.close,
   }
 }

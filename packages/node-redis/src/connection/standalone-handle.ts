@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { RedisClientType, RedisSentinelType } from '@redis/client'
 import type { ClientHandle, DataCommands, MasterNode } from './client-handle.js'
 import { keepConnecting } from './connect-loop.js'
+import { handleCloser } from './handle-closer.js'
 import { nodeOf } from './master-node.js'
 
 /**
@@ -10,7 +11,7 @@ import { nodeOf } from './master-node.js'
  */
 export function standaloneHandle(client: RedisClientType | RedisSentinelType, sentinel: boolean): ClientHandle {
   const events = new EventEmitter()
-  let closed = false
+  const closer = handleCloser(events, client)
   let connecting: Promise<void> | undefined
   // Every failure also reaches the caller of the command that hit it; without a listener,
   // node-redis would throw each connection error as an unhandled 'error' event.
@@ -42,10 +43,10 @@ export function standaloneHandle(client: RedisClientType | RedisSentinelType, se
       connecting ??= keepConnecting(
         async () => {
           if (!client.isOpen) await client.connect()
-          else await waitReady(client, () => closed)
+          else await waitReady(client, closer.closed)
           if (sentinel) events.emit('ready')
         },
-        () => closed,
+        closer.closed,
         (error) => events.emit('failure', error),
       )
       return connecting
@@ -64,19 +65,7 @@ export function standaloneHandle(client: RedisClientType | RedisSentinelType, se
     },
     masterOfSlot: () => undefined,
     describe: () => `Redis at ${primaryAddress()}`,
-    async close(closeClient) {
-      if (closed) return
-      closed = true
-      events.emit('closed')
-      if (!closeClient) return
-      if (!client.isOpen) return
-      try {
-        await client.close()
-      } catch {
-        // Closing fails when the connection is already gone; make sure nothing is left open.
-        if (client.isOpen) client.destroy()
-      }
-    },
+    close: closer.close,
   }
 }
 

@@ -1,5 +1,4 @@
-import type { TierCacheError } from '@tiercache/core'
-import { closedBeforeReady, messageOf, refusal, type StartupClient, unavailable } from '@tiercache/redis-common'
+import { closedBeforeReady, type StartupClient, waitConnected } from '@tiercache/redis-common'
 import type { ClientHandle } from './client-handle.js'
 
 /**
@@ -43,32 +42,19 @@ export function startupClient(handle: ClientHandle, closed: () => boolean): Star
 function connected(handle: ClientHandle, closed: () => boolean, deadline: number): Promise<void> {
   if (closed()) return Promise.reject(closedBeforeReady())
   if (handle.isReady()) return Promise.resolve()
-  return new Promise((resolve, reject) => {
-    let last = 'no answer yet'
-    const onFailure = (error: unknown, address?: string) => {
-      const refused = refusal(error, address === undefined ? handle.describe() : `Redis at ${address}`)
-      if (refused !== undefined) settle(refused)
-      else last = messageOf(error)
-    }
-    const onReady = () => settle()
-    const onClosed = () => settle(closedBeforeReady())
-    const timer =
-      deadline === Number.POSITIVE_INFINITY
-        ? undefined
-        : setTimeout(() => settle(unavailable(`not connected within the timeout; last error: ${last}`)), Math.max(0, deadline - Date.now()))
-    // A check still waiting must not keep an otherwise idle process alive.
-    timer?.unref()
-    const settle = (error?: TierCacheError) => {
-      clearTimeout(timer)
-      handle.events.off('failure', onFailure)
-      handle.events.off('ready', onReady)
-      handle.events.off('closed', onClosed)
-      if (error === undefined) resolve()
-      else reject(error)
-    }
-    handle.events.on('failure', onFailure)
-    handle.events.once('ready', onReady)
-    handle.events.once('closed', onClosed)
-    void handle.connect()
-  })
+  return waitConnected(
+    deadline,
+    () => handle.describe(),
+    (events) => {
+      handle.events.on('failure', events.failed)
+      handle.events.once('ready', events.ready)
+      handle.events.once('closed', events.closed)
+      void handle.connect()
+      return () => {
+        handle.events.off('failure', events.failed)
+        handle.events.off('ready', events.ready)
+        handle.events.off('closed', events.closed)
+      }
+    },
+  )
 }

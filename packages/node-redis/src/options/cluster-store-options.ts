@@ -1,16 +1,12 @@
 import type { RedisClusterOptions, RedisClusterType } from '@redis/client'
 import {
   DEFAULT_CLUSTER_BUS_MODE,
-  DEFAULT_READ_FROM,
   existingClientSchema,
-  parseOptions,
-  type ReadFrom,
-  type ResolvedStoreCommon,
-  readFromSchema,
-  resolveStoreCommon,
+  type ResolvedStoreOptions,
+  readingStoreFields,
+  resolveStoreOptions,
   type StoreBusOptions,
   type StoreReadOptions,
-  storeFields,
 } from '@tiercache/redis-common'
 import { z } from 'zod'
 import { authSchema, type NodeRedisAuthOptions, nodeAddressSchema, parseNodeAddress } from './connection-options.js'
@@ -41,21 +37,20 @@ export interface NodeRedisClusterStoreClientOptions extends StoreBusOptions {
 export type NodeRedisClusterStoreOptions = NodeRedisClusterStoreNodesOptions | NodeRedisClusterStoreClientOptions
 
 /** The cluster store's options after parsing and defaulting. */
-export type ResolvedNodeRedisClusterOptions =
-  | (ResolvedStoreCommon & { kind: 'client'; client: RedisClusterType })
-  | (ResolvedStoreCommon & {
-      kind: 'connect'
-      nodes: { host: string; port: number }[]
-      auth: NodeRedisAuthOptions
-      clusterOptions: Omit<RedisClusterOptions, 'rootNodes' | 'useReplicas'>
-      readFrom: ReadFrom
-    })
+export type ResolvedNodeRedisClusterOptions = ResolvedStoreOptions<
+  RedisClusterType,
+  {
+    kind: 'connect'
+    nodes: { host: string; port: number }[]
+    auth: NodeRedisAuthOptions
+    clusterOptions: Omit<RedisClusterOptions, 'rootNodes' | 'useReplicas'>
+  }
+>
 
 const nodesSchema = z.strictObject({
   nodes: z.array(nodeAddressSchema).min(1, { error: 'give at least one seed node, e.g. ["10.0.0.1:6379"]' }),
   ...authSchema,
-  ...storeFields,
-  readFrom: readFromSchema.optional(),
+  ...readingStoreFields,
   clusterOptions: z
     .looseObject({
       rootNodes: z.never({ error: 'give the seed nodes as nodes' }).optional(),
@@ -66,23 +61,20 @@ const nodesSchema = z.strictObject({
 
 const clientSchema = existingClientSchema<RedisClusterType>(isCluster, 'expected a node-redis cluster client (createCluster)')
 
-const WHAT = 'nodeRedisClusterStore'
-
 /** Parses and defaults `nodeRedisClusterStore` options; throws `INVALID_CONFIG` naming the bad field. */
 export function resolveNodeRedisClusterOptions(input: unknown): ResolvedNodeRedisClusterOptions {
-  if (typeof input === 'object' && input !== null && 'client' in input) {
-    const parsed = parseOptions(clientSchema, input, WHAT)
-    return { kind: 'client', client: parsed.client, ...resolveStoreCommon(parsed, DEFAULT_CLUSTER_BUS_MODE) }
-  }
-  const parsed = parseOptions(nodesSchema, input, WHAT)
-  return {
-    kind: 'connect',
-    ...resolveStoreCommon(parsed, DEFAULT_CLUSTER_BUS_MODE),
-    nodes: parsed.nodes.map(parseNodeAddress),
-    auth: { username: parsed.username, password: parsed.password, tls: parsed.tls },
-    clusterOptions: (parsed.clusterOptions ?? {}) as Omit<RedisClusterOptions, 'rootNodes' | 'useReplicas'>,
-    readFrom: parsed.readFrom ?? DEFAULT_READ_FROM,
-  }
+  return resolveStoreOptions(input, {
+    what: 'nodeRedisClusterStore',
+    defaultBus: DEFAULT_CLUSTER_BUS_MODE,
+    clientSchema,
+    connectSchema: nodesSchema,
+    connection: ({ nodes, username, password, tls, clusterOptions }) => ({
+      kind: 'connect' as const,
+      nodes: nodes.map(parseNodeAddress),
+      auth: { username, password, tls },
+      clusterOptions: (clusterOptions ?? {}) as Omit<RedisClusterOptions, 'rootNodes' | 'useReplicas'>,
+    }),
+  })
 }
 
 function isCluster(value: unknown): value is RedisClusterType {

@@ -1,16 +1,13 @@
 import type { RedisClientOptions, RedisClientType, RedisSentinelType } from '@redis/client'
 import {
   DEFAULT_BUS_MODE,
-  DEFAULT_READ_FROM,
   existingClientSchema,
-  parseOptions,
-  type ReadFrom,
-  type ResolvedStoreCommon,
-  readFromSchema,
-  resolveStoreCommon,
+  type ResolvedStoreOptions,
+  readingStoreFields,
+  resolveStoreOptions,
   type StoreBusOptions,
   type StoreReadOptions,
-  storeFields,
+  standaloneAddressFields,
 } from '@tiercache/redis-common'
 import { z } from 'zod'
 import { authSchema, type NodeRedisAuthOptions, nodeAddressSchema, parseNodeAddress } from './connection-options.js'
@@ -63,24 +60,19 @@ export type NodeRedisStoreOptions =
   | NodeRedisStoreClientOptions
 
 /** The standalone store's options after parsing and defaulting. */
-export type ResolvedNodeRedisStoreOptions =
-  | (ResolvedStoreCommon & { kind: 'client'; client: RedisClientType | RedisSentinelType; sentinel: boolean })
-  | (ResolvedStoreCommon & {
-      kind: 'connect'
-      auth: NodeRedisAuthOptions
-      clientOptions: Record<string, unknown>
-      sentinel: { name: string; sentinels: { host: string; port: number }[]; password: string | undefined } | undefined
-      readFrom: ReadFrom
-    })
+export type ResolvedNodeRedisStoreOptions = ResolvedStoreOptions<
+  RedisClientType | RedisSentinelType,
+  {
+    kind: 'connect'
+    auth: NodeRedisAuthOptions
+    clientOptions: Record<string, unknown>
+    sentinel: { name: string; sentinels: { host: string; port: number }[]; password: string | undefined } | undefined
+  }
+>
 
 const connectSchema = z
   .strictObject({
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
-      .optional(),
-    host: z.string().min(1).optional(),
-    port: z.int().min(1).max(65535).optional(),
+    ...standaloneAddressFields,
     sentinel: z
       .strictObject({
         name: z.string().min(1, { error: 'give the name the Sentinels monitor the primary under (e.g. "mymaster")' }),
@@ -90,9 +82,8 @@ const connectSchema = z
       .optional(),
     database: z.int().min(0).optional(),
     clientOptions: z.looseObject({ url: z.never({ error: 'give the URL as url' }).optional() }).optional(),
-    readFrom: readFromSchema.optional(),
     ...authSchema,
-    ...storeFields,
+    ...readingStoreFields,
   })
   .refine((options) => [options.url, options.host, options.sentinel].filter((given) => given !== undefined).length === 1, {
     error: 'give exactly one of url, host (with port) or sentinel',
@@ -108,35 +99,34 @@ const clientSchema = existingClientSchema<RedisClientType | RedisSentinelType>(
   'expected a node-redis client (createClient or createSentinel; for a cluster use nodeRedisClusterStore)',
 )
 
-const WHAT = 'nodeRedisStore'
-
 /** Parses and defaults `nodeRedisStore` options; throws `INVALID_CONFIG` naming the bad field. */
 export function resolveNodeRedisStoreOptions(input: unknown): ResolvedNodeRedisStoreOptions {
-  if (typeof input === 'object' && input !== null && 'client' in input) {
-    const parsed = parseOptions(clientSchema, input, WHAT)
-    return {
-      kind: 'client',
-      client: parsed.client,
-      sentinel: 'getMasterNode' in parsed.client,
-      ...resolveStoreCommon(parsed, DEFAULT_BUS_MODE),
-    }
-  }
-  const parsed = parseOptions(connectSchema, input, WHAT)
-  const clientOptions: Record<string, unknown> = { ...(parsed.clientOptions ?? {}) }
-  if (parsed.url !== undefined) clientOptions.url = parsed.url
-  if (parsed.host !== undefined) clientOptions.socket = { ...(clientOptions.socket ?? {}), host: parsed.host, port: parsed.port ?? 6379 }
-  if (parsed.database !== undefined) clientOptions.database = parsed.database
-  return {
-    kind: 'connect',
-    ...resolveStoreCommon(parsed, DEFAULT_BUS_MODE),
-    auth: { username: parsed.username, password: parsed.password, tls: parsed.tls },
-    clientOptions,
-    sentinel:
-      parsed.sentinel === undefined
-        ? undefined
-        : { name: parsed.sentinel.name, sentinels: parsed.sentinel.sentinels.map(parseNodeAddress), password: parsed.sentinel.password },
-    readFrom: parsed.readFrom ?? DEFAULT_READ_FROM,
-  }
+  return resolveStoreOptions(input, {
+    what: 'nodeRedisStore',
+    defaultBus: DEFAULT_BUS_MODE,
+    clientSchema,
+    connectSchema,
+    connection: ({ url, host, port, database, sentinel, username, password, tls, clientOptions: given }) => {
+      const clientOptions: Record<string, unknown> = { ...(given ?? {}) }
+      if (url !== undefined) clientOptions.url = url
+      if (host !== undefined) clientOptions.socket = { ...(clientOptions.socket ?? {}), host, port: port ?? 6379 }
+      if (database !== undefined) clientOptions.database = database
+      return {
+        kind: 'connect' as const,
+        auth: { username, password, tls },
+        clientOptions,
+        sentinel:
+          sentinel === undefined
+            ? undefined
+            : { name: sentinel.name, sentinels: sentinel.sentinels.map(parseNodeAddress), password: sentinel.password },
+      }
+    },
+  })
+}
+
+/** A client made by `createSentinel` (it names its primary; a plain client does not). */
+export function isSentinelClient(client: RedisClientType | RedisSentinelType): client is RedisSentinelType {
+  return 'getMasterNode' in client
 }
 
 function isClient(value: unknown): value is RedisClientType | RedisSentinelType {

@@ -42,7 +42,7 @@ export function parseClusterNodes(text: string): ClusterNodeLine[] {
 }
 
 /** The slots no range covers, as ranges; empty when every slot has a master. */
-export function uncoveredSlots(ranges: readonly SlotRange[]): SlotRange[] {
+export function uncoveredSlots(ranges: readonly (readonly [first: number, last: number])[]): SlotRange[] {
   const sorted = [...ranges].sort((a, b) => a[0] - b[0])
   const gaps: SlotRange[] = []
   let next = 0

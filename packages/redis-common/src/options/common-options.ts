@@ -69,8 +69,8 @@ export interface StoreReadOptions {
   readFrom?: ReadFrom | undefined
 }
 
-/** Options of stores that create their own connections. */
-export interface StoreConnectionOptions extends StoreBusOptions {
+/** Options of stores that create their own connections (and so choose where reads go). */
+export interface StoreConnectionOptions extends StoreBusOptions, StoreReadOptions {
   /**
    * Per-command timeout in milliseconds, passed to ioredis as `commandTimeout`: a command with
    * no reply by then rejects (it may still have run on the server). Default: none; the core
@@ -130,3 +130,13 @@ export const noKeyPrefixSchema = z
 export const functionSchema = z.custom<(...args: never[]) => unknown>((value) => typeof value === 'function', {
   error: 'expected a function',
 })
+
+/** Where a standalone store connects: a `redis://`/`rediss://` URL, or `host` and `port` (checked for "exactly one" by each store). */
+export const standaloneAddressFields = {
+  url: z
+    .string()
+    .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
+    .optional(),
+  host: z.string().min(1).optional(),
+  port: z.int().min(1).max(65535).optional(),
+}

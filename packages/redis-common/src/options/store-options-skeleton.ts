@@ -33,10 +33,15 @@ export const storeFields = {
   replicaAckTimeoutMs: replicaAckTimeoutSchema.optional(),
 }
 
-/** The store's own fields of a store that makes its client (besides the client's own options). */
-export const connectStoreFields = {
+/** The store's own fields plus `readFrom`: what a store that makes its client accepts whatever its client library. */
+export const readingStoreFields = {
   ...storeFields,
   readFrom: readFromSchema.optional(),
+}
+
+/** The store's own fields of an ioredis store that makes its client (besides the client's own options). */
+export const connectStoreFields = {
+  ...readingStoreFields,
   commandTimeoutMs: commandTimeoutSchema.optional(),
   keyPrefix: noKeyPrefixSchema,
 }
@@ -47,6 +52,14 @@ export function existingClientSchema<Client>(isClient: (value: unknown) => value
 }
 
 type StoreField = 'bus' | 'logger' | 'deploymentCheck' | 'replicaAckTimeoutMs' | 'readFrom' | 'commandTimeoutMs' | 'keyPrefix'
+
+/**
+ * A store's options after parsing and defaulting: an existing `Client`, or what the store needs to
+ * make its client (`Connection`, tagged by its own `kind`), beside the store's own fields.
+ */
+export type ResolvedStoreOptions<Client, Connection> =
+  | (ResolvedStoreCommon & { kind: 'client'; client: Client })
+  | (ResolvedStoreCommon & { readFrom: ReadFrom } & Connection)
 
 /** How one kind of store (cluster, standalone) differs; {@link resolveStoreOptions} does the rest. */
 export interface StoreOptionsSpec<Client, Parsed extends { [K in StoreField]?: unknown }, Connection> {
@@ -60,21 +73,20 @@ export interface StoreOptionsSpec<Client, Parsed extends { [K in StoreField]?: u
     deploymentCheck?: boolean | undefined
     replicaAckTimeoutMs?: number | undefined
   }>
-  /** Whether a passed-in client prefixes keys (refused: see `noKeyPrefixSchema`). */
-  readonly clientHasKeyPrefix: (client: Client) => boolean
+  /** Whether a passed-in client prefixes keys (refused: see `noKeyPrefixSchema`); leave out for a client library without key prefixes (node-redis). */
+  readonly clientHasKeyPrefix?: (client: Client) => boolean
   /** The schema of the form where the store makes its client; it spreads {@link connectStoreFields}. */
   readonly connectSchema: z.ZodType<Parsed>
   /**
    * The client's options from the parsed options once the store's own fields are taken out (they
    * are all optional, so the type stays `Parsed`), with `commandTimeoutMs` already turned into
-   * ioredis' `commandTimeout` (or `{}`).
+   * ioredis' `commandTimeout` (or `{}`; always `{}` for a schema without `commandTimeoutMs`).
    */
   readonly connection: (rest: Parsed, commandTimeout: { commandTimeout?: number }) => Connection
 }
 
 /**
- * The one skeleton of the ioredis option resolvers (`@tiercache/redis`; the node-redis resolvers
- * share its fields, client schema and defaults): picks the form (an existing client or options
+ * The one skeleton of the option resolvers of both store packages (ioredis and node-redis): picks the form (an existing client or options
  * to make one), parses it at the edge (`INVALID_CONFIG` naming the bad field), refuses a client
  * with `keyPrefix`, and defaults the store's own fields; `spec.connection` builds the client's
  * options.
@@ -82,10 +94,10 @@ export interface StoreOptionsSpec<Client, Parsed extends { [K in StoreField]?: u
 export function resolveStoreOptions<Client, Parsed extends { [K in StoreField]?: unknown }, Connection>(
   input: unknown,
   spec: StoreOptionsSpec<Client, Parsed, Connection>,
-): (ResolvedStoreCommon & { kind: 'client'; client: Client }) | (ResolvedStoreCommon & { readFrom: ReadFrom } & Connection) {
+): ResolvedStoreOptions<Client, Connection> {
   if (typeof input === 'object' && input !== null && 'client' in input) {
     const parsed = parseOptions(spec.clientSchema, input, spec.what)
-    if (spec.clientHasKeyPrefix(parsed.client)) {
+    if (spec.clientHasKeyPrefix?.(parsed.client)) {
       invalidConfig(spec.what, 'client: a client with keyPrefix is not supported; use the cache namespace instead')
     }
     return { kind: 'client', ...resolveStoreCommon(parsed, spec.defaultBus), client: parsed.client }
@@ -118,4 +130,10 @@ export function resolveStoreCommon(
     deploymentCheck: parsed.deploymentCheck ?? true,
     replicaAckTimeoutMs: parsed.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS,
   }
+}
+
+/** The store's own fields of resolved options, without the connection's: what a store is built with beside its client. */
+export function storeCommonOf(resolved: ResolvedStoreCommon): ResolvedStoreCommon {
+  const { bus, logger, deploymentCheck, replicaAckTimeoutMs } = resolved
+  return { bus, logger, deploymentCheck, replicaAckTimeoutMs }
 }

@@ -5,12 +5,10 @@ import {
   existingClientSchema,
   functionSchema,
   noKeyPrefixSchema,
-  type ReadFrom,
-  type ResolvedStoreCommon,
+  type ResolvedStoreOptions,
   resolveStoreOptions,
   type StoreBusOptions,
   type StoreConnectionOptions,
-  type StoreReadOptions,
 } from '@tiercache/redis-common'
 import { Cluster, type ClusterNode, type ClusterOptions } from 'ioredis'
 import { z } from 'zod'
@@ -30,8 +28,7 @@ export type ClusterNodeRedisOptions = Omit<NonNullable<ClusterOptions['redisOpti
  */
 export interface RedisClusterStoreNodesOptions
   extends Omit<ClusterOptions, 'keyPrefix' | 'redisOptions' | 'shardedSubscribers'>,
-    StoreConnectionOptions,
-    StoreReadOptions {
+    StoreConnectionOptions {
   /**
    * Seed nodes; one reachable node is enough to discover the rest of the topology, but give
    * several: a single seed that is down when the service starts leaves the store without a
@@ -85,9 +82,10 @@ export const DEFAULT_CLUSTER_STORE_OPTIONS = {
 } as const satisfies ClusterOptions & { bus: BusMode }
 
 /** The cluster store's options after parsing and defaulting. */
-export type ResolvedClusterStoreOptions =
-  | (ResolvedStoreCommon & { kind: 'nodes'; nodes: ClusterNode[]; clusterOptions: ClusterOptions; readFrom: ReadFrom })
-  | (ResolvedStoreCommon & { kind: 'client'; client: Cluster })
+export type ResolvedClusterStoreOptions = ResolvedStoreOptions<
+  Cluster,
+  { kind: 'nodes'; nodes: ClusterNode[]; clusterOptions: ClusterOptions }
+>
 
 const nodeSchema = z.union([z.string().min(1), z.strictObject({ host: z.string().min(1), port: z.int().min(1).max(65535) })], {
   error: 'expected "host:port" or { host, port } with a port in 1..65535',

@@ -3,12 +3,11 @@ import {
   connectStoreFields,
   DEFAULT_BUS_MODE,
   existingClientSchema,
-  type ReadFrom,
-  type ResolvedStoreCommon,
+  type ResolvedStoreOptions,
   resolveStoreOptions,
   type StoreBusOptions,
   type StoreConnectionOptions,
-  type StoreReadOptions,
+  standaloneAddressFields,
 } from '@tiercache/redis-common'
 import { Redis, type RedisOptions } from 'ioredis'
 import { z } from 'zod'
@@ -22,7 +21,7 @@ import { z } from 'zod'
  * the primary; use `readFrom` to read from replicas). `readFrom` other than `'primary'` needs
  * `sentinels`: they are how the store finds a replica.
  */
-export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix' | 'role'>, StoreConnectionOptions, StoreReadOptions {
+export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix' | 'role'>, StoreConnectionOptions {
   url?: undefined
 }
 
@@ -31,10 +30,7 @@ export interface RedisStoreHostOptions extends Omit<RedisOptions, 'keyPrefix' | 
  * database may ride in it); other ioredis `RedisOptions` fields pass through as with
  * {@link RedisStoreHostOptions}, minus `host` and `port`, which the URL gives.
  */
-export interface RedisStoreUrlOptions
-  extends Omit<RedisOptions, 'keyPrefix' | 'host' | 'port' | 'role'>,
-    StoreConnectionOptions,
-    StoreReadOptions {
+export interface RedisStoreUrlOptions extends Omit<RedisOptions, 'keyPrefix' | 'host' | 'port' | 'role'>, StoreConnectionOptions {
   /** e.g. `redis://user:secret@cache.internal:6379/0`; `rediss://` turns TLS on. */
   url: string
 }
@@ -74,9 +70,10 @@ export const DEFAULT_STANDALONE_STORE_OPTIONS = {
 } as const satisfies RedisOptions & { bus: BusMode }
 
 /** The standalone store's options after parsing and defaulting. */
-export type ResolvedStandaloneStoreOptions =
-  | (ResolvedStoreCommon & { kind: 'connect'; url: string | undefined; redisOptions: RedisOptions; readFrom: ReadFrom })
-  | (ResolvedStoreCommon & { kind: 'client'; client: Redis })
+export type ResolvedStandaloneStoreOptions = ResolvedStoreOptions<
+  Redis,
+  { kind: 'connect'; url: string | undefined; redisOptions: RedisOptions }
+>
 
 const sentinelSchema = z.looseObject({
   host: z.string().min(1).optional(),
@@ -86,12 +83,7 @@ const sentinelSchema = z.looseObject({
 const connectOptionsSchema = z
   .looseObject({
     ...connectStoreFields,
-    url: z
-      .string()
-      .regex(/^rediss?:\/\//, { error: 'expected a redis:// or rediss:// URL' })
-      .optional(),
-    host: z.string().min(1).optional(),
-    port: z.int().min(1).max(65535).optional(),
+    ...standaloneAddressFields,
     sentinels: z.array(sentinelSchema).min(1, { error: 'give at least one Sentinel' }).optional(),
     name: z.string().min(1).optional(),
     role: z.literal('master', { error: 'the store writes to the primary; to read from replicas set readFrom instead of role' }).optional(),

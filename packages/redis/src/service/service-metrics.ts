@@ -1,33 +1,25 @@
+import type { EntityStats } from '@tiercache/core'
+
 /**
  * tiercache's counters as a service exports them on `/metrics` (`cache.metrics()`, Prometheus text
  * format; names in docs/metrics.md), read back per entity. Histograms are left out: a one-off
  * reading of a cumulative histogram says little.
  */
 
-/** The counters of one entity in one exporting cache (`labels` tells caches of one namespace apart). */
-export interface EntityCounters {
+/**
+ * The counters of one entity in one exporting cache (`labels` tells caches of one namespace
+ * apart): the fields of the core's `EntityStats`, as read back from their metrics, with
+ * `invalidations` named `invalidationsSent` beside `invalidationsReceived`.
+ */
+export interface EntityCounters extends Omit<EntityStats, 'invalidations'> {
   namespace: string
   entity: string
   /** Labels other than tiercache's own (e.g. `instance`), as the service added them. */
   labels: Record<string, string>
-  l1Hits: number
-  l2Hits: number
-  staleServed: number
-  misses: number
   /** (l1Hits + l2Hits) / (hits + stale + misses); `null` before the first read. */
   hitRatio: number | null
-  loads: number
-  loadErrors: number
-  loadTimeouts: number
-  lockWaits: number
-  earlyRefreshes: number
-  l2Errors: number
-  l2Timeouts: number
-  corruptEntries: number
-  schemaMismatches: number
-  uncacheableValues: number
+  /** Ids invalidated by that instance (`EntityStats.invalidations`). */
   invalidationsSent: number
-  invalidationsReceived: number
   /** Keys hot in that instance now (`tiercache_hot_keys`). */
   hotKeys: number
 }
@@ -111,27 +103,8 @@ export function parseServiceMetrics(text: string): ServiceMetrics {
 }
 
 function emptyCounters(namespace: string, entity: string, labels: Record<string, string>): EntityCounters {
-  return {
-    namespace,
-    entity,
-    labels,
-    l1Hits: 0,
-    l2Hits: 0,
-    staleServed: 0,
-    misses: 0,
-    hitRatio: null,
-    loads: 0,
-    loadErrors: 0,
-    loadTimeouts: 0,
-    lockWaits: 0,
-    earlyRefreshes: 0,
-    l2Errors: 0,
-    l2Timeouts: 0,
-    corruptEntries: 0,
-    schemaMismatches: 0,
-    uncacheableValues: 0,
-    invalidationsSent: 0,
-    invalidationsReceived: 0,
-    hotKeys: 0,
-  }
+  // Every counter has a metric, so the table lists them all: a series missing from the page reads 0.
+  const counters: Record<string, unknown> = { namespace, entity, labels, hitRatio: null }
+  for (const field of Object.values(FIELDS)) counters[field] = 0
+  return counters as unknown as EntityCounters
 }

@@ -1,5 +1,6 @@
 import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
 import { redisPipeline, testCluster } from '@tiercache/testkit'
+import { loopUntilTimerFires } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
@@ -133,20 +134,14 @@ describe('one shard down is one shard down', () => {
         await products.get('x', () => 'computed')
         return Object.values(cache.breakerShards()).includes('open')
       }, 10_000)
-      let fired = false
-      setTimeout(() => {
-        fired = true
-      }, 1)
-      let reads = 0
       // Without a turn of the event loop now and then this loop is one chain of microtasks: it
       // runs all 2,000,000 reads (minutes) and the timer fires only after it. Every read is of the
       // paused shard's key, so none does I/O that would yield by itself.
-      while (!fired && reads < 2_000_000) {
+      const loop = await loopUntilTimerFires(2_000_000, async () => {
         expect(await products.get('x', () => 'computed')).toBe('computed')
-        reads++
-      }
-      console.info(`[starvation] the timer fired after ${reads} reads served without L2`)
-      expect(fired).toBe(true)
+      })
+      console.info(`[starvation] the timer fired after ${loop.runs} reads served without L2`)
+      expect(loop.fired).toBe(true)
     } finally {
       await cluster.resume(victim.port)
       await cache.close()
