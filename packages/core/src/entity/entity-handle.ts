@@ -1,6 +1,6 @@
 import type { EntityPolicy } from '../config/entity-policy.js'
 import type { HotKeyInfo } from '../hot-keys/hot-key-detector.js'
-import { type IdPropagation, propagateIds, publishIds } from '../invalidation/propagation.js'
+import { type IdPropagation, propagateIds } from '../invalidation/propagation.js'
 import { assertStorableId, assertValidId } from '../l2/key-builder.js'
 import { readChannel } from '../metrics/channels.js'
 import { type EntityMetrics, L1_SAMPLE_MASK } from '../metrics/entity-metrics.js'
@@ -18,6 +18,7 @@ import {
 import type { Clock } from '../util/clock.js'
 import { TierCacheError } from '../util/errors.js'
 import { SingleFlight } from '../util/single-flight.js'
+import { writeDirectly } from './direct-write.js'
 import type { EngineContext } from './engine-context.js'
 import { assertOpen, createEntityCore, type EntityCore } from './entity-core.js'
 import { tombstoneReplicas } from './hot-replicas.js'
@@ -26,8 +27,6 @@ import type { BatchLoader, Loader, LoaderContext } from './loader-types.js'
 import { readMany } from './read-many.js'
 import { readThrough } from './read-through.js'
 import { Refresher } from './refresher.js'
-import { ENTITY_POLICY } from './value-policy.js'
-import { PLAIN_WRITE, writeValue } from './value-writer.js'
 
 export type { BatchLoader, BatchLoaderContext, Loader, LoaderContext } from './loader-types.js'
 export type { ValuePolicy } from './value-policy.js'
@@ -209,26 +208,7 @@ export class EntityCache<T> implements EntityHandle<T> {
     assertStorableId(id, this.name)
     assertOpen(this.core)
     this.dropLocal([id])
-    const l2 = this.core.l2
-    if (l2 !== null) {
-      // A load in flight elsewhere holds a lease; deleting the lock makes its write fail, so it cannot overwrite this value.
-      const [unlocked, tombstoned] = await Promise.all([
-        this.core.l2Failures.attempt('delete', () => l2.delete([this.core.keys.lockKey(id)])),
-        tombstoneReplicas(this.core, [id]),
-      ])
-      if (!unlocked || !tombstoned) this.ctx.outbox.addIds(this.name, [id])
-    }
-    const startedAt = this.ctx.clock.now()
-    await writeValue(this.core, {
-      id,
-      value,
-      loadMs: 0,
-      startedAt,
-      startEpoch: this.core.stamps.current(),
-      l2: PLAIN_WRITE,
-      policy: ENTITY_POLICY,
-    })
-    if (!(await publishIds(this.propagation, [id]))) this.ctx.outbox.addIds(this.name, [id])
+    await writeDirectly(this.core, this.ctx, this.propagation, id, value)
   }
 
   invalidate(ids: string | readonly string[]): Promise<void> {
