@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream'
 import { type CacheOptions, type Clock, createCache, type TierCache } from '@tiercache/core'
 import type { HttpCacheOptions, HttpResponsePolicy, Invalidates } from '@tiercache/core/http'
 import { redisClusterStore } from '@tiercache/redis'
-import { EVENTUALLY, TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
+import { TEST_L2_TIMEOUT, testCluster } from '@tiercache/testkit'
 
 // The shared helpers live once in the testkit; re-exported so the HTTP cases import one module.
 export { deferred, eventually } from '@tiercache/testkit'
