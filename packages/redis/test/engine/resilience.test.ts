@@ -112,7 +112,10 @@ describe('failures of Redis under load', () => {
       // 100 ms because a loaded CI machine runs the timeout's timer late, never early.
       expect(Math.max(...timings)).toBeLessThan(1_000)
       expect(caches[0]!.stats().product?.l2Timeouts).toBeGreaterThan(0)
-      expect(caches[0]!.breakerState()).toBe('open')
+      // Breakers are per shard: the hung master's is open. The cache as a whole counts as open only
+      // when every shard it has used is, and it has used others (a lease's wake-up goes to the
+      // bus channel's shard).
+      expect(caches[0]!.breakerShards()[`${victim.host}:${victim.port}`]).toBe('open')
       // with the breaker open, reads do not touch L2 at all: the last reads waited for no L2 call
       expect(caches[0]!.stats().product?.l2Timeouts).toBe(timeoutsBeforeLastReads)
     } finally {
