@@ -732,7 +732,7 @@ function gapText(kind: string, tcCpu?: number, peerCpu?: number): string {
     case 'hot-rate':
       return 'Reads of the hot key are served from memory for a second once detected; more reads/s for a peer would point at the per-read cost of the L2 path (see (b)).'
     case 'memory':
-      return `tiercache keeps each L1 value in an entry object with eight fields beside it (times for freshness, stale and early refresh, load time, tags); packing those times into one typed array per L1, or leaving out the fields an entity does not use, would shrink it (memory TTL here ${L1_POLICY.ttlMs / 1000} s, capacity ${formatRate(L1_POLICY.maxEntries)}).`
+      return `tiercache keeps each L1 value as a live object (what a hit returns, without parsing) in an entry of 96 bytes (value, tags, load time, and five times as small-integer offsets from a base of their own); bentocache keeps one serialized string per entry and parses it on every hit. Closing the rest would take the entry object away (the times in typed arrays indexed by lru-cache's slot, which lru-cache does not expose) (memory TTL here ${L1_POLICY.ttlMs / 1000} s, capacity ${formatRate(L1_POLICY.maxEntries)}).`
     default:
       return ''
   }

@@ -1,5 +1,5 @@
 import { sleep } from '../util/timeouts.js'
-import type { Candidate } from './candidate.js'
+import type { TimedValue } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
 import { holdingLease, type Lease, newLease, tryLock } from './lease.js'
@@ -23,7 +23,7 @@ export async function loadFresh(
   id: string,
   loader: Loader<unknown>,
   startEpoch: number,
-  stale: Candidate | undefined,
+  stale: TimedValue | undefined,
 ): Promise<unknown> {
   if (core.l2 === null) return (await loadAndWrite(core, id, loader, startEpoch, NO_L2_WRITE)).value
   const lease = newLease(core, id)

@@ -1,5 +1,6 @@
 import type { Candidate } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
+import { L1Entry, putL1 } from './l1-store.js'
 import { earlyRefreshFrom } from './xfetch.js'
 
 /**
@@ -22,17 +23,15 @@ export function fillL1(core: EntityCore, id: string, candidate: Candidate, start
     core.l1Tagged = true
   }
   const now = core.ctx.clock.now()
-  l1.set(id, {
-    value: candidate.value,
+  const times = {
     createdAt: candidate.createdAt,
     freshUntil: Math.min(now + ttlMs, candidate.freshUntil),
     valueFreshUntil: candidate.freshUntil,
     staleUntil: candidate.staleUntil,
     loadMs: candidate.loadMs,
     earlyFrom: earlyRefreshFrom(candidate.freshUntil, candidate.loadMs, core.policy.beta),
-    tags: candidate.tags,
-    size: candidate.size + 64,
-  })
+  }
+  putL1(l1, id, new L1Entry(candidate.value, times, candidate.tags), candidate.size + 64)
 }
 
 /**

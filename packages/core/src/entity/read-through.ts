@@ -1,4 +1,4 @@
-import type { Candidate } from './candidate.js'
+import type { TimedValue } from './candidate.js'
 import { assertOpen, type EntityCore } from './entity-core.js'
 import { loadFresh } from './fleet-load.js'
 import { readReplica, writeReplicas } from './hot-replicas.js'
@@ -20,7 +20,7 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
   const now = core.ctx.clock.now()
   const local = core.l1?.get(id)
   // Without L2, the L1 copy is the only copy: past its TTL it is stale, servable within grace.
-  let stale: Candidate | undefined = local !== undefined && local.staleUntil > now ? local : undefined
+  let stale: TimedValue | undefined = local !== undefined && local.staleUntil > now ? local : undefined
   if (core.l2 !== null) {
     const replica = core.hot?.isHot(id) ? core.hot.pickReplica(id) : undefined
     if (replica !== undefined) {

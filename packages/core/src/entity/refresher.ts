@@ -1,8 +1,8 @@
 import { raceTimeout } from '../util/timeouts.js'
-import type { Candidate } from './candidate.js'
+import type { Candidate, TimedValue } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { loadFresh } from './fleet-load.js'
-import type { L1Entry } from './l1-store.js'
+import { L1Entry } from './l1-store.js'
 import type { Loader } from './loader-types.js'
 import { shouldRefreshEarly } from './xfetch.js'
 
@@ -22,7 +22,7 @@ export class Refresher {
   constructor(private readonly core: EntityCore) {}
 
   /** Returns a stale value within grace at once (or after `softTimeout` if the refresh is slower) and refreshes it. */
-  async serveStale(id: string, loader: Loader<unknown>, stale: Candidate): Promise<unknown> {
+  async serveStale(id: string, loader: Loader<unknown>, stale: TimedValue): Promise<unknown> {
     const refresh = this.start(id, loader, stale)
     if (refresh !== undefined && this.core.policy.softTimeoutMs > 0) {
       const raced = await raceTimeout(
@@ -40,7 +40,7 @@ export class Refresher {
   /** Starts an early refresh when XFetch draws one for this read (called once `now` passed the entry's `earlyFrom`). */
   considerEarly(id: string, loader: Loader<unknown>, current: Candidate | L1Entry, now: number): void {
     if (this.refreshing.has(id)) return
-    const freshUntil = 'valueFreshUntil' in current ? current.valueFreshUntil : current.freshUntil
+    const freshUntil = current instanceof L1Entry ? current.valueFreshUntil : current.freshUntil
     if (!shouldRefreshEarly(now, freshUntil, current.loadMs, this.core.policy.beta, this.core.ctx.random)) return
     this.core.counters.earlyRefreshes++
     this.start(id, loader, current)?.catch(() => {})
@@ -50,7 +50,7 @@ export class Refresher {
    * Starts a background refresh of `id` unless one runs already or a failed one is backing
    * off. With `current` at hand, a refresh that finds another instance loading gives up at once.
    */
-  private start(id: string, loader: Loader<unknown>, current: Candidate): Promise<unknown> | undefined {
+  private start(id: string, loader: Loader<unknown>, current: TimedValue): Promise<unknown> | undefined {
     const running = this.refreshing.get(id)
     if (running !== undefined) return running
     const core = this.core
