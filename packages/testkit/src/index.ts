@@ -11,6 +11,8 @@ export { describeRemoteStoreConformance, type StoreCapabilities } from './confor
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
 export * from './helpers/index.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
+export { shardKillFixture } from './shard-kill-fixture.js'
+export { keyInSlots, moveSlotElsewhere, type OpenedStores, openedStores, topologyChanges } from './shard-test-helpers.js'
 export { EVENTUALLY, TEST_L2_TIMEOUT } from './loaded-machine.js'
 export * from './memory/index.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'

@@ -1,5 +1,5 @@
-import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
-import { redisPipeline, testCluster } from '@tiercache/testkit'
+import { createCache, KeyBuilder, type RemoteStore } from '@tiercache/core'
+import { redisPipeline, shardKillFixture, testCluster } from '@tiercache/testkit'
 import { loopUntilTimerFires } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
@@ -32,55 +32,18 @@ describe('one shard down is one shard down', () => {
     // Said again here because this test depends on it.
     await fullCoverage(cluster, 'no')
     const store = await shardedStore()
-    const cache = createCache({
+    const { cache, products, victim, victimShard, ids, onVictim, storeStates, shardStates } = await shardKillFixture(
+      cluster,
+      store,
       namespace,
-      l2: store,
-      // Generous for a loaded 2-core machine: a healthy shard must not time out for want of CPU.
-      l2Timeout: '250ms',
-      entities: { product: { ttl: '5m', l1: false, hot: false } },
-    })
-    await cache.ready()
-    const products = cache.entity<string>('product')
-    const keys = new KeyBuilder(namespace, 'product')
-    const victim = await cluster.masterForKey(keys.valueKey('0'))
-    const victimShard = `${victim.host}:${victim.port}`
-    const ids = Array.from({ length: 300 }, (_, i) => String(i))
-    const onVictim = new Set(ids.filter((id) => store.shardOf?.(keys.valueKey(id)) === victimShard))
-    const storeStates: string[] = []
-    const shardStates: ShardBreakerEvent[] = []
-    cache.on('breaker', (event: BreakerEvent) => storeStates.push(event.state))
-    cache.on('shard-breaker', (event: ShardBreakerEvent) => shardStates.push(event))
+      300,
+    )
 
-    const counts = { healthyReads: 0, healthyLoads: 0, victimLoads: 0, victimReads: 0, errors: 0, lastVictimLoad: 0 }
-    let counting = false
-    const loader = async (id: string) => {
-      // Yields like a database query.
-      await new Promise((resolve) => setImmediate(resolve))
-      if (!counting) return `v${id}`
-      if (onVictim.has(id)) {
-        counts.victimLoads++
-        counts.lastVictimLoad = performance.now()
-      } else counts.healthyLoads++
-      return `v${id}`
-    }
-    for (const id of ids) await products.get(id, loader)
-    let stopped = false
-    const readers = Array.from({ length: 32 }, async (_, r) => {
-      for (let i = r; !stopped; i += 32) {
-        const id = ids[i % ids.length] as string
-        try {
-          expect(await products.get(id, loader)).toBe(`v${id}`)
-        } catch {
-          counts.errors++
-        }
-        if (!counting) continue
-        if (onVictim.has(id)) counts.victimReads++
-        else counts.healthyReads++
-      }
-    })
+    const readers = await readersAcrossShards(products, ids, onVictim, 32)
+    const { counts } = readers
     try {
       await sleep(300)
-      counting = true
+      readers.startCounting()
       await cluster.kill(victim.port)
       await cluster.waitForFailover(victim.port, { timeoutMs: 30_000 })
       const promotedAt = performance.now()
@@ -101,8 +64,7 @@ describe('one shard down is one shard down', () => {
       // The dead master left the slot map (its replica owns its slots): its breaker is forgotten.
       await eventually(() => !(victimShard in cache.breakerShards()), 20_000)
     } finally {
-      stopped = true
-      await Promise.all(readers)
+      await readers.stop()
       await cache.close()
       await cluster.ensureHealthy({ timeoutMs: 60_000 })
       // Left at `no`: the test cluster runs with it (testkit's global setup), and setting `yes` here
