@@ -1,11 +1,17 @@
-import { keyInSlots, moveSlotElsewhere, openedStores, redisPipeline, testCluster, topologyChanges } from '@tiercache/testkit'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import {
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  openedStores,
+  redisPipeline,
+  testCluster,
+  topologyChanges,
+} from '@tiercache/testkit'
+import { afterAll, describe, expect, it, vi } from 'vitest'
 import { redisClusterStore } from '../src/index.js'
 
 const opened = openedStores(() => redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false }))
 const store = opened.open
-
-afterEach(opened.cleanUp)
 
 afterAll(async () => {
   await testCluster().ensureHealthy()
@@ -13,11 +19,7 @@ afterAll(async () => {
 
 describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
   it('names the master that owns a key slot as its shard', async () => {
-    const s = store()
-    const key = keyInSlots([0, 16_383])
-    await s.set(key, 'v', 60_000)
-    const master = await testCluster().masterForKey(key)
-    expect(s.shardOf(key)).toBe(`127.0.0.1:${master.port}`)
+    await expectShardIsItsMaster(testCluster(), store(), keyInSlots([0, 16_383]))
   })
 
   it('reports a slot move with the source and the target master, and shardOf follows the slot', async () => {

@@ -12,7 +12,14 @@ export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, f
 export * from './helpers/index.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
 export { shardKillFixture } from './shard-kill-fixture.js'
-export { keyInSlots, moveSlotElsewhere, type OpenedStores, openedStores, topologyChanges } from './shard-test-helpers.js'
+export {
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  type OpenedStores,
+  openedStores,
+  topologyChanges,
+} from './shard-test-helpers.js'
 export { EVENTUALLY, TEST_L2_TIMEOUT } from './loaded-machine.js'
 export * from './memory/index.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'

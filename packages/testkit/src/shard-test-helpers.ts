@@ -1,4 +1,5 @@
-import type { TopologyChange } from '@tiercache/core'
+import type { RemoteStore, TopologyChange } from '@tiercache/core'
+import { afterEach, expect } from 'vitest'
 import type { SlotRange } from './cluster-topology.js'
 import { keySlot } from './key-slot.js'
 import type { RedisCluster } from './redis-cluster.js'
@@ -30,19 +31,23 @@ export interface OpenedStores<S> {
   track<T extends S>(store: T): T
   /** Undo steps (a slot moved back, …), run last-in first-out after the test, before the stores close. */
   readonly restore: (() => Promise<unknown>)[]
-  /** Runs the undo steps, then closes every tracked store: pass it to `afterEach`. */
+  /** Runs the undo steps, then closes every tracked store (registered with `afterEach`). */
   cleanUp(): Promise<void>
 }
 
-/** A list of stores to close and cluster changes to undo after each test; `factory` opens the file's usual store. */
+/**
+ * A list of stores to close and cluster changes to undo after each test of the calling file (it
+ * registers its own `afterEach`); `factory` opens the file's usual store.
+ */
 export function openedStores<S extends { close(): Promise<unknown> }>(factory: () => S): OpenedStores<S> {
   const stores: S[] = []
   const restore: (() => Promise<unknown>)[] = []
+  afterEach(() => opened.cleanUp())
   const track = <T extends S>(store: T): T => {
     stores.push(store)
     return store
   }
-  return {
+  const opened: OpenedStores<S> = {
     open: () => track(factory()),
     track,
     restore,
@@ -51,6 +56,14 @@ export function openedStores<S extends { close(): Promise<unknown> }>(factory: (
       await Promise.all(stores.splice(0).map((s) => s.close()))
     },
   }
+  return opened
+}
+
+/** Writes `key` through `store` and expects its shard to be the `host:port` of the master that owns its slot. */
+export async function expectShardIsItsMaster(cluster: RedisCluster, store: RemoteStore, key: string): Promise<void> {
+  await store.set(key, 'v', 60_000)
+  const master = await cluster.masterForKey(key)
+  expect(store.shardOf?.(key)).toBe(`${master.host}:${master.port}`)
 }
 
 /**

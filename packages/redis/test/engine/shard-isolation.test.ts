@@ -1,6 +1,6 @@
 import { createCache, KeyBuilder, type RemoteStore } from '@tiercache/core'
 import { redisPipeline, shardKillFixture, testCluster } from '@tiercache/testkit'
-import { loopUntilTimerFires } from '@tiercache/testkit/helpers'
+import { loopUntilTimerFires, readersAcrossShards } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
