@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   eventually,
+  expectShardIsItsMaster,
   keyInSlots,
   moveSlotElsewhere,
   openedStores,
