@@ -23,6 +23,19 @@ async function shardedStore(): Promise<RemoteStore> {
   return redisClusterStore({ nodes: testCluster().seeds() })
 }
 
+type CacheOptions = Parameters<typeof createCache>[0]
+
+/** A ready cache in `namespace` with entity `product` (5 min TTL, no L1, no hot keys, plus `product`). */
+async function readyProductCache(
+  namespace: string,
+  options: Omit<CacheOptions, 'namespace' | 'entities'>,
+  product: Partial<NonNullable<CacheOptions['entities']>[string]> = {},
+) {
+  const cache = createCache({ namespace, ...options, entities: { product: { ttl: '5m', l1: false, hot: false, ...product } } })
+  await cache.ready()
+  return cache
+}
+
 describe('one shard down is one shard down', () => {
   it('a killed master costs the reads of its own slots only: healthy shards keep their L2 hits, callers see no error, L2 hits resume after the promotion', async () => {
     const cluster = testCluster()
@@ -75,14 +88,11 @@ describe('one shard down is one shard down', () => {
   it('while L2 is skipped, a loop of reads with a loader that never yields still lets a timer run', async () => {
     const cluster = testCluster()
     const namespace = uniqueNamespace()
-    const cache = createCache({
-      namespace,
+    const cache = await readyProductCache(namespace, {
       l2: redisClusterStore({ nodes: cluster.seeds() }),
       l2Timeout: 50,
       breaker: { failures: 1, coolDown: '1m', probes: 1 },
-      entities: { product: { ttl: '5m', l1: false, hot: false } },
     })
-    await cache.ready()
     const products = cache.entity<string>('product')
     const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('x'))
     // One answered call first: until the store has answered once, calls wait up to 5 s for its
@@ -114,15 +124,11 @@ describe('one shard down is one shard down', () => {
   it('a lock release that could not reach its dead master is retried after the failover: the lock does not live out its lockTtl', async () => {
     const cluster = testCluster()
     const namespace = uniqueNamespace()
-    const cache = createCache({
+    const cache = await readyProductCache(
       namespace,
-      logger: recordingLogger(),
-      l2: await shardedStore(),
-      l2Timeout: '250ms',
-      breaker: { failures: 1, coolDown: '200ms', probes: 1 },
-      entities: { product: { ttl: '5m', l1: false, hot: false, lockTtl: '60s' } },
-    })
-    await cache.ready()
+      { logger: recordingLogger(), l2: await shardedStore(), l2Timeout: '250ms', breaker: { failures: 1, coolDown: '200ms', probes: 1 } },
+      { lockTtl: '60s' },
+    )
     const products = cache.entity<string>('product')
     const keys = new KeyBuilder(namespace, 'product')
     const lockKey = keys.lockKey('k')
