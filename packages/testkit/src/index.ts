@@ -11,15 +11,6 @@ export { describeRemoteStoreConformance, type StoreCapabilities } from './confor
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
 export * from './helpers/index.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'
-export { shardKillFixture } from './shard-kill-fixture.js'
-export {
-  expectShardIsItsMaster,
-  keyInSlots,
-  moveSlotElsewhere,
-  type OpenedStores,
-  openedStores,
-  topologyChanges,
-} from './shard-test-helpers.js'
 export { EVENTUALLY, TEST_L2_TIMEOUT } from './loaded-machine.js'
 export * from './memory/index.js'
 export { CLUSTER_CONTEXT_KEY, STANDALONE_CONTEXT_KEY } from './provided-context.js'
@@ -35,6 +26,15 @@ export {
 export { requireRedisServer } from './redis-server-binary.js'
 export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneOptions } from './redis-standalone.js'
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
+export { shardKillFixture } from './shard-kill-fixture.js'
+export {
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  type OpenedStores,
+  openedStores,
+  topologyChanges,
+} from './shard-test-helpers.js'
 export { type MoveSlotsOptions, migrateSlots, type SlotMoveTarget } from './slot-migration.js'
 export { testCluster, testStandalone } from './test-context.js'
 export { describeConformanceOnTestDeployments, sentinelGroupForFile, type TestDeploymentStores } from './test-deployments.js'

@@ -1,7 +1,7 @@
 import { deferred, eventually } from '@tiercache/testkit/helpers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { closeAll, type MemoryFleet, memoryFleet } from './memory-fleet.js'
 import type { CacheOptions } from '../../src/index.js'
+import { closeAll, type MemoryFleet, memoryFleet } from './memory-fleet.js'
 
 afterEach(closeAll)
 

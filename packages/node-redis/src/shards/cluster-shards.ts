@@ -8,8 +8,8 @@ import {
   slotMapChange,
   slotMapOf,
   type TopologyListener,
-  tellTopologyListeners,
   TopologyPace,
+  tellTopologyListeners,
   UNKNOWN_SHARD,
 } from '@tiercache/redis-common'
 import type { StoreShards } from './store-shards.js'

@@ -7,8 +7,8 @@ import {
   slotMapOf,
   spreadOverMasters,
   type TopologyListener,
-  tellTopologyListeners,
   TopologyPace,
+  tellTopologyListeners,
   UNKNOWN_SHARD,
 } from '@tiercache/redis-common'
 import type { Cluster } from 'ioredis'
