@@ -15,24 +15,14 @@
  * Run: pnpm run build && node apps/bench/dist/hot-key-detection.js
  */
 import { createCache, DEFAULTS, ManualClock } from '@tiercache/core'
+// mulberry32: seeded draws, so each run replays exactly.
+import { seeded } from '@tiercache/testkit/helpers'
 
 const RUNS = 20
 const RUN_MS = 6_000
 const BACKGROUND_PER_S = 7_000
 const KEYS = 100_000
 const HOT_ID = 'flash-sale'
-
-/** mulberry32: seeded draws, so each run replays exactly. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function zipfCdf(n: number, s: number): Float64Array {
   const cdf = new Float64Array(n)

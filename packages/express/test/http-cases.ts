@@ -24,6 +24,13 @@ import {
   uniqueNamespace,
 } from './http-harness.js'
 
+/** Sends GET `path` and expects `answer` (status, body, …) served as a cache `HIT` or `MISS`. */
+async function expectAnswer(url: string, path: string, answer: Record<string, unknown>, xCache: 'HIT' | 'MISS') {
+  const reply = await send(url, path)
+  expect(reply).toMatchObject(answer)
+  expect(reply.headers['x-cache']).toBe(xCache)
+}
+
 const ENTITIES: CacheOptions['entities'] = {
   page: { ttl: '1m', tags: httpResponseTags },
   product: { ttl: '1m' },
@@ -261,13 +268,9 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
           { clock },
         )
         expect((await send(app.url, '/maybe')).body).toBe('not found #1')
-        const hit = await send(app.url, '/maybe')
-        expect(hit).toMatchObject({ status: 404, body: 'not found #1' })
-        expect(hit.headers['x-cache']).toBe('HIT')
+        await expectAnswer(app.url, '/maybe', { status: 404, body: 'not found #1' }, 'HIT')
         clock.advance(5_001)
-        const reloaded = await send(app.url, '/maybe')
-        expect(reloaded).toMatchObject({ status: 404, body: 'not found #2' })
-        expect(reloaded.headers['x-cache']).toBe('MISS')
+        await expectAnswer(app.url, '/maybe', { status: 404, body: 'not found #2' }, 'MISS')
         expect(missing.calls()).toBe(2)
       })
 
@@ -680,13 +683,9 @@ export function describeHttpCacheCases(driver: HttpDriver, caseOptions: CaseOpti
         expect((await send(app.url, '/items/gone')).body).toBe('not found #1')
         expect((await send(app.url, '/items/here')).body).toBe('found #2')
         clock.advance(4_999)
-        const hit = await send(app.url, '/items/gone')
-        expect(hit).toMatchObject({ status: 404, body: 'not found #1' })
-        expect(hit.headers['x-cache']).toBe('HIT')
+        await expectAnswer(app.url, '/items/gone', { status: 404, body: 'not found #1' }, 'HIT')
         clock.advance(2)
-        const reloaded = await send(app.url, '/items/gone')
-        expect(reloaded).toMatchObject({ status: 404, body: 'not found #3' })
-        expect(reloaded.headers['x-cache']).toBe('MISS')
+        await expectAnswer(app.url, '/items/gone', { status: 404, body: 'not found #3' }, 'MISS')
         // the 200 keeps the entity's minute
         expect((await send(app.url, '/items/here')).headers['x-cache']).toBe('HIT')
         expect(page.calls()).toBe(3)

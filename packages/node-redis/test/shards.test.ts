@@ -1,55 +1,38 @@
 import { randomUUID } from 'node:crypto'
-import { type BreakerEvent, createCache, KeyBuilder, type ShardBreakerEvent, type TopologyChange } from '@tiercache/core'
-import { eventually, keySlot, type SlotRange, testCluster, testStandalone } from '@tiercache/testkit'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type NodeRedisRemoteStore, nodeRedisClusterStore, nodeRedisStore } from '../src/index.js'
+import {
+  eventually,
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  openedStores,
+  type SlotRange,
+  shardKillFixture,
+  testCluster,
+  testStandalone,
+  topologyChanges,
+} from '@tiercache/testkit'
+import { readersAcrossShards } from '@tiercache/testkit/helpers'
+import { afterAll, describe, expect, it } from 'vitest'
+import { nodeRedisClusterStore, nodeRedisStore } from '../src/index.js'
 
-const stores: NodeRedisRemoteStore[] = []
-const restore: (() => Promise<unknown>)[] = []
-
-function clusterStore(): NodeRedisRemoteStore {
-  const created = nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false })
-  stores.push(created)
-  return created
-}
-
-afterEach(async () => {
-  while (restore.length > 0) await restore.pop()?.()
-  await Promise.all(stores.splice(0).map((s) => s.close()))
-})
+const opened = openedStores(() => nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false }))
+const clusterStore = opened.open
+const keyIn = (range: SlotRange) => keyInSlots(range, 'nrk')
 
 afterAll(async () => {
   await testCluster().ensureHealthy()
 })
 
-/** The first `{prefix<n>}:v` whose slot lies in `range`. */
-function keyIn(range: SlotRange, prefix = 'nrk'): string {
-  for (let n = 0; ; n++) {
-    const key = `{${prefix}${n}}:v`
-    const slot = keySlot(key)
-    if (slot >= range[0] && slot <= range[1]) return key
-  }
-}
-
-function changes(s: NodeRedisRemoteStore): TopologyChange[] {
-  const seen: TopologyChange[] = []
-  s.onTopologyChange((change) => seen.push(change))
-  return seen
-}
-
 describe('shards at the RemoteStore boundary (node-redis)', () => {
   it('names the master that owns a key slot as its shard', async () => {
     const s = clusterStore()
-    for (const key of [keyIn([0, 5_000]), keyIn([5_500, 10_000]), keyIn([11_000, 16_383])]) {
-      await s.set(key, 'v', 60_000)
-      const master = await testCluster().masterForKey(key)
-      expect(s.shardOf(key)).toBe(`127.0.0.1:${master.port}`)
-    }
+    for (const key of [keyIn([0, 5_000]), keyIn([5_500, 10_000]), keyIn([11_000, 16_383])])
+      await expectShardIsItsMaster(testCluster(), s, key)
   })
 
   it('is one shard named primary on a standalone server', async () => {
     const s = nodeRedisStore({ host: testStandalone().host, port: testStandalone().port, deploymentCheck: false })
-    stores.push(s)
+    opened.track(s)
     await s.set('{nr-one}:a', 'v', 60_000)
     expect(s.shardOf('{nr-one}:a')).toBe('primary')
     expect(s.shardOf('{nr-one}:b')).toBe('primary')
@@ -61,11 +44,8 @@ describe('shards at the RemoteStore boundary (node-redis)', () => {
     const s = clusterStore()
     const key = keyIn([100, 100])
     await s.set(key, 'v', 60_000)
-    const seen = changes(s)
-    const source = (await cluster.masterForSlot(100)).port
-    const target = (await cluster.masters()).find((m) => m.port !== source)?.port as number
-    restore.push(() => cluster.moveSlots([[100, 100]], source))
-    await cluster.moveSlots([[100, 100]], target)
+    const seen = topologyChanges(s)
+    const { source, target } = await moveSlotElsewhere(cluster, 100, opened.restore)
     // node-redis alone would learn of the move only from a MOVED; the store sends no command meanwhile.
     await eventually(() => seen.length > 0, 10_000)
     const masters = (await cluster.masters()).map((m) => `127.0.0.1:${m.port}`).sort()
@@ -80,58 +60,21 @@ describe('one shard down is one shard down (node-redis)', () => {
     const cluster = testCluster()
     const namespace = `t${randomUUID().slice(0, 8)}`
     const store = nodeRedisClusterStore({ nodes: cluster.seeds(), deploymentCheck: false })
-    const topology = changes(store)
-    const cache = createCache({
+    const topology = topologyChanges(store)
+    const { cache, products, keys, victim, victimShard, ids, onVictim, storeStates, shardStates } = await shardKillFixture(
+      cluster,
+      store,
       namespace,
-      l2: store,
-      // Generous for a loaded 2-core machine: a healthy shard must not time out for want of CPU.
-      l2Timeout: '250ms',
-      entities: { product: { ttl: '5m', l1: false, hot: false } },
-    })
-    await cache.ready()
-    const products = cache.entity<string>('product')
-    const keys = new KeyBuilder(namespace, 'product')
-    const victim = await cluster.masterForKey(keys.valueKey('0'))
-    const victimShard = `127.0.0.1:${victim.port}`
-    const ids = Array.from({ length: 150 }, (_, i) => String(i))
-    const onVictim = new Set(ids.filter((id) => store.shardOf(keys.valueKey(id)) === victimShard))
+      150,
+    )
     expect(onVictim.size).toBeGreaterThan(0)
     expect(onVictim.size).toBeLessThan(ids.length)
-    const storeStates: string[] = []
-    const shardStates: ShardBreakerEvent[] = []
-    cache.on('breaker', (event: BreakerEvent) => storeStates.push(event.state))
-    cache.on('shard-breaker', (event: ShardBreakerEvent) => shardStates.push(event))
 
-    const counts = { healthyReads: 0, healthyLoads: 0, victimLoads: 0, victimReads: 0, errors: 0, lastVictimLoad: 0 }
-    let counting = false
-    const loader = async (id: string) => {
-      // Yields like a database query.
-      await new Promise((resolve) => setImmediate(resolve))
-      if (!counting) return `v${id}`
-      if (onVictim.has(id)) {
-        counts.victimLoads++
-        counts.lastVictimLoad = performance.now()
-      } else counts.healthyLoads++
-      return `v${id}`
-    }
-    for (const id of ids) await products.get(id, loader)
-    let stopped = false
-    const readers = Array.from({ length: 16 }, async (_, r) => {
-      for (let i = r; !stopped; i += 16) {
-        const id = ids[i % ids.length] as string
-        try {
-          expect(await products.get(id, loader)).toBe(`v${id}`)
-        } catch {
-          counts.errors++
-        }
-        if (!counting) continue
-        if (onVictim.has(id)) counts.victimReads++
-        else counts.healthyReads++
-      }
-    })
+    const readers = await readersAcrossShards(products, ids, onVictim, 16)
+    const { counts } = readers
     try {
       // Every value is in L2 (loaded above); count from here, and kill once reads flow.
-      counting = true
+      readers.startCounting()
       await eventually(() => counts.victimReads > 50, 10_000)
       await cluster.kill(victim.port)
       const promoted = await cluster.waitForFailover(victim.port, { timeoutMs: 30_000 })
@@ -162,8 +105,7 @@ describe('one shard down is one shard down (node-redis)', () => {
       await eventually(() => !(victimShard in cache.breakerShards()), 20_000)
       expect(store.shardOf(keys.valueKey('0'))).toBe(promotedShard)
     } finally {
-      stopped = true
-      await Promise.all(readers)
+      await readers.stop()
       await cache.close()
       await cluster.ensureHealthy({ timeoutMs: 60_000 })
     }

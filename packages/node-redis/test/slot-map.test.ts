@@ -1,4 +1,4 @@
-import { EMPTY_SLOT_MAP, type SlotMap, sameSlotOwners, slotMapChange, slotMapOf } from '@tiercache/redis-common'
+import { EMPTY_SLOT_MAP, type SlotMap, sameSlotOwners, slotMapChange, slotMapOf, TopologyPace } from '@tiercache/redis-common'
 import { describe, expect, it } from 'vitest'
 
 /** A 12-slot map from `owner` ranges: `[[0, 5, 'a'], [6, 11, 'b']]`. */
@@ -59,5 +59,23 @@ describe('slot map comparison (shared by the ioredis and node-redis cluster stor
       [6, 10, 'b:2'],
     ])
     expect(slotMapChange(ab, uncovered)).toEqual({ shards: ['b:2'], reason: 'slots', current: ['a:1', 'b:2'] })
+  })
+})
+
+describe('topology read pace (shared by the ioredis and node-redis cluster stores)', () => {
+  it('reads every second, every 200 ms for 30 s after a node fails, and reschedules only on entering the fast pace', () => {
+    let now = 1_000
+    const pace = new TopologyPace(() => now)
+    expect(pace.delay()).toBe(1_000)
+    expect(pace.nodeFailing()).toBe(true)
+    expect(pace.delay()).toBe(200)
+    now += 10_000
+    // Already fast: the window restarts from now, no new schedule is needed.
+    expect(pace.nodeFailing()).toBe(false)
+    now += 30_000 - 1
+    expect(pace.delay()).toBe(200)
+    now += 1
+    expect(pace.delay()).toBe(1_000)
+    expect(pace.nodeFailing()).toBe(true)
   })
 })

@@ -54,6 +54,7 @@ export {
   topologyRefreshDelay,
   UNKNOWN_SHARD,
 } from './shards/slot-map.js'
+export { TopologyPace } from './shards/topology-pace.js'
 export {
   type ConnectEvents,
   closedBeforeReady,

@@ -1,61 +1,34 @@
-import { redisPipeline, type SlotRange, testCluster } from '@tiercache/testkit'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
-import { keySlot, type RedisRemoteStore, redisClusterStore } from '../src/index.js'
+import {
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  openedStores,
+  redisPipeline,
+  testCluster,
+  topologyChanges,
+} from '@tiercache/testkit'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { redisClusterStore } from '../src/index.js'
 
-type Change = { shards: readonly string[]; reason: string; current?: readonly string[] }
-
-const stores: RedisRemoteStore[] = []
-const restore: (() => Promise<unknown>)[] = []
-
-function store(): RedisRemoteStore {
-  const created = redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false })
-  stores.push(created)
-  return created
-}
-
-afterEach(async () => {
-  while (restore.length > 0) await restore.pop()?.()
-  await Promise.all(stores.splice(0).map((s) => s.close()))
-})
+const opened = openedStores(() => redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false }))
+const store = opened.open
 
 afterAll(async () => {
   await testCluster().ensureHealthy()
 })
 
-/** A key whose slot is `slot`'s neighbourhood: the first `{tc-shards}:n` that hashes into `range`. */
-function keyIn(range: SlotRange, prefix = 'k'): string {
-  for (let n = 0; ; n++) {
-    const key = `{${prefix}${n}}:v`
-    const slot = keySlot(key)
-    if (slot >= range[0] && slot <= range[1]) return key
-  }
-}
-
-function changes(s: RedisRemoteStore): Change[] {
-  const seen: Change[] = []
-  s.onTopologyChange((change) => seen.push(change))
-  return seen
-}
-
 describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
   it('names the master that owns a key slot as its shard', async () => {
-    const s = store()
-    const key = keyIn([0, 16_383])
-    await s.set(key, 'v', 60_000)
-    const master = await testCluster().masterForKey(key)
-    expect(s.shardOf(key)).toBe(`127.0.0.1:${master.port}`)
+    await expectShardIsItsMaster(testCluster(), store(), keyInSlots([0, 16_383]))
   })
 
   it('reports a slot move with the source and the target master, and shardOf follows the slot', async () => {
     const cluster = testCluster()
     const s = store()
-    const key = keyIn([100, 100])
+    const key = keyInSlots([100, 100])
     await s.set(key, 'v', 60_000)
-    const seen = changes(s)
-    const source = (await cluster.masterForSlot(100)).port
-    const target = (await cluster.masters()).find((m) => m.port !== source)?.port as number
-    restore.push(() => cluster.moveSlots([[100, 100]], source))
-    await cluster.moveSlots([[100, 100]], target)
+    const seen = topologyChanges(s)
+    const { source, target } = await moveSlotElsewhere(cluster, 100, opened.restore)
     await vi.waitFor(() => expect(seen.length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 })
     const masters = (await cluster.masters()).map((m) => `127.0.0.1:${m.port}`).sort()
     expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots', current: masters })
@@ -71,7 +44,7 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
     const cluster = testCluster()
     const s = store()
     const slot = 200
-    const [onSource, moved] = [keyIn([slot, slot], 'a'), keyIn([slot, slot], 'b')]
+    const [onSource, moved] = [keyInSlots([slot, slot], 'a'), keyInSlots([slot, slot], 'b')]
     const lockOf = (key: string) => key.replace(/:v$/, ':lock')
     await Promise.all([s.set(onSource, 'old', 60_000), s.set(moved, 'old', 60_000)])
     const source = await cluster.masterForSlot(slot)
@@ -81,7 +54,7 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
     // Open the migration by hand and move one of the two values, as a reshard half-way through does.
     await cluster.command(target.port, ['CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id])
     await cluster.command(source.port, ['CLUSTER', 'SETSLOT', slot, 'MIGRATING', target.id])
-    restore.push(async () => {
+    opened.restore.push(async () => {
       for (const port of [source.port, target.port]) await cluster.command(port, ['CLUSTER', 'SETSLOT', slot, 'STABLE'])
       await cluster
         .command(target.port, ['MIGRATE', '127.0.0.1', source.port, '', 0, 5_000, 'REPLACE', 'KEYS', moved])
@@ -102,7 +75,7 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
 describe('durable deletes (WAIT for a replica)', () => {
   it('confirms a delete once a replica has it', async () => {
     const s = store()
-    const keys = [keyIn([0, 5_000], 'd'), keyIn([5_500, 10_000], 'd'), keyIn([11_000, 16_383], 'd')]
+    const keys = [keyInSlots([0, 5_000], 'd'), keyInSlots([5_500, 10_000], 'd'), keyInSlots([11_000, 16_383], 'd')]
     await Promise.all(keys.map((key) => s.set(key, 'v', 60_000)))
     expect(await s.deleteDurably(keys)).toEqual({ unconfirmed: [] })
     for (const key of keys) expect(await s.get(key)).toBeNull()
@@ -111,7 +84,7 @@ describe('durable deletes (WAIT for a replica)', () => {
   it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
     const cluster = testCluster()
     const s = store()
-    const key = keyIn([0, 16_383], 'f')
+    const key = keyInSlots([0, 16_383], 'f')
     await s.set(key, 'old', 60_000)
     const master = await cluster.masterForKey(key)
     const replica = (await cluster.replicas()).find((r) => r.masterId === master.id)
@@ -123,7 +96,7 @@ describe('durable deletes (WAIT for a replica)', () => {
     expect(await cluster.command(master.port, ['WAIT', 1, 5_000])).toBe(1)
     await cluster.pause(replica.port)
     expect(await cluster.command(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica'])).toBe(1)
-    const seen = changes(s)
+    const seen = topologyChanges(s)
     const outcome = await s.deleteDurably([key])
     const shard = `127.0.0.1:${master.port}`
     expect(outcome).toEqual({ unconfirmed: [{ key, shard }] })

@@ -26,6 +26,15 @@ export {
 export { requireRedisServer } from './redis-server-binary.js'
 export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneOptions } from './redis-standalone.js'
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
+export { shardKillFixture } from './shard-kill-fixture.js'
+export {
+  expectShardIsItsMaster,
+  keyInSlots,
+  moveSlotElsewhere,
+  type OpenedStores,
+  openedStores,
+  topologyChanges,
+} from './shard-test-helpers.js'
 export { type MoveSlotsOptions, migrateSlots, type SlotMoveTarget } from './slot-migration.js'
 export { testCluster, testStandalone } from './test-context.js'
 export { describeConformanceOnTestDeployments, sentinelGroupForFile, type TestDeploymentStores } from './test-deployments.js'

@@ -1,19 +1,42 @@
 import { deferred, eventually } from '@tiercache/testkit/helpers'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { closeAll, memoryFleet } from './memory-fleet.js'
+import type { CacheOptions } from '../../src/index.js'
+import { closeAll, type MemoryFleet, memoryFleet } from './memory-fleet.js'
 
 afterEach(closeAll)
 
 // lockTtl of an hour: a waiter that had to sit out the lock's TTL would never finish within the test's timeout.
 const entities = { product: { ttl: '1m', lockTtl: '1h' } }
 
-/** Instance A loads id 1 (its loader held by the test) and instance B, asked for it too, waits for A. */
-async function waitingForA() {
-  const fleet = memoryFleet(2, entities)
+/**
+ * Two instances where A loads id 1 and holds its load lock, its loader held by the test (`load`).
+ * `prepare` runs before A starts loading.
+ */
+async function aHoldsTheLock(options: CacheOptions['entities'], prepare?: (fleet: MemoryFleet) => Promise<void> | void) {
+  const fleet = memoryFleet(2, options)
   const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+  await prepare?.(fleet)
   const load = deferred<string>()
   const holding = a.get('1', () => load.promise)
   await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
+  return { fleet, b, load, holding }
+}
+
+/**
+ * B, waiting on A's lock, subscribes to the lock's wake channel (its second subscription, after
+ * its bus); then A's load lands and both are served A's value, B without loading.
+ */
+async function bServedByAOnceSubscribed({ fleet, b, load, holding }: Awaited<ReturnType<typeof aHoldsTheLock>>) {
+  const waiting = b.get('1', async () => 'loaded by b')
+  await eventually(() => fleet.at(1).store.faults.calls('subscribe') === 2)
+  load.resolve('loaded by a')
+  expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
+  expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+}
+
+/** Instance A loads id 1 (its loader held by the test) and instance B, asked for it too, waits for A. */
+async function waitingForA() {
+  const { fleet, b, load, holding } = await aHoldsTheLock(entities)
   const own = vi.fn(async () => 'loaded by b')
   const waiting = b.get('1', own)
   await eventually(() => b.stats().lockWaits === 1)
@@ -39,32 +62,15 @@ describe('waiting for another instance that holds the load lock (in-memory L2)',
   })
 
   it('is woken when the lease ends: with lockPoll of an hour the waiter is still served at once', async () => {
-    const fleet = memoryFleet(2, { product: { ttl: '1m', lockTtl: '1h', lockPoll: '1h' } })
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    const load = deferred<string>()
-    const holding = a.get('1', () => load.promise)
-    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
-    const waiting = b.get('1', async () => 'loaded by b')
-    // b subscribed to its bus at start, then to the lock's wake channel.
-    await eventually(() => fleet.at(1).store.faults.calls('subscribe') === 2)
-    load.resolve('loaded by a')
-    expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
-    expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+    await bServedByAOnceSubscribed(await aHoldsTheLock({ product: { ttl: '1m', lockTtl: '1h', lockPoll: '1h' } }))
   })
 
   it('falls back to polling when the wake-up subscription fails', async () => {
-    const fleet = memoryFleet(2, { product: { ttl: '1m', lockTtl: '1h' } })
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    await fleet.at(1).cache.ready()
-    fleet.at(1).store.faults.fail(['subscribe'])
-    const load = deferred<string>()
-    const holding = a.get('1', () => load.promise)
-    await eventually(() => fleet.server.read(fleet.keys('product').lockKey('1')) !== null)
-    const waiting = b.get('1', async () => 'loaded by b')
-    await eventually(() => fleet.at(1).store.faults.calls('subscribe') === 2)
-    load.resolve('loaded by a')
-    expect(await Promise.all([holding, waiting])).toEqual(['loaded by a', 'loaded by a'])
-    expect(b.stats()).toMatchObject({ loads: 0, lockWaits: 1 })
+    const holder = await aHoldsTheLock({ product: { ttl: '1m', lockTtl: '1h' } }, async (fleet) => {
+      await fleet.at(1).cache.ready()
+      fleet.at(1).store.faults.fail(['subscribe'])
+    })
+    await bServedByAOnceSubscribed(holder)
   })
 
   it('serves its stale value instead of waiting when it has one', async () => {

@@ -7,10 +7,9 @@ import {
   sameSlotOwners,
   slotMapChange,
   slotMapOf,
-  TOPOLOGY_FAST_WINDOW_MS,
   type TopologyListener,
+  TopologyPace,
   tellTopologyListeners,
-  topologyRefreshDelay,
   UNKNOWN_SHARD,
 } from '@tiercache/redis-common'
 import type { StoreShards } from './store-shards.js'
@@ -40,7 +39,7 @@ export class NodeRedisClusterShards implements StoreShards {
   private seen: SlotMap = EMPTY_SLOT_MAP
   private timer: NodeJS.Timeout | undefined
   private looking: Promise<void> | undefined
-  private fastUntil = Number.NEGATIVE_INFINITY
+  private readonly pace: TopologyPace
   private closed = false
   /** Which connected master to ask next: the looks go round them. */
   private turn = 0
@@ -48,8 +47,9 @@ export class NodeRedisClusterShards implements StoreShards {
   /** `now`: the clock of the refresh pace (ms), injectable for tests. */
   constructor(
     private readonly cluster: RedisClusterType,
-    private readonly now: () => number = Date.now,
+    now: () => number = Date.now,
   ) {
+    this.pace = new TopologyPace(now)
     cluster.on('node-error', this.nodeFailing)
     cluster.on('node-reconnecting', this.nodeFailing)
   }
@@ -83,9 +83,7 @@ export class NodeRedisClusterShards implements StoreShards {
   }
 
   private readonly nodeFailing = (): void => {
-    const wasFast = this.now() < this.fastUntil
-    this.fastUntil = this.now() + TOPOLOGY_FAST_WINDOW_MS
-    if (!wasFast && this.timer !== undefined) {
+    if (this.pace.nodeFailing() && this.timer !== undefined) {
       this.stopTimer()
       this.schedule()
     }
@@ -93,16 +91,13 @@ export class NodeRedisClusterShards implements StoreShards {
 
   private schedule(): void {
     if (this.closed || this.listeners.size === 0) return
-    this.timer = setTimeout(
-      () => {
-        this.timer = undefined
-        this.looking = this.look().finally(() => {
-          this.looking = undefined
-          this.schedule()
-        })
-      },
-      topologyRefreshDelay(this.now(), this.fastUntil),
-    )
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.looking = this.look().finally(() => {
+        this.looking = undefined
+        this.schedule()
+      })
+    }, this.pace.delay())
     // Watching must not keep an otherwise idle process alive.
     this.timer.unref()
   }

@@ -6,10 +6,9 @@ import {
   slotMapChange,
   slotMapOf,
   spreadOverMasters,
-  TOPOLOGY_FAST_WINDOW_MS,
   type TopologyListener,
+  TopologyPace,
   tellTopologyListeners,
-  topologyRefreshDelay,
   UNKNOWN_SHARD,
 } from '@tiercache/redis-common'
 import type { Cluster } from 'ioredis'
@@ -38,7 +37,7 @@ export class ClusterShards {
   private readonly listeners = new Set<TopologyListener>()
   private seen: SlotMap = EMPTY_SLOT_MAP
   private timer: NodeJS.Timeout | undefined
-  private fastUntil = 0
+  private readonly pace = new TopologyPace()
   private closed = false
 
   constructor(private readonly cluster: Cluster) {
@@ -86,9 +85,7 @@ export class ClusterShards {
   }
 
   private readonly nodeFailing = (): void => {
-    const wasFast = Date.now() < this.fastUntil
-    this.fastUntil = Date.now() + TOPOLOGY_FAST_WINDOW_MS
-    if (!wasFast && this.timer !== undefined) {
+    if (this.pace.nodeFailing() && this.timer !== undefined) {
       this.stopTimer()
       this.schedule()
     }
@@ -109,7 +106,7 @@ export class ClusterShards {
 
   private schedule(): void {
     if (this.closed) return
-    const delay = topologyRefreshDelay(Date.now(), this.fastUntil)
+    const delay = this.pace.delay()
     this.timer = setTimeout(() => {
       this.timer = undefined
       if (this.cluster.status !== 'ready') return this.schedule()

@@ -1,6 +1,6 @@
-import { type BreakerEvent, createCache, KeyBuilder, type RemoteStore, type ShardBreakerEvent } from '@tiercache/core'
-import { redisPipeline, testCluster } from '@tiercache/testkit'
-import { loopUntilTimerFires } from '@tiercache/testkit/helpers'
+import { createCache, KeyBuilder, type RemoteStore } from '@tiercache/core'
+import { redisPipeline, shardKillFixture, testCluster } from '@tiercache/testkit'
+import { loopUntilTimerFires, readersAcrossShards } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { redisClusterStore } from '../../src/index.js'
 import { deferred, eventually, recordingLogger, uniqueNamespace } from './helpers.js'
@@ -23,6 +23,19 @@ async function shardedStore(): Promise<RemoteStore> {
   return redisClusterStore({ nodes: testCluster().seeds() })
 }
 
+type CacheOptions = Parameters<typeof createCache>[0]
+
+/** A ready cache in `namespace` with entity `product` (5 min TTL, no L1, no hot keys, plus `product`). */
+async function readyProductCache(
+  namespace: string,
+  options: Omit<CacheOptions, 'namespace' | 'entities'>,
+  product: Partial<NonNullable<CacheOptions['entities']>[string]> = {},
+) {
+  const cache = createCache({ namespace, ...options, entities: { product: { ttl: '5m', l1: false, hot: false, ...product } } })
+  await cache.ready()
+  return cache
+}
+
 describe('one shard down is one shard down', () => {
   it('a killed master costs the reads of its own slots only: healthy shards keep their L2 hits, callers see no error, L2 hits resume after the promotion', async () => {
     const cluster = testCluster()
@@ -32,55 +45,18 @@ describe('one shard down is one shard down', () => {
     // Said again here because this test depends on it.
     await fullCoverage(cluster, 'no')
     const store = await shardedStore()
-    const cache = createCache({
+    const { cache, products, victim, victimShard, ids, onVictim, storeStates, shardStates } = await shardKillFixture(
+      cluster,
+      store,
       namespace,
-      l2: store,
-      // Generous for a loaded 2-core machine: a healthy shard must not time out for want of CPU.
-      l2Timeout: '250ms',
-      entities: { product: { ttl: '5m', l1: false, hot: false } },
-    })
-    await cache.ready()
-    const products = cache.entity<string>('product')
-    const keys = new KeyBuilder(namespace, 'product')
-    const victim = await cluster.masterForKey(keys.valueKey('0'))
-    const victimShard = `${victim.host}:${victim.port}`
-    const ids = Array.from({ length: 300 }, (_, i) => String(i))
-    const onVictim = new Set(ids.filter((id) => store.shardOf?.(keys.valueKey(id)) === victimShard))
-    const storeStates: string[] = []
-    const shardStates: ShardBreakerEvent[] = []
-    cache.on('breaker', (event: BreakerEvent) => storeStates.push(event.state))
-    cache.on('shard-breaker', (event: ShardBreakerEvent) => shardStates.push(event))
+      300,
+    )
 
-    const counts = { healthyReads: 0, healthyLoads: 0, victimLoads: 0, victimReads: 0, errors: 0, lastVictimLoad: 0 }
-    let counting = false
-    const loader = async (id: string) => {
-      // Yields like a database query.
-      await new Promise((resolve) => setImmediate(resolve))
-      if (!counting) return `v${id}`
-      if (onVictim.has(id)) {
-        counts.victimLoads++
-        counts.lastVictimLoad = performance.now()
-      } else counts.healthyLoads++
-      return `v${id}`
-    }
-    for (const id of ids) await products.get(id, loader)
-    let stopped = false
-    const readers = Array.from({ length: 32 }, async (_, r) => {
-      for (let i = r; !stopped; i += 32) {
-        const id = ids[i % ids.length] as string
-        try {
-          expect(await products.get(id, loader)).toBe(`v${id}`)
-        } catch {
-          counts.errors++
-        }
-        if (!counting) continue
-        if (onVictim.has(id)) counts.victimReads++
-        else counts.healthyReads++
-      }
-    })
+    const readers = await readersAcrossShards(products, ids, onVictim, 32)
+    const { counts } = readers
     try {
       await sleep(300)
-      counting = true
+      readers.startCounting()
       await cluster.kill(victim.port)
       await cluster.waitForFailover(victim.port, { timeoutMs: 30_000 })
       const promotedAt = performance.now()
@@ -101,8 +77,7 @@ describe('one shard down is one shard down', () => {
       // The dead master left the slot map (its replica owns its slots): its breaker is forgotten.
       await eventually(() => !(victimShard in cache.breakerShards()), 20_000)
     } finally {
-      stopped = true
-      await Promise.all(readers)
+      await readers.stop()
       await cache.close()
       await cluster.ensureHealthy({ timeoutMs: 60_000 })
       // Left at `no`: the test cluster runs with it (testkit's global setup), and setting `yes` here
@@ -113,14 +88,11 @@ describe('one shard down is one shard down', () => {
   it('while L2 is skipped, a loop of reads with a loader that never yields still lets a timer run', async () => {
     const cluster = testCluster()
     const namespace = uniqueNamespace()
-    const cache = createCache({
-      namespace,
+    const cache = await readyProductCache(namespace, {
       l2: redisClusterStore({ nodes: cluster.seeds() }),
       l2Timeout: 50,
       breaker: { failures: 1, coolDown: '1m', probes: 1 },
-      entities: { product: { ttl: '5m', l1: false, hot: false } },
     })
-    await cache.ready()
     const products = cache.entity<string>('product')
     const victim = await cluster.masterForKey(new KeyBuilder(namespace, 'product').valueKey('x'))
     // One answered call first: until the store has answered once, calls wait up to 5 s for its
@@ -152,15 +124,11 @@ describe('one shard down is one shard down', () => {
   it('a lock release that could not reach its dead master is retried after the failover: the lock does not live out its lockTtl', async () => {
     const cluster = testCluster()
     const namespace = uniqueNamespace()
-    const cache = createCache({
+    const cache = await readyProductCache(
       namespace,
-      logger: recordingLogger(),
-      l2: await shardedStore(),
-      l2Timeout: '250ms',
-      breaker: { failures: 1, coolDown: '200ms', probes: 1 },
-      entities: { product: { ttl: '5m', l1: false, hot: false, lockTtl: '60s' } },
-    })
-    await cache.ready()
+      { logger: recordingLogger(), l2: await shardedStore(), l2Timeout: '250ms', breaker: { failures: 1, coolDown: '200ms', probes: 1 } },
+      { lockTtl: '60s' },
+    )
     const products = cache.entity<string>('product')
     const keys = new KeyBuilder(namespace, 'product')
     const lockKey = keys.lockKey('k')

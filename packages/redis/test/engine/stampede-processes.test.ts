@@ -38,17 +38,26 @@ function startWorkers(count: number, args: string[]): { children: ChildProcess[]
   return { children, ready, done }
 }
 
+/**
+ * Starts 4 workers with `args` (250 callers each), lets them go at once, and asserts that all
+ * 1,000 callers were served one value by exactly 1 loader call in total. Returns the values.
+ */
+async function oneLoadServesAll(args: string[]): Promise<unknown[]> {
+  const { children, ready, done } = startWorkers(4, args)
+  await ready
+  for (const child of children) child.send({ type: 'go' })
+  const results = (await done) as Done[]
+  expect(results.every((r) => r !== null)).toBe(true)
+  expect(results.reduce((sum, r) => sum + r.loaderCalls, 0)).toBe(1)
+  const values = results.flatMap((r) => r.values)
+  expect(values).toHaveLength(1000)
+  expect(new Set(values.map((v) => JSON.stringify(v))).size).toBe(1)
+  return values
+}
+
 describe('stampede across processes', () => {
   it('4 processes x 250 concurrent gets of one cold key, loader 100 ms: exactly 1 loader call in total', async () => {
-    const { children, ready, done } = startWorkers(4, [JSON.stringify(testCluster().seeds()), uniqueNamespace(), '250', '100', '5000'])
-    await ready
-    for (const child of children) child.send({ type: 'go' })
-    const results = (await done) as Done[]
-    expect(results.every((r) => r !== null)).toBe(true)
-    expect(results.reduce((sum, r) => sum + r.loaderCalls, 0)).toBe(1)
-    const values = results.flatMap((r) => r.values)
-    expect(values).toHaveLength(1000)
-    expect(new Set(values.map((v) => JSON.stringify(v))).size).toBe(1)
+    const values = await oneLoadServesAll([JSON.stringify(testCluster().seeds()), uniqueNamespace(), '250', '100', '5000'])
     expect(JSON.stringify(values[0])).toContain('"id":"cold"')
   }, 60_000)
 
@@ -59,15 +68,7 @@ describe('stampede across processes', () => {
     // subscription was active). The holder closes its cache as soon as its callers are served:
     // its wake-up must still go out.
     const seeds = JSON.stringify(testCluster().seeds())
-    const { children, ready, done } = startWorkers(4, [seeds, uniqueNamespace(), '250', '100', '3600000', '1h', '1h'])
-    await ready
-    for (const child of children) child.send({ type: 'go' })
-    const results = (await done) as Done[]
-    expect(results.every((r) => r !== null)).toBe(true)
-    expect(results.reduce((sum, r) => sum + r.loaderCalls, 0)).toBe(1)
-    const values = results.flatMap((r) => r.values)
-    expect(values).toHaveLength(1000)
-    expect(new Set(values.map((v) => JSON.stringify(v))).size).toBe(1)
+    await oneLoadServesAll([seeds, uniqueNamespace(), '250', '100', '3600000', '1h', '1h'])
   }, 60_000)
 
   it('when the lock holder is killed mid-load, the others get the value after at most the lock TTL plus one load', async () => {
