@@ -56,6 +56,19 @@ describe('compression codecs', () => {
     }
   })
 
+  it.runIf(zstdAvailable())(
+    'zstd: a truncated frame (which Node 22 decompresses without an error) or a wrong checksum fails its CRC-32',
+    () => {
+      const packed = compressText(document, 'zstd', 3)
+      const frame = Buffer.from(packed.slice(8), 'base64')
+      const cut = frame.subarray(0, Math.floor(frame.length / 2)).toString('base64')
+      expect(() => decompressText(`${packed.slice(0, 8)}${cut}`, 'zstd', 1024 * 1024)).toThrow()
+      const wrongSum = `${packed.slice(0, 7)}${packed[7] === '0' ? '1' : '0'}${packed.slice(8)}`
+      expect(() => decompressText(wrongSum, 'zstd', 1024 * 1024)).toThrow('the zstd payload fails its checksum')
+      expect(decompressText(packed, 'zstd', 1024 * 1024)).toBe(document)
+    },
+  )
+
   it('computes the same CRC-32 as zlib without zlib.crc32 (Node 20 before 20.15)', () => {
     for (const text of ['', 'a', document]) {
       const bytes = Buffer.from(text)

@@ -38,8 +38,8 @@ export function zstdAvailable(): boolean {
 }
 
 /**
- * Compresses UTF-8 `text` and returns the bytes as base64 (for brotli, after 8 hex digits of a
- * CRC-32 of `text`'s bytes: see below). Base64 because the remote tier's
+ * Compresses UTF-8 `text` and returns the bytes as base64 (for brotli and zstd, after 8 hex
+ * digits of a CRC-32 of `text`'s bytes: see below). Base64 because the remote tier's
  * values are strings (`RemoteStore` moves strings, and both Redis clients decode replies as
  * UTF-8, which would mangle raw bytes); it costs a third on top of the compressed size, which
  * JSON's 5-8x gain pays many times over. Synchronous on purpose: at the default levels 20 KB
@@ -58,11 +58,14 @@ export function compressText(text: string, codec: CompressionCodec, level: numbe
         [zlib.constants.BROTLI_PARAM_SIZE_HINT]: input.length,
       },
     })
-    return `${crc32(input).toString(16).padStart(8, '0')}${packed.toString('base64')}`
+    return `${checksumOf(input)}${packed.toString('base64')}`
   } else if (codec === 'gzip') {
     output = zlib.gzipSync(input, { level })
   } else {
     output = zstdFunctions().zstdCompressSync(input, { params: { [ZSTD_LEVEL_PARAM as number]: level, [ZSTD_CHECKSUM_PARAM]: 1 } })
+    // The frame checksum is not enough: Node 22's zstdDecompressSync returns what a truncated
+    // frame held instead of throwing (Node 24's throws), so zstd carries the CRC-32 too.
+    return `${checksumOf(input)}${output.toString('base64')}`
   }
   return output.toString('base64')
 }
@@ -74,8 +77,9 @@ export function compressText(text: string, codec: CompressionCodec, level: numbe
  * hostile entry cannot inflate into gigabytes.
  */
 export function decompressText(data: string, codec: CompressionCodec, maxBytes: number): string {
-  const checksum = codec === 'brotli' ? data.slice(0, 8) : ''
-  const base64 = codec === 'brotli' ? data.slice(8) : data
+  const summed = codec !== 'gzip'
+  const checksum = summed ? data.slice(0, 8) : ''
+  const base64 = summed ? data.slice(8) : data
   const input = Buffer.from(base64, 'base64')
   // Buffer.from skips characters that are not base64; re-encoding catches them, so a payload
   // altered by anything but whole base64 groups is corrupt rather than silently shortened.
@@ -84,9 +88,9 @@ export function decompressText(data: string, codec: CompressionCodec, maxBytes: 
   let output: Buffer
   if (codec === 'brotli') {
     output = zlib.brotliDecompressSync(input, options)
-    if (crc32(output).toString(16).padStart(8, '0') !== checksum) throw new Error('the brotli payload fails its checksum')
   } else if (codec === 'gzip') output = zlib.gunzipSync(input, options)
   else output = zstdFunctions().zstdDecompressSync(input, options)
+  if (summed && checksumOf(output) !== checksum) throw new Error(`the ${codec} payload fails its checksum`)
   if (output.length > maxBytes) throw new Error(`the payload decompresses to over ${maxBytes} bytes`)
   return UTF8.decode(output)
 }
@@ -115,4 +119,9 @@ export function crc32ByTable(data: Uint8Array): number {
   let crc = 0xffffffff
   for (const byte of data) crc = (crcTable[(crc ^ byte) & 0xff] as number) ^ (crc >>> 8)
   return (crc ^ 0xffffffff) >>> 0
+}
+
+/** The 8 hex digits of the CRC-32 of `bytes` that brotli and zstd payloads start with. */
+function checksumOf(bytes: Uint8Array): string {
+  return crc32(bytes).toString(16).padStart(8, '0')
 }
