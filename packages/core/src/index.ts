@@ -24,7 +24,15 @@ export type { BreakerState } from './l2/circuit-breaker.js'
 export { decodeEnvelope, type Envelope, encodeEnvelope } from './l2/envelope.js'
 export { compressEnvelope, decompressEnvelope } from './l2/envelope-compression.js'
 export { assertStorableId, hasHashTag, isValidTag, KeyBuilder, MAX_ID_LENGTH, namespaceKeyPrefixes, tagStampKey } from './l2/key-builder.js'
-export type { BusHandlers, BusSubscription, DeleteOutcome, ReadyCheck, RemoteStore, TopologyChange } from './l2/remote-store.js'
+export type {
+  BusHandlers,
+  BusLossCause,
+  BusSubscription,
+  DeleteOutcome,
+  ReadyCheck,
+  RemoteStore,
+  TopologyChange,
+} from './l2/remote-store.js'
 export {
   CHANNELS,
   type InvalidateMessage,

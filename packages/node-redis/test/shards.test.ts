@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   eventually,
+  expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
   keyInSlots,
   moveSlotElsewhere,
@@ -52,6 +53,10 @@ describe('shards at the RemoteStore boundary (node-redis)', () => {
     expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots', current: masters })
     expect(s.shardOf(key)).toBe(`127.0.0.1:${target}`)
     expect(await s.get(key)).toBe('v')
+  })
+
+  it('moves a sharded bus subscription with its slot, telling the subscriber the loss was a move', async () => {
+    await expectBusFollowsMovedSlot(testCluster(), clusterStore(), 300, opened.restore)
   })
 })
 

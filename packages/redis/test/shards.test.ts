@@ -1,4 +1,5 @@
 import {
+  expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
   keyInSlots,
   moveSlotElsewhere,
@@ -34,6 +35,10 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
     expect(seen[0]).toEqual({ shards: [`127.0.0.1:${source}`, `127.0.0.1:${target}`].sort(), reason: 'slots', current: masters })
     expect(s.shardOf(key)).toBe(`127.0.0.1:${target}`)
     expect(await s.get(key)).toBe('v')
+  })
+
+  it('moves a sharded bus subscription with its slot, telling the subscriber the loss was a move', async () => {
+    await expectBusFollowsMovedSlot(testCluster(), store(), 300, opened.restore)
   })
 
   it('deletes a value and its absent lease while their slot migrates, without TRYAGAIN retries, wherever the value sits', async () => {

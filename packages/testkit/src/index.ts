@@ -28,6 +28,7 @@ export { RedisStandalone, type RedisStandaloneDescription, type RedisStandaloneO
 export { type RedisCommandOptions, RedisReplyError, type RespValue, redisCommand, redisPipeline } from './resp-client.js'
 export { shardKillFixture } from './shard-kill-fixture.js'
 export {
+  expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
   keyInSlots,
   moveSlotElsewhere,

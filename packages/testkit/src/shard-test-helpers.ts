@@ -1,6 +1,8 @@
 import type { RemoteStore, TopologyChange } from '@tiercache/core'
 import { afterEach, expect } from 'vitest'
 import type { SlotRange } from './cluster-topology.js'
+import { busRecorder } from './helpers/bus-recorder.js'
+import { eventually } from './helpers/eventually.js'
 import { keySlot } from './key-slot.js'
 import type { RedisCluster } from './redis-cluster.js'
 
@@ -80,4 +82,27 @@ export async function moveSlotElsewhere(
   restore.push(() => cluster.moveSlots([[slot, slot]], source))
   await cluster.moveSlots([[slot, slot]], target)
   return { source, target }
+}
+
+/**
+ * Subscribes `store` (a cluster store with the sharded bus) to a channel on `slot`, moves that
+ * slot to another master, and expects the subscription to hear one disconnect caused by the move,
+ * to be back once, and to receive what is published after the move.
+ */
+export async function expectBusFollowsMovedSlot(
+  cluster: RedisCluster,
+  store: Pick<RemoteStore, 'subscribe' | 'publish'>,
+  slot: number,
+  restore: (() => Promise<unknown>)[],
+): Promise<void> {
+  const channel = keyInSlots([slot, slot], 'bus-moves')
+  const { heard, handlers } = busRecorder()
+  await store.subscribe(channel, handlers)
+  await store.publish(channel, 'before')
+  await eventually(() => heard.messages.length === 1)
+  await moveSlotElsewhere(cluster, slot, restore)
+  await eventually(() => heard.reconnects === 1)
+  await store.publish(channel, 'after')
+  await eventually(() => heard.messages.length === 2)
+  expect(heard).toEqual({ messages: ['before', 'after'], disconnects: 1, causes: ['moved'], reconnects: 1 })
 }

@@ -1,4 +1,4 @@
-import type { BusSubscription, RemoteStore } from '../l2/remote-store.js'
+import type { BusLossCause, BusSubscription, RemoteStore } from '../l2/remote-store.js'
 import type { Logger } from '../util/logger.js'
 import { type BusMessage, decodeBusMessage, encodeBusMessage } from './bus-message.js'
 
@@ -27,6 +27,8 @@ export class InvalidationBus {
   private readonly readyPromise: Promise<void>
   private markReady!: () => void
   private connected = false
+  /** Why the subscription was last lost; picks the log level of the reconnection. */
+  private lossCause: BusLossCause = 'connection'
 
   constructor(
     private readonly store: RemoteStore,
@@ -55,13 +57,19 @@ export class InvalidationBus {
     this.store
       .subscribe(this.channel, {
         onMessage: (text) => this.receive(text),
-        onDisconnect: () => {
+        onDisconnect: (cause) => {
           this.connected = false
-          this.log.warn({ channel: this.channel }, 'invalidation bus disconnected; L1 TTL bounds staleness until it is back')
+          this.lossCause = cause
+          // A slot move is routine (resharding), not a fault: the subscription follows the slot.
+          if (cause === 'moved')
+            this.log.info({ channel: this.channel }, "invalidation bus channel's slot moved; subscribing again on its new shard")
+          else this.log.warn({ channel: this.channel }, 'invalidation bus disconnected; L1 TTL bounds staleness until it is back')
         },
         onReconnect: () => {
           this.connected = true
-          this.log.warn({ channel: this.channel }, 'invalidation bus reconnected; dropping L1 entries that may have missed invalidations')
+          const message = 'invalidation bus reconnected; dropping L1 entries that may have missed invalidations'
+          if (this.lossCause === 'moved') this.log.info({ channel: this.channel }, message)
+          else this.log.warn({ channel: this.channel }, message)
           this.listener.onMissedMessages()
         },
       })

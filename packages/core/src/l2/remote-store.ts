@@ -132,8 +132,8 @@ export interface RemoteStore {
 
   /**
    * Subscribes to a bus channel. `onMessage` receives every message published on it (also
-   * this instance's own: the core filters those). `onDisconnect` fires when the subscriber
-   * connection is lost (messages may be missed from then on), `onReconnect` once the
+   * this instance's own: the core filters those). `onDisconnect` fires when the subscription
+   * is lost, with its {@link BusLossCause} (messages may be missed from then on), `onReconnect` once the
    * subscription is active again, so the core can distrust what it may have missed.
    * Resolves once the subscription is active.
    */
@@ -202,10 +202,17 @@ export interface TopologyChange {
   current?: readonly string[]
 }
 
+/**
+ * Why a bus subscription was lost: `connection` (the subscriber's connection ended: node down,
+ * connection killed) or `moved` (a shard channel's slot moved to another master, which ends its
+ * subscription there: routine during resharding). Messages may be missed either way.
+ */
+export type BusLossCause = 'connection' | 'moved'
+
 /** Callbacks of one bus subscription. */
 export interface BusHandlers {
   onMessage(message: string): void
-  onDisconnect?(): void
+  onDisconnect?(cause: BusLossCause): void
   onReconnect?(): void
 }
 

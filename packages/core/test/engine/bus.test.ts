@@ -35,5 +35,31 @@ describe('the invalidation bus (in-memory L2)', () => {
     store.faults.restoreBus()
     await eventually(() => logger.records.some((record) => record.msg?.startsWith('invalidation bus reconnected') === true))
     expect(await b.get('1', async () => 'v2')).toBe('v2')
+    const busRecords = logger.records.filter((record) => record.msg?.startsWith('invalidation bus') === true)
+    expect(busRecords.map((record) => record.level)).toEqual(['warn', 'warn'])
+  })
+
+  it('treats a moved slot as routine: logs at info, not warn, and still drops every L1 entry that may have missed a message', async () => {
+    const fleet = memoryFleet(2, entities)
+    await Promise.all([fleet.at(0).cache.ready(), fleet.at(1).cache.ready()])
+    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+    await a.get('1', async () => 'v1')
+    await b.get('1', async () => 'not loaded')
+    const { store, logger } = fleet.at(1)
+    store.faults.dropBus('moved')
+    await eventually(() =>
+      logger.records.some((record) => record.msg === "invalidation bus channel's slot moved; subscribing again on its new shard"),
+    )
+    await a.invalidate('1')
+    await eventually(() => store.faults.lostMessages === 1)
+    store.faults.restoreBus()
+    await eventually(() => logger.records.some((record) => record.msg?.startsWith('invalidation bus reconnected') === true))
+    expect(await b.get('1', async () => 'v2')).toBe('v2')
+    const busRecords = logger.records.filter((record) => record.msg?.startsWith('invalidation bus') === true)
+    expect(busRecords.map((record) => [record.level, record.msg])).toEqual([
+      ['info', "invalidation bus channel's slot moved; subscribing again on its new shard"],
+      ['info', 'invalidation bus reconnected; dropping L1 entries that may have missed invalidations'],
+    ])
+    expect(logger.records.filter((record) => record.level === 'warn' || record.level === 'error')).toEqual([])
   })
 })

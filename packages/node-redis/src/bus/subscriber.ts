@@ -1,4 +1,5 @@
 import type { RedisClientType } from '@redis/client'
+import type { BusLossCause } from '@tiercache/core'
 import type { SubscriberConnection } from '@tiercache/redis-common'
 
 /**
@@ -20,7 +21,7 @@ export class NodeRedisSubscriber implements SubscriberConnection {
     private readonly client: RedisClientType,
     private readonly sharded: boolean,
     onMessage: (channel: string, message: string) => void,
-    private readonly onLost: () => void,
+    private readonly onLost: (cause: BusLossCause) => void,
     watch?: (lost: () => void) => () => void,
   ) {
     this.endedSignal = new Promise((resolve) => {
@@ -29,7 +30,7 @@ export class NodeRedisSubscriber implements SubscriberConnection {
     this.listener = (message, channel) => onMessage(channel, message)
     client.on('error', this.lost)
     // The server unsubscribed a shard channel whose slot moved: subscribe again where it lives now.
-    client.on('sharded-channel-moved', this.lost)
+    client.on('sharded-channel-moved', () => this.endWith('moved'))
     this.unwatch = watch?.(this.lost)
     this.connecting = client.connect().then(() => {})
     this.connecting.catch(this.lost)
@@ -55,10 +56,12 @@ export class NodeRedisSubscriber implements SubscriberConnection {
     this.end()
   }
 
-  private readonly lost = (): void => {
+  private readonly lost = (): void => this.endWith('connection')
+
+  private endWith(cause: BusLossCause): void {
     if (this.ended) return
     this.end()
-    this.onLost()
+    this.onLost(cause)
   }
 
   private end(): void {

@@ -1,4 +1,4 @@
-import { type BusHandlers, type BusSubscription, TierCacheError } from '@tiercache/core'
+import { type BusHandlers, type BusLossCause, type BusSubscription, TierCacheError } from '@tiercache/core'
 
 /** First delay before placing lost channels again, in ms; doubles per failed attempt. */
 const RECOVERY_BASE_DELAY_MS = 50
@@ -7,8 +7,8 @@ const RECOVERY_MAX_DELAY_MS = 2_000
 
 /**
  * One subscriber connection, as a client library opens it. It never reconnects by itself: when
- * it is lost (killed, node down, slot moved) it calls the `onLost` it was opened with, once, and
- * the bus places its channels again, possibly on another node.
+ * it is lost (killed, node down, slot moved) it calls the `onLost` it was opened with, once, with
+ * the cause, and the bus places its channels again, possibly on another node.
  */
 export interface SubscriberConnection {
   /** Subscribes (`SUBSCRIBE` or `SSUBSCRIBE`, per the bus mode); resolves once the server confirmed. */
@@ -24,7 +24,7 @@ export interface SubscriberConnection {
  */
 export interface SubscriberTarget {
   readonly key: string
-  open(onMessage: (channel: string, message: string) => void, onLost: () => void): SubscriberConnection
+  open(onMessage: (channel: string, message: string) => void, onLost: (cause: BusLossCause) => void): SubscriberConnection
 }
 
 /** Finds the node a bus channel's subscriber must connect to. */
@@ -73,7 +73,7 @@ interface ChannelEntry {
  * Subscriber connections are opened lazily on the first `subscribe` and shared: all channels
  * on one connection for classic pub/sub, one connection per shard in use for sharded pub/sub.
  * Several subscriptions to one channel share one server subscription. When a connection is
- * lost, its subscriptions hear `onDisconnect` once; the bus places their channels again with
+ * lost, its subscriptions hear `onDisconnect` once, with the cause; the bus places their channels again with
  * backoff (on any live node for classic pub/sub) and calls `onReconnect` once each is active.
  */
 export class PubSubBus {
@@ -141,8 +141,8 @@ export class PubSubBus {
     if (link === undefined) {
       const channels = new Set<string>()
       let opened: SubscriberLink | undefined
-      const connection = target.open(this.dispatch, () => {
-        if (opened !== undefined) this.onLinkLost(opened)
+      const connection = target.open(this.dispatch, (cause) => {
+        if (opened !== undefined) this.onLinkLost(opened, cause)
       })
       opened = { key: target.key, channels, connection }
       link = opened
@@ -215,7 +215,7 @@ export class PubSubBus {
     }
   }
 
-  private readonly onLinkLost = (link: SubscriberLink): void => {
+  private readonly onLinkLost = (link: SubscriberLink, cause: BusLossCause): void => {
     if (this.links.get(link.key) === link) this.links.delete(link.key)
     if (this.closed) return
     for (const channel of link.channels) {
@@ -225,7 +225,7 @@ export class PubSubBus {
       if (entry.active) {
         entry.active = false
         entry.down = true
-        for (const handlers of entry.handlers) handlers.onDisconnect?.()
+        for (const handlers of entry.handlers) handlers.onDisconnect?.(cause)
       }
     }
     link.channels.clear()

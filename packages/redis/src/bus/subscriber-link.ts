@@ -1,3 +1,4 @@
+import type { BusLossCause } from '@tiercache/core'
 import type { SubscriberConnection, SubscriberTopology } from '@tiercache/redis-common'
 import type { Redis } from 'ioredis'
 import { absorbLateSocketErrors } from '../late-socket-errors.js'
@@ -12,12 +13,14 @@ import type { RedisSubscriberTopology } from './subscriber-topology.js'
  */
 export class SubscriberLink implements SubscriberConnection {
   private readonly onEnd: () => void
+  /** Why the connection is ending: a slot move ends it on purpose, anything else is a loss. */
+  private cause: BusLossCause = 'connection'
 
   constructor(
     private readonly connection: Redis,
     private readonly flavour: BusFlavour,
     onMessage: (channel: string, message: string) => void,
-    onLost: () => void,
+    onLost: (cause: BusLossCause) => void,
   ) {
     // Connection errors are reported through the loss (and the bus callbacks), not as
     // unhandled 'error' events, which ioredis would print for every failed attempt.
@@ -25,8 +28,11 @@ export class SubscriberLink implements SubscriberConnection {
     this.connection.on(flavour.messageEvent, onMessage)
     // A shard channel's slot moved (the server sent an unsolicited SUNSUBSCRIBE): drop the
     // connection so the bus subscribes again where the slot lives now.
-    this.connection.on('moved', () => this.connection.disconnect())
-    this.onEnd = onLost
+    this.connection.on('moved', () => {
+      this.cause = 'moved'
+      this.connection.disconnect()
+    })
+    this.onEnd = () => onLost(this.cause)
     this.connection.once('end', this.onEnd)
   }
 

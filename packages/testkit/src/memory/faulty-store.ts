@@ -1,4 +1,4 @@
-import type { BusHandlers, BusSubscription, ReadyCheck, RemoteStore } from '@tiercache/core'
+import type { BusHandlers, BusLossCause, BusSubscription, ReadyCheck, RemoteStore } from '@tiercache/core'
 
 /** The asynchronous methods of a {@link RemoteStore} a fault can be put on. */
 export type StoreMethod =
@@ -85,12 +85,13 @@ export class StoreFaults {
   /**
    * Drops the bus: every live subscription of this store is told `onDisconnect` (on a later
    * turn of the event loop, as a socket error would be), and messages that arrive until
-   * {@link restoreBus} are lost.
+   * {@link restoreBus} are lost. `cause` is what the subscriptions are told: `moved` plays a
+   * shard channel whose slot moved to another master.
    */
-  dropBus(): this {
+  dropBus(cause: BusLossCause = 'connection'): this {
     if (this.busDropped) return this
     this.busDropped = true
-    for (const subscription of this.subscriptions) setImmediate(() => subscription.handlers.onDisconnect?.())
+    for (const subscription of this.subscriptions) setImmediate(() => subscription.handlers.onDisconnect?.(cause))
     return this
   }
 
@@ -218,7 +219,7 @@ async function subscribeThrough(inner: RemoteStore, faults: StoreFaults, channel
   try {
     subscription = await inner.subscribe(channel, {
       onMessage: tracked.onMessage,
-      onDisconnect: () => handlers.onDisconnect?.(),
+      onDisconnect: (cause) => handlers.onDisconnect?.(cause),
       onReconnect: () => handlers.onReconnect?.(),
     })
   } catch (error) {
