@@ -1,4 +1,4 @@
-import { recordingLogger } from '@tiercache/testkit/helpers'
+import { deferred, recordingLogger } from '@tiercache/testkit/helpers'
 import { describe, expect, it } from 'vitest'
 import { InvalidationOutbox, type OutboxSenders } from '../src/invalidation/invalidation-outbox.js'
 
@@ -112,6 +112,33 @@ describe('the invalidation outbox and durable invalidation', () => {
     await outbox.retry()
     expect(outbox.size).toBe(0)
     expect(attempts).toBe(2)
+    outbox.stop()
+  })
+
+  it('asked to retry while a retry is in flight (a topology change), sends what that one kept again as soon as it is done, once', async () => {
+    const calls: string[][] = []
+    const firstHeld = deferred<readonly string[]>()
+    const send: OutboxSenders = {
+      ids: (_entity, ids) => {
+        calls.push([...ids])
+        // The first send went to the old master and failed; the next reaches the new one.
+        return calls.length === 1 ? firstHeld.promise : Promise.resolve([])
+      },
+      tags: async () => true,
+    }
+    // A timer of an hour: only the retries asked for can send.
+    const outbox = new InvalidationOutbox(send, recordingLogger(), { retryMs: 3_600_000, cap: 100 })
+    outbox.addIds('product', ['1'])
+    const first = outbox.retry()
+    const afterTopologyChange = outbox.retry()
+    const another = outbox.retry()
+    expect(another).toBe(afterTopologyChange)
+    expect(calls).toEqual([['1']])
+    firstHeld.resolve(['1'])
+    await first
+    await afterTopologyChange
+    expect(calls).toEqual([['1'], ['1']])
+    expect(outbox.size).toBe(0)
     outbox.stop()
   })
 })

@@ -48,6 +48,10 @@ export class InvalidationOutbox {
   private readonly pending = new Map<string, Pending>()
   private timer: NodeJS.Timeout | null = null
   private stopped = false
+  /** The retry sending now, if any. */
+  private inFlight: Promise<void> | null = null
+  /** The one retry asked for while another was in flight; runs when that one is done. */
+  private queued: Promise<void> | null = null
 
   constructor(
     private readonly send: OutboxSenders,
@@ -83,8 +87,28 @@ export class InvalidationOutbox {
     this.bound()
   }
 
-  /** Sends everything waiting once; what fails again is kept. */
-  async retry(): Promise<void> {
+  /**
+   * Sends everything waiting once; what fails again is kept. Called while a retry is in flight
+   * (a topology change, a breaker closing), it runs once more as soon as that one is done: the
+   * sends in flight may have gone to the shard's old master, and what they keep must reach the
+   * new one now, not a timer tick later. Resolves when the retry it asked for is done.
+   */
+  retry(): Promise<void> {
+    if (this.inFlight === null) {
+      const run = this.sendPending().finally(() => {
+        this.inFlight = null
+      })
+      this.inFlight = run
+      return run
+    }
+    this.queued ??= this.inFlight.then(() => {
+      this.queued = null
+      return this.retry()
+    })
+    return this.queued
+  }
+
+  private async sendPending(): Promise<void> {
     if (this.pending.size === 0) return
     const entries = [...this.pending.values()]
     this.pending.clear()
