@@ -7,6 +7,16 @@ afterEach(closeAll)
 // A long L1 TTL, so only the bus (or its loss) decides what an instance still serves.
 const entities = { product: { ttl: '1h', l1: { ttl: '1h' } } }
 
+/** Two ready instances on one in-memory server, both holding product 1 = 'v1' in L1 (B read it from L2). */
+async function twoInstancesHoldingV1() {
+  const fleet = memoryFleet(2, entities)
+  await Promise.all([fleet.at(0).cache.ready(), fleet.at(1).cache.ready()])
+  const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
+  await a.get('1', async () => 'v1')
+  expect(await b.get('1', async () => 'not loaded')).toBe('v1')
+  return { a, b, store: fleet.at(1).store, logger: fleet.at(1).logger }
+}
+
 describe('the invalidation bus (in-memory L2)', () => {
   it("drops another instance's L1 entry when an id is invalidated", async () => {
     const fleet = memoryFleet(2, entities)
@@ -20,12 +30,7 @@ describe('the invalidation bus (in-memory L2)', () => {
   })
 
   it('drops every L1 entry when the bus comes back after a disconnect', async () => {
-    const fleet = memoryFleet(2, entities)
-    await Promise.all([fleet.at(0).cache.ready(), fleet.at(1).cache.ready()])
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    await a.get('1', async () => 'v1')
-    await b.get('1', async () => 'not loaded')
-    const { store, logger } = fleet.at(1)
+    const { a, b, store, logger } = await twoInstancesHoldingV1()
     store.faults.dropBus()
     await eventually(() => logger.records.some((record) => record.msg?.startsWith('invalidation bus disconnected') === true))
     await a.invalidate('1')
@@ -40,12 +45,7 @@ describe('the invalidation bus (in-memory L2)', () => {
   })
 
   it('treats a moved slot as routine: logs at info, not warn, and still drops every L1 entry that may have missed a message', async () => {
-    const fleet = memoryFleet(2, entities)
-    await Promise.all([fleet.at(0).cache.ready(), fleet.at(1).cache.ready()])
-    const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
-    await a.get('1', async () => 'v1')
-    await b.get('1', async () => 'not loaded')
-    const { store, logger } = fleet.at(1)
+    const { a, b, store, logger } = await twoInstancesHoldingV1()
     store.faults.dropBus('moved')
     await eventually(() =>
       logger.records.some((record) => record.msg === "invalidation bus channel's slot moved; subscribing again on its new shard"),
