@@ -14,10 +14,29 @@ export interface Run {
   stderr: string
 }
 
-/** Runs the built `tiercache` bin as a child process with `args`; rejects if it runs past 30 s. */
+// The CLI's default `--timeout` (2 s to connect, and per command) is an operator's default. A child
+// process on a loaded 2-core test machine can need longer just to start and connect, and then
+// exits 3 as if Redis were unreachable (seen: `tiercache get` on the test cluster, load average 16).
+// A command that reaches Redis gets the generous deadline the rest of the suite uses, unless the
+// test gives its own `--timeout`.
+const REDIS_TARGET_FLAGS = ['--nodes', '--url', '--sentinels']
+const TEST_TIMEOUT_MS = '15000'
+
+function withTestTimeout(args: readonly string[]): readonly string[] {
+  if (args.includes('--timeout') || !args.some((arg) => REDIS_TARGET_FLAGS.includes(arg))) return args
+  return [...args, '--timeout', TEST_TIMEOUT_MS]
+}
+
+/**
+ * Runs the built `tiercache` bin as a child process with `args` (plus a generous `--timeout` when
+ * it reaches Redis and `args` has none); rejects if it runs past 30 s.
+ */
 export function tiercache(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [CLI, ...withTestTimeout(args)], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => {
