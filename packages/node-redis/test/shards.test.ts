@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto'
 import {
   eventually,
   expectBusFollowsMovedSlot,
+  expectDurableDeleteConfirmed,
   expectShardIsItsMaster,
+  expectUnconfirmedDeleteRepairedAfterFailover,
   keyInSlots,
   moveSlotElsewhere,
   openedStores,
@@ -115,4 +117,21 @@ describe('one shard down is one shard down (node-redis)', () => {
       await cluster.ensureHealthy({ timeoutMs: 60_000 })
     }
   }, 120_000)
+})
+
+describe('durable deletes (WAIT for a replica, node-redis)', () => {
+  it('confirms a delete once a replica has it', async () => {
+    await expectDurableDeleteConfirmed(clusterStore(), 'nrd')
+  })
+
+  it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
+    await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), clusterStore(), 'nrf')
+  })
+
+  it('confirms a durable delete on a standalone server without replicas at once: there is nothing a failover could promote', async () => {
+    const s = opened.track(nodeRedisStore({ host: testStandalone().host, port: testStandalone().port, deploymentCheck: false }))
+    await s.set('{nr-one}:d', 'v', 60_000)
+    expect(await s.deleteDurably(['{nr-one}:d', '{nr-one}:d:lease'])).toEqual({ unconfirmed: [] })
+    expect(await s.get('{nr-one}:d')).toBeNull()
+  })
 })
