@@ -14,7 +14,12 @@ afterAll(async () => {
 
 describe('shards through Sentinel (node-redis)', () => {
   it('is one shard, confirms deletes on a replica, and reports a Sentinel failover (+switch-master) while the old primary still runs', async () => {
-    const store = nodeRedisStore({ sentinel: { name: group.masterName, sentinels: group.sentinels() }, deploymentCheck: false })
+    // A replica's acknowledgement can take longer than the default 50 ms on a loaded test machine.
+    const store = nodeRedisStore({
+      sentinel: { name: group.masterName, sentinels: group.sentinels() },
+      deploymentCheck: false,
+      replicaAckTimeoutMs: 2_000,
+    })
     try {
       const seen: TopologyChange[] = []
       store.onTopologyChange((change) => seen.push(change))

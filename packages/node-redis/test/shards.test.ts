@@ -121,7 +121,8 @@ describe('one shard down is one shard down (node-redis)', () => {
 
 describe('durable deletes (WAIT for a replica, node-redis)', () => {
   it('confirms a delete once a replica has it', async () => {
-    await expectDurableDeleteConfirmed(clusterStore(), 'nrd')
+    const s = opened.track(nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs: 2_000 }))
+    await expectDurableDeleteConfirmed(testCluster(), s, 'nrd')
   })
 
   it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {

@@ -81,7 +81,8 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
 
 describe('durable deletes (WAIT for a replica)', () => {
   it('confirms a delete once a replica has it', async () => {
-    await expectDurableDeleteConfirmed(store(), 'd')
+    const s = opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs: 2_000 }))
+    await expectDurableDeleteConfirmed(testCluster(), s, 'd')
   })
 
   it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {

@@ -11,10 +11,16 @@ import { keyInSlots, topologyChanges } from './shard-test-helpers.js'
 /** A store that deletes durably and reports its shards. */
 type DurableStore = RemoteStore & Required<Pick<RemoteStore, 'deleteDurably' | 'shardOf' | 'onTopologyChange'>>
 
-/** Expects `store` to confirm a durable delete of keys on every master (each has a replica), and the keys to be gone. */
-export async function expectDurableDeleteConfirmed(store: DurableStore, prefix: string): Promise<void> {
+/**
+ * Expects `store` to confirm a durable delete of keys on every master (each has a replica), and the
+ * keys to be gone. Each master's replica is first seen to acknowledge (a replica still syncing
+ * after an earlier test's failover would make the store's short wait time out); give the store a
+ * `replicaAckTimeoutMs` of a second or more, as a loaded test machine can be slower than 50 ms.
+ */
+export async function expectDurableDeleteConfirmed(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
   const keys = [keyInSlots([0, 5_000], prefix), keyInSlots([5_500, 10_000], prefix), keyInSlots([11_000, 16_383], prefix)]
   await Promise.all(keys.map((key) => store.set(key, 'v', 60_000)))
+  for (const key of keys) expect(await cluster.command((await cluster.masterForKey(key)).port, ['WAIT', 1, 10_000])).toBe(1)
   expect(await store.deleteDurably(keys)).toEqual({ unconfirmed: [] })
   for (const key of keys) expect(await store.get(key)).toBeNull()
 }
