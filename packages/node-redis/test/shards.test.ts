@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import {
+  describeDurableDeletes,
   eventually,
   expectBusFollowsMovedSlot,
-  expectDurableDeleteConfirmed,
   expectShardIsItsMaster,
-  expectUnconfirmedDeleteRepairedAfterFailover,
   keyInSlots,
   moveSlotElsewhere,
   openedStores,
@@ -119,17 +118,12 @@ describe('one shard down is one shard down (node-redis)', () => {
   }, 120_000)
 })
 
-describe('durable deletes (WAIT for a replica, node-redis)', () => {
-  it('confirms a delete once a replica has it', async () => {
-    const s = opened.track(nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs: 2_000 }))
-    await expectDurableDeleteConfirmed(testCluster(), s, 'nrd')
-  })
+describeDurableDeletes('durable deletes (WAIT for a replica, node-redis)', (replicaAckTimeoutMs) =>
+  opened.track(nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs })),
+)
 
-  it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
-    await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), clusterStore(), 'nrf')
-  })
-
-  it('confirms a durable delete on a standalone server without replicas at once: there is nothing a failover could promote', async () => {
+describe('durable deletes on a standalone server (node-redis)', () => {
+  it('confirms a durable delete on a server without replicas at once: there is nothing a failover could promote', async () => {
     const s = opened.track(nodeRedisStore({ host: testStandalone().host, port: testStandalone().port, deploymentCheck: false }))
     await s.set('{nr-one}:d', 'v', 60_000)
     expect(await s.deleteDurably(['{nr-one}:d', '{nr-one}:d:lease'])).toEqual({ unconfirmed: [] })

@@ -1,8 +1,7 @@
 import {
+  describeDurableDeletes,
   expectBusFollowsMovedSlot,
-  expectDurableDeleteConfirmed,
   expectShardIsItsMaster,
-  expectUnconfirmedDeleteRepairedAfterFailover,
   keyInSlots,
   moveSlotElsewhere,
   openedStores,
@@ -79,13 +78,6 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
   })
 })
 
-describe('durable deletes (WAIT for a replica)', () => {
-  it('confirms a delete once a replica has it', async () => {
-    const s = opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs: 2_000 }))
-    await expectDurableDeleteConfirmed(testCluster(), s, 'd')
-  })
-
-  it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
-    await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), store(), 'f')
-  })
-})
+describeDurableDeletes('durable deletes (WAIT for a replica)', (replicaAckTimeoutMs) =>
+  opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs })),
+)

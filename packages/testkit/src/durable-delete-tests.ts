@@ -1,23 +1,41 @@
 import { createCache, KeyBuilder, type RemoteStore } from '@tiercache/core'
-import { expect, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { recordingLogger } from './helpers/recording-logger.js'
 import { TEST_L2_TIMEOUT } from './loaded-machine.js'
 import type { RedisCluster } from './redis-cluster.js'
 import { keyInSlots, topologyChanges } from './shard-test-helpers.js'
+import { testCluster } from './test-context.js'
 
 // The durable-delete tests every Redis store runs on the test cluster, each given the store (or a
 // factory of stores) to test: the ioredis and the node-redis store share them.
 
 /** A store that deletes durably and reports its shards. */
-type DurableStore = RemoteStore & Required<Pick<RemoteStore, 'deleteDurably' | 'shardOf' | 'onTopologyChange'>>
+export type DurableStore = RemoteStore & Required<Pick<RemoteStore, 'deleteDurably' | 'shardOf' | 'onTopologyChange'>>
+
+/**
+ * The store-level durable-delete tests on the test cluster, for the cluster store `open` makes
+ * (with `replicaAckTimeoutMs` when given; the caller closes the stores after each test, e.g.
+ * through `openedStores`).
+ */
+export function describeDurableDeletes(name: string, open: (replicaAckTimeoutMs?: number) => DurableStore): void {
+  describe(name, () => {
+    it('confirms a delete once a replica has it', async () => {
+      await expectDurableDeleteConfirmed(testCluster(), open(2_000), 'd')
+    })
+
+    it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
+      await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), open(), 'f')
+    })
+  })
+}
 
 /**
  * Expects `store` to confirm a durable delete of keys on every master (each has a replica), and the
  * keys to be gone. Each master's replica is first seen to acknowledge (a replica still syncing
- * after an earlier test's failover would make the store's short wait time out); give the store a
- * `replicaAckTimeoutMs` of a second or more, as a loaded test machine can be slower than 50 ms.
+ * after an earlier test's failover would make the store's short wait time out); the store waits
+ * up to 2 s, as a loaded test machine can be slower than the default 50 ms.
  */
-export async function expectDurableDeleteConfirmed(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
+async function expectDurableDeleteConfirmed(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
   const keys = [keyInSlots([0, 5_000], prefix), keyInSlots([5_500, 10_000], prefix), keyInSlots([11_000, 16_383], prefix)]
   await Promise.all(keys.map((key) => store.set(key, 'v', 60_000)))
   for (const key of keys) expect(await cluster.command((await cluster.masterForKey(key)).port, ['WAIT', 1, 10_000])).toBe(1)
@@ -48,11 +66,7 @@ export async function isolateReplicaOf(cluster: RedisCluster, key: string): Prom
  * to report the failover that follows on that shard, and a delete applied again after it (what the
  * engine's outbox does) to remove the old value from the promoted replica.
  */
-export async function expectUnconfirmedDeleteRepairedAfterFailover(
-  cluster: RedisCluster,
-  store: DurableStore,
-  prefix: string,
-): Promise<void> {
+async function expectUnconfirmedDeleteRepairedAfterFailover(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
   const key = keyInSlots([0, 16_383], prefix)
   await store.set(key, 'old', 60_000)
   const { master, replica } = await isolateReplicaOf(cluster, key)

@@ -9,9 +9,9 @@
 export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.js'
 export { describeRemoteStoreConformance, type StoreCapabilities } from './conformance.js'
 export {
-  expectDurableDeleteConfirmed,
+  type DurableStore,
+  describeDurableDeletes,
   expectDurableInvalidationWithinOneSecond,
-  expectUnconfirmedDeleteRepairedAfterFailover,
   isolateReplicaOf,
 } from './durable-delete-tests.js'
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
