@@ -48,6 +48,7 @@ export function nodeRedisClusterStore(options: NodeRedisClusterStoreOptions): No
     reads,
     logger: resolved.logger,
     deploymentCheck: resolved.deploymentCheck,
+    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     seeds: resolved.kind === 'client' ? undefined : resolved.nodes.map((node) => `${node.host}:${node.port}`),
   })
 }

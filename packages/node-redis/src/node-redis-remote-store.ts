@@ -1,6 +1,7 @@
 import {
   type BusHandlers,
   type BusSubscription,
+  type DeleteOutcome,
   type Logger,
   type ReadyCheck,
   type RemoteStore,
@@ -9,6 +10,7 @@ import {
 } from '@tiercache/core'
 import {
   type BusMode,
+  DEFAULT_REPLICA_ACK_TIMEOUT_MS,
   type Finding,
   foreignType,
   mgetBySlot,
@@ -49,6 +51,8 @@ export interface NodeRedisRemoteStoreParts {
   deploymentCheck?: boolean | undefined
   /** The seed nodes or Sentinels the client was given (`host:port`); `undefined` for a passed-in client. */
   seeds?: readonly string[] | undefined
+  /** How long a durable delete waits for a replica (ms); 0: not at all. Default 50. */
+  replicaAckTimeoutMs?: number | undefined
 }
 
 /**
@@ -87,7 +91,7 @@ export class NodeRedisRemoteStore implements RemoteStore {
     this.reads = parts.reads ?? primaryReads(this.commands)
     this.log = (parts.logger ?? silentLogger).child({ component: 'node-redis-store', store: parts.name })
     this.seeds = parts.seeds
-    this.shards = deploymentShards(parts.handle)
+    this.shards = deploymentShards(parts.handle, parts.replicaAckTimeoutMs ?? DEFAULT_REPLICA_ACK_TIMEOUT_MS)
     const sharded = parts.bus === 'spublish'
     this.bus = new PubSubBus({
       publish: (channel, message) => this.handle.publish(sharded, channel, message),
@@ -132,6 +136,20 @@ export class NodeRedisRemoteStore implements RemoteStore {
     if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     if (!this.cluster) await this.commands.unlink(keys as string[])
     else await perSlot(keys, (group) => this.commands.unlink(group))
+  }
+
+  /**
+   * `UNLINK` per slot followed, on the same connection to the key's master, by
+   * `WAIT 1 <replicaAckTimeoutMs>` when the shard has replicas; resolves with the keys no replica
+   * acknowledged in time (each with its shard). A shard without replicas is not waited for; with
+   * `replicaAckTimeoutMs: 0` nothing is waited for and nothing is reported. After a wait on a shard
+   * timed out, its durable deletes report unconfirmed at once for 1 s. The rules are the ioredis
+   * store's (`DurableDeletes` in `@tiercache/redis-common`); see `shards/`.
+   */
+  async deleteDurably(keys: readonly string[]): Promise<DeleteOutcome> {
+    if (keys.length === 0) return { unconfirmed: [] }
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return { unconfirmed: await this.shards.delete(keys, true) }
   }
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {

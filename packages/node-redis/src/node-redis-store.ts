@@ -38,6 +38,7 @@ export function nodeRedisStore(options: NodeRedisStoreOptions): NodeRedisRemoteS
         : standaloneSubscriberTopology(resolved.client as RedisClientType),
       logger: resolved.logger,
       deploymentCheck: resolved.deploymentCheck,
+      replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     })
   }
   const clientOptions = clientOptionsOf(resolved.auth, resolved.clientOptions) as RedisClientOptions
@@ -51,6 +52,7 @@ export function nodeRedisStore(options: NodeRedisStoreOptions): NodeRedisRemoteS
       topology: standaloneSubscriberTopology(client),
       logger: resolved.logger,
       deploymentCheck: resolved.deploymentCheck,
+      replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     })
   }
   const { sentinels, name, password } = resolved.sentinel
@@ -73,6 +75,7 @@ export function nodeRedisStore(options: NodeRedisStoreOptions): NodeRedisRemoteS
     reads,
     logger: resolved.logger,
     deploymentCheck: resolved.deploymentCheck,
+    replicaAckTimeoutMs: resolved.replicaAckTimeoutMs,
     seeds: sentinels.map((node) => `${node.host}:${node.port}`),
   })
 }

@@ -13,8 +13,13 @@ afterAll(async () => {
 })
 
 describe('shards through Sentinel (node-redis)', () => {
-  it('is one shard, and reports a Sentinel failover (+switch-master) while the old primary still runs', async () => {
-    const store = nodeRedisStore({ sentinel: { name: group.masterName, sentinels: group.sentinels() }, deploymentCheck: false })
+  it('is one shard, confirms deletes on a replica, and reports a Sentinel failover (+switch-master) while the old primary still runs', async () => {
+    // A replica's acknowledgement can take longer than the default 50 ms on a loaded test machine.
+    const store = nodeRedisStore({
+      sentinel: { name: group.masterName, sentinels: group.sentinels() },
+      deploymentCheck: false,
+      replicaAckTimeoutMs: 2_000,
+    })
     try {
       const seen: TopologyChange[] = []
       store.onTopologyChange((change) => seen.push(change))
@@ -23,6 +28,9 @@ describe('shards through Sentinel (node-redis)', () => {
       expect(store.shardOf('{nr-sentinel}:b')).toBe('primary')
       // Connecting to the first primary is no change.
       expect(seen).toEqual([])
+      expect(await store.deleteDurably(['{nr-sentinel}:a'])).toEqual({ unconfirmed: [] })
+      expect(await store.get('{nr-sentinel}:a')).toBeNull()
+      await store.set('{nr-sentinel}:a', 'v', 60_000)
       const old = await group.primary()
       const [sentinel] = group.sentinels()
       if (sentinel === undefined) throw new Error('no Sentinel')
@@ -33,6 +41,9 @@ describe('shards through Sentinel (node-redis)', () => {
       expect(seen).toEqual([{ shards: ['primary'], reason: 'failover' }])
       expect(store.shardOf('{nr-sentinel}:a')).toBe('primary')
       await eventually(async () => (await store.get('{nr-sentinel}:a').catch(() => null)) === 'v', 20_000)
+      // The new primary has the old one as its replica: a durable delete there is confirmed again.
+      await eventually(async () => (await store.deleteDurably(['{nr-sentinel}:a']).catch(() => null))?.unconfirmed.length === 0, 20_000)
+      expect(await store.get('{nr-sentinel}:a')).toBeNull()
     } finally {
       await store.close()
     }

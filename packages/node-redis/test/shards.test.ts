@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import {
+  describeDurableDeletes,
   eventually,
   expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
@@ -115,4 +116,17 @@ describe('one shard down is one shard down (node-redis)', () => {
       await cluster.ensureHealthy({ timeoutMs: 60_000 })
     }
   }, 120_000)
+})
+
+describeDurableDeletes('durable deletes (WAIT for a replica, node-redis)', (replicaAckTimeoutMs) =>
+  opened.track(nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs })),
+)
+
+describe('durable deletes on a standalone server (node-redis)', () => {
+  it('confirms a durable delete on a server without replicas at once: there is nothing a failover could promote', async () => {
+    const s = opened.track(nodeRedisStore({ host: testStandalone().host, port: testStandalone().port, deploymentCheck: false }))
+    await s.set('{nr-one}:d', 'v', 60_000)
+    expect(await s.deleteDurably(['{nr-one}:d', '{nr-one}:d:lease'])).toEqual({ unconfirmed: [] })
+    expect(await s.get('{nr-one}:d')).toBeNull()
+  })
 })

@@ -40,6 +40,14 @@ export {
 } from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
 export {
+  DurableDeletes,
+  type MasterDeleteReplies,
+  type SendMasterDelete,
+  SUSPECT_MS,
+  type UnconfirmedDelete,
+} from './shards/durable-deletes.js'
+export { REPLICA_COUNT_MAX_AGE_MS, ReplicaCount } from './shards/replica-count.js'
+export {
   EMPTY_SLOT_MAP,
   PRIMARY_SHARD,
   type SlotMap,

@@ -1,4 +1,5 @@
 import {
+  describeDurableDeletes,
   expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
   keyInSlots,
@@ -77,46 +78,6 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
   })
 })
 
-describe('durable deletes (WAIT for a replica)', () => {
-  it('confirms a delete once a replica has it', async () => {
-    const s = store()
-    const keys = [keyInSlots([0, 5_000], 'd'), keyInSlots([5_500, 10_000], 'd'), keyInSlots([11_000, 16_383], 'd')]
-    await Promise.all(keys.map((key) => s.set(key, 'v', 60_000)))
-    expect(await s.deleteDurably(keys)).toEqual({ unconfirmed: [] })
-    for (const key of keys) expect(await s.get(key)).toBeNull()
-  })
-
-  it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
-    const cluster = testCluster()
-    const s = store()
-    const key = keyInSlots([0, 16_383], 'f')
-    await s.set(key, 'old', 60_000)
-    const master = await cluster.masterForKey(key)
-    const replica = (await cluster.replicas()).find((r) => r.masterId === master.id)
-    if (replica === undefined) throw new Error('the master has no replica')
-    // Make the replica hold the old value for good: wait until it has it, freeze it, then cut its
-    // link from the master's side. A frozen replica cannot reconnect, and the master now has no
-    // replica connection to write the DEL into, so nothing of it sits in any socket buffer (a
-    // SIGSTOP alone would not do: what the master sent meanwhile would be read on SIGCONT).
-    expect(await cluster.command(master.port, ['WAIT', 1, 5_000])).toBe(1)
-    await cluster.pause(replica.port)
-    expect(await cluster.command(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica'])).toBe(1)
-    const seen = topologyChanges(s)
-    const outcome = await s.deleteDurably([key])
-    const shard = `127.0.0.1:${master.port}`
-    expect(outcome).toEqual({ unconfirmed: [{ key, shard }] })
-    // The master dies before any replica learned of the delete; the replica wakes and is promoted.
-    await cluster.kill(master.port)
-    await cluster.resume(replica.port)
-    const promoted = await cluster.waitForFailover(master.port)
-    expect(promoted.port).toBe(replica.port)
-    expect(await cluster.command(promoted.port, ['GET', key])).toBe('old')
-    await vi.waitFor(() => expect(seen.some((change) => change.shards.includes(shard))).toBe(true), { timeout: 10_000, interval: 20 })
-    expect(seen.find((change) => change.shards.includes(shard))?.shards).toContain(`127.0.0.1:${promoted.port}`)
-    expect(s.shardOf(key)).toBe(`127.0.0.1:${promoted.port}`)
-    // What the engine's outbox does after that shard's topology change: delete again, durably.
-    await vi.waitFor(async () => expect(await s.deleteDurably([key])).toEqual({ unconfirmed: [] }), { timeout: 10_000, interval: 50 })
-    expect(await cluster.command(promoted.port, ['GET', key])).toBeNull()
-    expect(await s.get(key)).toBeNull()
-  })
-})
+describeDurableDeletes('durable deletes (WAIT for a replica)', (replicaAckTimeoutMs) =>
+  opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs })),
+)

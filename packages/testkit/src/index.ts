@@ -8,6 +8,12 @@
 
 export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.js'
 export { describeRemoteStoreConformance, type StoreCapabilities } from './conformance.js'
+export {
+  type DurableStore,
+  describeDurableDeletes,
+  expectDurableInvalidationWithinOneSecond,
+  isolateReplicaOf,
+} from './durable-delete-tests.js'
 export { CLUSTER_BUS_PORT_OFFSET, type FindFreeRedisPortOptions, findFreePort, findFreeRedisPort, isPortFree } from './free-port.js'
 export * from './helpers/index.js'
 export { CLUSTER_SLOTS, keySlot } from './key-slot.js'

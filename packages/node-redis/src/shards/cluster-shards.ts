@@ -1,6 +1,7 @@
 import type { RedisClientType, RedisClusterType } from '@redis/client'
 import {
   CLUSTER_SLOT_COUNT,
+  type DurableDeletes,
   EMPTY_SLOT_MAP,
   keySlot,
   type SlotMap,
@@ -11,11 +12,11 @@ import {
   TopologyPace,
   tellTopologyListeners,
   UNKNOWN_SHARD,
+  type UnconfirmedDelete,
 } from '@tiercache/redis-common'
+import { deleteOnCluster } from './cluster-deletes.js'
+import { ClusterReplicas, type SlotRanges } from './cluster-replicas.js'
 import type { StoreShards } from './store-shards.js'
-
-/** What `CLUSTER SLOTS` answers, as node-redis parses it (`client.clusterSlots()`). */
-type SlotRanges = readonly { from: number; to: number; master: { host: unknown; port: unknown } }[]
 
 /**
  * The shards of a Redis Cluster as the node-redis store reports them: a shard is a master, named
@@ -33,6 +34,9 @@ type SlotRanges = readonly { from: number; to: number; master: { host: unknown; 
  * one), which opens one short-lived connection. Each look then compares node-redis's table with
  * the one last seen (so a change node-redis learned by itself, on a `MOVED`, is reported too) and
  * tells the listeners which masters changed.
+ *
+ * Deletes: see `cluster-deletes.ts`; the replica counts a durable delete needs come from the same
+ * `CLUSTER SLOTS` answers (`cluster-replicas.ts`).
  */
 export class NodeRedisClusterShards implements StoreShards {
   private readonly listeners = new Set<TopologyListener>()
@@ -43,13 +47,16 @@ export class NodeRedisClusterShards implements StoreShards {
   private closed = false
   /** Which connected master to ask next: the looks go round them. */
   private turn = 0
+  private readonly replicas: ClusterReplicas
 
-  /** `now`: the clock of the refresh pace (ms), injectable for tests. */
+  /** `rules`: of durable deletes; `now`: the clock of the refresh pace (ms), injectable for tests. */
   constructor(
     private readonly cluster: RedisClusterType,
+    private readonly rules: DurableDeletes,
     now: () => number = Date.now,
   ) {
     this.pace = new TopologyPace(now)
+    this.replicas = new ClusterReplicas(() => this.askSlots(), now)
     cluster.on('node-error', this.nodeFailing)
     cluster.on('node-reconnecting', this.nodeFailing)
   }
@@ -57,6 +64,10 @@ export class NodeRedisClusterShards implements StoreShards {
   /** The master that owns `key`'s slot in node-redis's table; `unknown` before the table is read or while the slot is unowned. */
   shardOf(key: string): string {
     return this.cluster.slots[keySlot(key)]?.master.address ?? UNKNOWN_SHARD
+  }
+
+  delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+    return deleteOnCluster(this.cluster, this.rules, (address) => this.replicas.of(address), keys, durable)
   }
 
   onTopologyChange(listener: TopologyListener): () => void {
@@ -125,7 +136,9 @@ export class NodeRedisClusterShards implements StoreShards {
     if (client === undefined) return
     let server: SlotMap
     try {
-      server = serverMap((await client.clusterSlots()) as SlotRanges)
+      const ranges = (await client.clusterSlots()) as SlotRanges
+      this.replicas.learn(ranges)
+      server = serverMap(ranges)
     } catch {
       // That master did not answer: the next look asks another.
       return
@@ -136,6 +149,12 @@ export class NodeRedisClusterShards implements StoreShards {
     } catch {
       // node-redis has reported it on the cluster's 'error'; the next look tries again.
     }
+  }
+
+  /** `CLUSTER SLOTS` from a connected master; `undefined` when none is connected. */
+  private async askSlots(): Promise<SlotRanges | undefined> {
+    const client = this.connectedMaster()
+    return client === undefined ? undefined : ((await client.clusterSlots()) as SlotRanges)
   }
 
   private connectedMaster(): RedisClientType | undefined {

@@ -1,5 +1,13 @@
 import type { RedisSentinelType } from '@redis/client'
-import { PRIMARY_SHARD, type TopologyListener, tellTopologyListeners } from '@tiercache/redis-common'
+import {
+  type DurableDeletes,
+  PRIMARY_SHARD,
+  ReplicaCount,
+  type TopologyListener,
+  tellTopologyListeners,
+  type UnconfirmedDelete,
+} from '@tiercache/redis-common'
+import { type DeleteConnection, unlinkThenWait } from './master-delete.js'
 import type { StoreShards } from './store-shards.js'
 
 /** What node-redis's Sentinel client hands its `topology-change` listeners (the part read here). */
@@ -15,13 +23,28 @@ interface SentinelEvent {
  * `{ shards: ['primary'], reason: 'failover' }`, as the ioredis Sentinel store does, so the
  * engine probes the shard's breaker at once and applies again the invalidations no replica
  * confirmed. The client's first primary is no change.
+ *
+ * Durable deletes send `UNLINK` and `WAIT` through the Sentinel client in the same tick: with one
+ * master connection (`masterPoolSize` 1, node-redis's default and what the store creates) both
+ * travel on it, in order, so the `WAIT` covers the `UNLINK`. (`sentinel.use` would pin a
+ * connection for any pool size, but it waits for a lease the store's other commands share and may
+ * hold for as long as they keep coming.) The primary's replica count (`INFO replication`, on the
+ * primary) is read again after each failover.
  */
 export class SentinelShard implements StoreShards {
   private readonly listeners = new Set<TopologyListener>()
   private primary: string | undefined
+  private readonly replicas: ReplicaCount
+  private readonly connection: DeleteConnection
 
-  constructor(private readonly sentinel: RedisSentinelType) {
+  constructor(
+    private readonly sentinel: RedisSentinelType,
+    private readonly rules: DurableDeletes,
+  ) {
     this.primary = addressOf(sentinel.getMasterNode())
+    // Not readonly, so never sent to a replica (with `readFrom`, readonly commands may be).
+    this.replicas = new ReplicaCount(() => sentinel.sendCommand<string>(false, ['INFO', 'replication']))
+    this.connection = { unlink: (keys) => sentinel.unlink(keys), send: (args) => sentinel.sendCommand(false, args) }
     sentinel.on('topology-change', this.changed)
   }
 
@@ -34,6 +57,15 @@ export class SentinelShard implements StoreShards {
     return () => this.listeners.delete(listener)
   }
 
+  delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+    return this.rules.onPrimary(
+      keys as string[],
+      durable,
+      () => this.replicas.fresh(),
+      (group, waitMs) => unlinkThenWait(this.connection, group, waitMs),
+    )
+  }
+
   close(): void {
     this.listeners.clear()
     this.sentinel.off('topology-change', this.changed)
@@ -43,6 +75,7 @@ export class SentinelShard implements StoreShards {
     if (event.type !== 'MASTER_CHANGE') return
     const previous = this.primary
     this.primary = addressOf(event.node)
+    this.replicas.forget()
     if (previous === undefined || this.primary === undefined || previous === this.primary) return
     tellTopologyListeners(this.listeners, { shards: [PRIMARY_SHARD], reason: 'failover' })
   }

@@ -1,12 +1,9 @@
-import { PRIMARY_SHARD } from '@tiercache/redis-common'
+import { PRIMARY_SHARD, ReplicaCount } from '@tiercache/redis-common'
 import type { Redis } from 'ioredis'
 import type { TopologyChange, TopologyListener } from './cluster-shards.js'
 
 // The id is shared with the node-redis store.
 export { PRIMARY_SHARD } from '@tiercache/redis-common'
-
-/** How often the primary's replica count is read again (ms); a replica joining or leaving is rare. */
-const REPLICA_COUNT_MAX_AGE_MS = 5_000
 
 /**
  * The single shard of a standalone Redis or a Sentinel deployment. A topology change is the
@@ -19,11 +16,10 @@ const REPLICA_COUNT_MAX_AGE_MS = 5_000
 export class PrimaryShard {
   private readonly listeners = new Set<TopologyListener>()
   private address: string | undefined
-  private replicas = 0
-  private replicasReadAt = Number.NEGATIVE_INFINITY
-  private reading: Promise<void> | undefined
+  private readonly replicas: ReplicaCount
 
   constructor(private readonly client: Redis) {
+    this.replicas = new ReplicaCount(() => client.info('replication'))
     client.on('ready', this.connected)
     if (client.status === 'ready') this.connected()
   }
@@ -35,14 +31,12 @@ export class PrimaryShard {
 
   /** Replicas connected to the primary as last read; re-read in the background when older than 5 s. */
   replicaCount(): number {
-    if (Date.now() - this.replicasReadAt > REPLICA_COUNT_MAX_AGE_MS) void this.readReplicas()
-    return this.replicas
+    return this.replicas.current()
   }
 
   /** Resolves once the replica count has been read since the last (re)connection. */
-  async freshReplicaCount(): Promise<number> {
-    if (Date.now() - this.replicasReadAt > REPLICA_COUNT_MAX_AGE_MS) await this.readReplicas()
-    return this.replicas
+  freshReplicaCount(): Promise<number> {
+    return this.replicas.fresh()
   }
 
   close(): void {
@@ -55,8 +49,8 @@ export class PrimaryShard {
     const address = stream?.remoteAddress === undefined ? undefined : `${stream.remoteAddress}:${stream.remotePort}`
     const previous = this.address
     this.address = address
-    this.replicasReadAt = Number.NEGATIVE_INFINITY
-    void this.readReplicas()
+    this.replicas.forget()
+    this.replicas.current() // starts reading the new primary's count in the background
     if (previous === undefined || address === undefined || previous === address) return
     const change: TopologyChange = { shards: [PRIMARY_SHARD], reason: 'failover' }
     for (const listener of [...this.listeners]) {
@@ -66,23 +60,5 @@ export class PrimaryShard {
         // A listener's failure is its own.
       }
     }
-  }
-
-  private readReplicas(): Promise<void> {
-    this.reading ??= this.client
-      .info('replication')
-      .then(
-        (text) => {
-          this.replicas = Number(/(?:^|\n)connected_slaves:(\d+)/.exec(text)?.[1] ?? 0)
-          this.replicasReadAt = Date.now()
-        },
-        () => {
-          // Unknown for now: keep the last count, ask again on the next delete.
-        },
-      )
-      .finally(() => {
-        this.reading = undefined
-      })
-    return this.reading
   }
 }

@@ -1,0 +1,41 @@
+import type { RedisClientType, RedisClusterType } from '@redis/client'
+import { type DurableDeletes, groupBySlot, keySlot, UNKNOWN_SHARD, type UnconfirmedDelete } from '@tiercache/redis-common'
+import { unlinkThenWait } from './master-delete.js'
+
+/**
+ * Deletes keys on a cluster, slot by slot, durably when asked (see `DurableDeletes` in
+ * `@tiercache/redis-common`, the rules the ioredis store follows too). Each slot's keys go to its
+ * master on node-redis's own connection to it (`UNLINK` and, when the shard has replicas,
+ * `WAIT 1 <timeout>` behind it); the connection is used only when it is ready, so a delete never
+ * waits for a reconnection there. On a redirection (the slot is migrating or the table is stale),
+ * or with no ready connection, each key goes through the cluster client, which follows `MOVED`
+ * and `ASK`. `replicasOf`: the replicas of a master (`host:port`).
+ */
+export async function deleteOnCluster(
+  cluster: RedisClusterType,
+  rules: DurableDeletes,
+  replicasOf: (address: string) => Promise<number>,
+  keys: readonly string[],
+  durable: boolean,
+): Promise<UnconfirmedDelete[]> {
+  const groups = Array.from(groupBySlot(keys).values(), (positions) => positions.map((position) => keys[position] as string))
+  const outcomes = await Promise.all(
+    groups.map(async (group) => {
+      const master = cluster.slots[keySlot(group[0] as string)]?.master
+      const shard = master?.address ?? UNKNOWN_SHARD
+      const wait = rules.mustConfirm(durable, durable && rules.enabled && master !== undefined ? await replicasOf(shard) : 0)
+      const client = master?.client?.isReady === true ? (master.client as RedisClientType) : undefined
+      return rules.clusterSlot(
+        shard,
+        group,
+        wait,
+        client === undefined
+          ? undefined
+          : (slotKeys, waitMs) =>
+              unlinkThenWait({ unlink: (k) => client.unlink(k), send: (args) => client.sendCommand(args) }, slotKeys, waitMs),
+        (key) => cluster.unlink(key),
+      )
+    }),
+  )
+  return outcomes.flat()
+}

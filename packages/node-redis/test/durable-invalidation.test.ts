@@ -1,0 +1,9 @@
+import { expectDurableInvalidationWithinOneSecond, testCluster } from '@tiercache/testkit'
+import { describe, it } from 'vitest'
+import { nodeRedisClusterStore } from '../src/index.js'
+
+describe('durable invalidation (node-redis)', () => {
+  it('an invalidation no replica confirmed is applied again after the failover: no instance reads the old value later than 1 s after the cluster is whole', async () => {
+    await expectDurableInvalidationWithinOneSecond(testCluster(), () => nodeRedisClusterStore({ nodes: testCluster().seeds() }))
+  }, 180_000)
+})

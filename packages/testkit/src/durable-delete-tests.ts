@@ -1,0 +1,141 @@
+import { createCache, KeyBuilder, type RemoteStore } from '@tiercache/core'
+import { describe, expect, it, vi } from 'vitest'
+import { recordingLogger } from './helpers/recording-logger.js'
+import { TEST_L2_TIMEOUT } from './loaded-machine.js'
+import type { RedisCluster } from './redis-cluster.js'
+import { keyInSlots, topologyChanges } from './shard-test-helpers.js'
+import { testCluster } from './test-context.js'
+
+// The durable-delete tests every Redis store runs on the test cluster, each given the store (or a
+// factory of stores) to test: the ioredis and the node-redis store share them.
+
+/** A store that deletes durably and reports its shards. */
+export type DurableStore = RemoteStore & Required<Pick<RemoteStore, 'deleteDurably' | 'shardOf' | 'onTopologyChange'>>
+
+/**
+ * The store-level durable-delete tests on the test cluster, for the cluster store `open` makes
+ * (with `replicaAckTimeoutMs` when given; the caller closes the stores after each test, e.g.
+ * through `openedStores`).
+ */
+export function describeDurableDeletes(name: string, open: (replicaAckTimeoutMs?: number) => DurableStore): void {
+  describe(name, () => {
+    it('confirms a delete once a replica has it', async () => {
+      await expectDurableDeleteConfirmed(testCluster(), open(2_000), 'd')
+    })
+
+    it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
+      await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), open(), 'f')
+    })
+  })
+}
+
+/**
+ * Expects `store` to confirm a durable delete of keys on every master (each has a replica), and the
+ * keys to be gone. Each master's replica is first seen to acknowledge (a replica still syncing
+ * after an earlier test's failover would make the store's short wait time out); the store waits
+ * up to 2 s, as a loaded test machine can be slower than the default 50 ms.
+ */
+async function expectDurableDeleteConfirmed(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
+  const keys = [keyInSlots([0, 5_000], prefix), keyInSlots([5_500, 10_000], prefix), keyInSlots([11_000, 16_383], prefix)]
+  await Promise.all(keys.map((key) => store.set(key, 'v', 60_000)))
+  for (const key of keys) expect(await cluster.command((await cluster.masterForKey(key)).port, ['WAIT', 1, 10_000])).toBe(1)
+  expect(await store.deleteDurably(keys)).toEqual({ unconfirmed: [] })
+  for (const key of keys) expect(await store.get(key)).toBeNull()
+}
+
+/**
+ * Makes the replica of a key's master hold the old value for good, so that a failover would bring
+ * it back: waits until the replica has it, freezes it, then cuts its link from the master's side.
+ * A frozen replica cannot reconnect, and the master then has no replica connection to write a
+ * later `DEL` into, so nothing of it sits in any socket buffer (a SIGSTOP alone would not do: what
+ * the master sent meanwhile would be read on SIGCONT). Resolves with the master's and the
+ * replica's ports; the caller resumes the replica.
+ */
+export async function isolateReplicaOf(cluster: RedisCluster, key: string): Promise<{ master: number; replica: number }> {
+  const master = await cluster.masterForKey(key)
+  const replica = (await cluster.replicas()).find((r) => r.masterId === master.id)
+  if (replica === undefined) throw new Error('the master has no replica')
+  expect(await cluster.command(master.port, ['WAIT', 1, 5_000])).toBe(1)
+  await cluster.pause(replica.port)
+  expect(await cluster.command(master.port, ['CLIENT', 'KILL', 'TYPE', 'replica'])).toBe(1)
+  return { master: master.port, replica: replica.port }
+}
+
+/**
+ * Expects `store` to report a durable delete no replica received as unconfirmed (with its shard),
+ * to report the failover that follows on that shard, and a delete applied again after it (what the
+ * engine's outbox does) to remove the old value from the promoted replica.
+ */
+async function expectUnconfirmedDeleteRepairedAfterFailover(cluster: RedisCluster, store: DurableStore, prefix: string): Promise<void> {
+  const key = keyInSlots([0, 16_383], prefix)
+  await store.set(key, 'old', 60_000)
+  const { master, replica } = await isolateReplicaOf(cluster, key)
+  const seen = topologyChanges(store)
+  const shard = `127.0.0.1:${master}`
+  expect(await store.deleteDurably([key])).toEqual({ unconfirmed: [{ key, shard }] })
+  // The master dies before any replica learned of the delete; the replica wakes and is promoted.
+  await cluster.kill(master)
+  await cluster.resume(replica)
+  const promoted = await cluster.waitForFailover(master)
+  expect(promoted.port).toBe(replica)
+  expect(await cluster.command(promoted.port, ['GET', key])).toBe('old')
+  await vi.waitFor(() => expect(seen.some((change) => change.shards.includes(shard))).toBe(true), { timeout: 10_000, interval: 20 })
+  expect(seen.find((change) => change.shards.includes(shard))?.shards).toContain(`127.0.0.1:${promoted.port}`)
+  expect(store.shardOf(key)).toBe(`127.0.0.1:${promoted.port}`)
+  // What the engine's outbox does after that shard's topology change: delete again, durably.
+  await vi.waitFor(async () => expect(await store.deleteDurably([key])).toEqual({ unconfirmed: [] }), { timeout: 10_000, interval: 50 })
+  expect(await cluster.command(promoted.port, ['GET', key])).toBeNull()
+  expect(await store.get(key)).toBeNull()
+}
+
+/**
+ * The engine end to end on `makeStore` (a new cluster store per call): two instances, an
+ * invalidation no replica confirmed (the replica isolated, then promoted with the old value after
+ * the master dies), and no instance may read the old value later than 1 s after the cluster is
+ * whole again. Heals the cluster before it resolves.
+ */
+export async function expectDurableInvalidationWithinOneSecond(cluster: RedisCluster, makeStore: () => RemoteStore): Promise<void> {
+  const namespace = `t${Math.random().toString(36).slice(2, 10)}`
+  const caches = [0, 1].map(() =>
+    createCache({
+      namespace,
+      logger: recordingLogger(),
+      l2Timeout: TEST_L2_TIMEOUT,
+      entities: { product: { ttl: '5m', l1: false, hot: false } },
+      l2: makeStore(),
+    }),
+  )
+  await Promise.all(caches.map((cache) => cache.ready()))
+  const writer = caches[0]!.entity<string>('product')
+  const reader = caches[1]!.entity<string>('product')
+  let database = 'old'
+  const load = async () => database
+  const key = new KeyBuilder(namespace, 'product').valueKey('k')
+  let replica: number | undefined
+  try {
+    expect(await writer.get('k', load)).toBe('old')
+    const ports = await isolateReplicaOf(cluster, key)
+    replica = ports.replica
+    database = 'new'
+    await writer.invalidate('k')
+    await cluster.kill(ports.master)
+    await cluster.resume(ports.replica)
+    await cluster.waitForFailover(ports.master, { timeoutMs: 30_000 })
+    await cluster.restart(ports.master)
+    await cluster.ensureHealthy({ timeoutMs: 60_000 })
+    const wholeAt = performance.now()
+    const late: string[] = []
+    while (performance.now() - wholeAt < 2_000) {
+      const startedAt = performance.now()
+      const value = await reader.get('k', load)
+      if (value === 'old' && startedAt - wholeAt > 1_000) late.push(`${Math.round(startedAt - wholeAt)} ms`)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    expect(late).toEqual([])
+    expect(await reader.get('k', load)).toBe('new')
+  } finally {
+    if (replica !== undefined) await cluster.resume(replica).catch(() => undefined)
+    await Promise.all(caches.map((cache) => cache.close()))
+    await cluster.ensureHealthy({ timeoutMs: 60_000 })
+  }
+}
