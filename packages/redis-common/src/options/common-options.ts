@@ -52,7 +52,7 @@ export interface StoreBusOptions {
    */
   deploymentCheck?: boolean | undefined
   /**
-   * How long a durable delete (`delete(keys, { durable: true })`, what the engine's invalidations
+   * How long a durable delete (`deleteDurably(keys)`, what the engine's invalidations
    * send) waits for a replica of the key's master to acknowledge it (`WAIT 1 <ms>` on that master),
    * in milliseconds. A deletion not acknowledged in time is reported unconfirmed and deleted again
    * after the shard's next topology change. `0` turns the wait off: deletes then make no durability
