@@ -2,7 +2,7 @@ import { sleep } from '../util/timeouts.js'
 import type { TimedValue } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
-import { holdingLease, type Lease, newLease, tryLock } from './lease.js'
+import { holdingLease, type Lease, newLease, release, tryLock } from './lease.js'
 import { LeaseWakes } from './lease-wakes.js'
 import { runLoader } from './load-runner.js'
 import type { Loader } from './loader-types.js'
@@ -84,9 +84,10 @@ export async function waitForHolder(core: EntityCore, id: string, loader: Loader
 
 /**
  * The one place a single id's lease is held: `served` (a fresh value found in L2 after taking
- * the lock, already taken as an L2 hit) is returned without loading; otherwise the loader runs
- * and its value is written under the lease. The lease is released in `holdingLease`'s `finally`
- * unless the write spent it.
+ * the lock, already taken as an L2 hit) is returned at once, its lease released in the
+ * background (the release cannot fail the read, and waiting for it would add a round trip to a
+ * value already in hand); otherwise the loader runs and its value is written under the lease,
+ * which is released in `holdingLease`'s `finally` unless the write spent it.
  */
 function loadUnderLease(
   core: EntityCore,
@@ -96,10 +97,11 @@ function loadUnderLease(
   lease: Lease,
   served: { readonly value: unknown } | undefined,
 ): Promise<unknown> {
-  return holdingLease(core, lease, async () => {
-    if (served !== undefined) return { value: served.value, outcome: 'not-written' }
-    return loadAndWrite(core, id, loader, startEpoch, { kind: 'lease', lease })
-  })
+  if (served !== undefined) {
+    void release(core, lease)
+    return Promise.resolve(served.value)
+  }
+  return holdingLease(core, lease, () => loadAndWrite(core, id, loader, startEpoch, { kind: 'lease', lease }))
 }
 
 /**

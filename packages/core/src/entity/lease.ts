@@ -73,7 +73,12 @@ export function holdingLease<T>(core: EntityCore, lease: Lease, body: () => Prom
   })
 }
 
-async function release(core: EntityCore, lease: Lease): Promise<void> {
+/**
+ * Releases `lease` (a lock this load holds and did not spend), and announces it; never rejects.
+ * A release that cannot reach L2 is retried with the invalidation outbox until it succeeds or
+ * the lock has expired by itself.
+ */
+export async function release(core: EntityCore, lease: Lease): Promise<void> {
   if (await tryRelease(core, lease)) return
   // The lock expires by itself lockTtl after it was taken at the latest; retrying past that
   // could only delete a lock someone else took since (compare-and-delete makes it harmless).

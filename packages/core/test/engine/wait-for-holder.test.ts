@@ -12,8 +12,12 @@ const entities = { product: { ttl: '1m', lockTtl: '1h' } }
  * Two instances where A loads id 1 and holds its load lock, its loader held by the test (`load`).
  * `prepare` runs before A starts loading.
  */
-async function aHoldsTheLock(options: CacheOptions['entities'], prepare?: (fleet: MemoryFleet) => Promise<void> | void) {
-  const fleet = memoryFleet(2, options)
+async function aHoldsTheLock(
+  options: CacheOptions['entities'],
+  prepare?: (fleet: MemoryFleet) => Promise<void> | void,
+  extra: Partial<CacheOptions> = {},
+) {
+  const fleet = memoryFleet(2, options, extra)
   const [a, b] = [fleet.at(0).entity<string>('product'), fleet.at(1).entity<string>('product')]
   await prepare?.(fleet)
   const load = deferred<string>()
@@ -63,6 +67,27 @@ describe('waiting for another instance that holds the load lock (in-memory L2)',
 
   it('is woken when the lease ends: with lockPoll of an hour the waiter is still served at once', async () => {
     await bServedByAOnceSubscribed(await aHoldsTheLock({ product: { ttl: '1m', lockTtl: '1h', lockPoll: '1h' } }))
+  })
+
+  it('serves a value it found after taking the lock without waiting for the release', async () => {
+    // B's lock attempts take 100 ms (A's load lands during one) and its releases never answer
+    // (the guard gives up after 10 s): a waiter that waited for its release would miss the test's bound.
+    const holder = await aHoldsTheLock(
+      { product: { ttl: '1m', lockTtl: '1h' } },
+      (fleet) => {
+        fleet.at(1).store.faults.delay(100, ['acquireLock']).hang(['releaseLock'])
+      },
+      { l2Timeout: '10s' },
+    )
+    const { fleet, b, load, holding } = holder
+    const waiting = b.get('1', async () => 'loaded by b')
+    await eventually(() => fleet.at(1).store.faults.calls('acquireLock') === 2)
+    load.resolve('loaded by a')
+    await holding
+    const bound = new Promise((resolve) => setTimeout(() => resolve('still waiting for the release'), 2_000).unref())
+    expect(await Promise.race([waiting, bound])).toBe('loaded by a')
+    expect(fleet.at(1).store.faults.calls('releaseLock')).toBe(1)
+    expect(b.stats()).toMatchObject({ loads: 0 })
   })
 
   it('falls back to polling when the wake-up subscription fails', async () => {
