@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { cpus, type as osType, release, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { RedisCluster } from '@tiercache/testkit'
@@ -21,6 +22,19 @@ import { runLocalStampede } from './workloads/stampede-local.js'
 // Workloads by name, in the order they run: (a)-(h) of the peer benchmark, the bus modes, and HTTP.
 const WORKLOADS = ['l1', 'l2', 'stampede-local', 'stampede', 'staleness', 'hot-key', 'memory', 'bus', 'http', 'failover'] as const
 type WorkloadName = (typeof WORKLOADS)[number]
+// Where each workload's figures sit in the results.
+const RESULT_FIELDS: Record<WorkloadName, keyof BenchResults> = {
+  l1: 'l1',
+  l2: 'l2',
+  'stampede-local': 'stampedeLocal',
+  stampede: 'stampede',
+  staleness: 'staleness',
+  'hot-key': 'hotKey',
+  memory: 'memory',
+  bus: 'busModes',
+  http: 'http',
+  failover: 'failover',
+}
 const RESULTS_FILE = fileURLToPath(new URL('../results/latest.json', import.meta.url))
 const DOCS_DIR = fileURLToPath(new URL('../../../docs/', import.meta.url))
 const VERSIONED = [
@@ -57,7 +71,23 @@ process.once('SIGINT', () => {
   process.exit(130)
 })
 
+/**
+ * `node dist/main.js --report`: writes docs/benchmarks.md and its charts again from the last
+ * complete run saved in results/latest.json, without running anything (for a change to how the
+ * report reads the figures, or to its goals). Refuses a saved run that lacks a workload.
+ */
+function reportFromSaved(): void {
+  const saved = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults
+  const results: BenchResults = { ...saved }
+  const missing = WORKLOADS.filter((name) => results[RESULT_FIELDS[name]] === undefined)
+  if (missing.length > 0) throw new Error(`${RESULTS_FILE} is not a complete run (missing: ${missing.join(', ')}); run pnpm bench`)
+  const sections = buildSections(results)
+  const written = writeReport(DOCS_DIR, results, sections, checkGoals(results), peerWins(results))
+  console.log(`report written from ${RESULTS_FILE} (run of ${results.startedAt}): ${written.map((f) => `docs/${f}`).join(', ')}`)
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--report')) return reportFromSaved()
   // `node dist/main.js l2 staleness` runs only those workloads (all by default); the report is
   // written only when every workload ran, so docs/benchmarks.md always shows one complete run.
   const selected = parseSelection(process.argv.slice(2))
