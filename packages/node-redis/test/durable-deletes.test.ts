@@ -14,11 +14,11 @@ function master(replies: Partial<MasterDeleteReplies>) {
 }
 
 describe('durable delete rules (DurableDeletes)', () => {
-  it('waits for a replica only when asked, turned on, and the shard has replicas', () => {
-    expect(new DurableDeletes(50).mustConfirm(true, 1)).toBe(true)
-    expect(new DurableDeletes(50).mustConfirm(false, 1)).toBe(false)
-    expect(new DurableDeletes(50).mustConfirm(true, 0)).toBe(false)
-    expect(new DurableDeletes(0).mustConfirm(true, 2)).toBe(false)
+  it('waits for a replica only when asked, turned on, and the shard has replicas', async () => {
+    expect(await new DurableDeletes(50).mustConfirm(true, () => 1)).toBe(true)
+    expect(await new DurableDeletes(50).mustConfirm(false, () => 1)).toBe(false)
+    expect(await new DurableDeletes(50).mustConfirm(true, () => 0)).toBe(false)
+    expect(await new DurableDeletes(0).mustConfirm(true, () => 2)).toBe(false)
   })
 
   it('confirms a delete a replica acknowledged, with the timeout as the wait', async () => {

@@ -23,7 +23,7 @@ export async function deleteOnCluster(
     groups.map(async (group) => {
       const master = cluster.slots[keySlot(group[0] as string)]?.master
       const shard = master?.address ?? UNKNOWN_SHARD
-      const wait = rules.mustConfirm(durable, durable && rules.enabled && master !== undefined ? await replicasOf(shard) : 0)
+      const wait = await rules.mustConfirm(durable, () => (master === undefined ? 0 : replicasOf(shard)))
       const client = master?.client?.isReady === true ? (master.client as RedisClientType) : undefined
       return rules.clusterSlot(
         shard,

@@ -53,9 +53,12 @@ export class DurableDeletes {
     return this.ackTimeoutMs > 0
   }
 
-  /** Whether a delete of `shard` must be confirmed: asked for, durability on, and the shard has replicas. */
-  mustConfirm(durable: boolean, replicas: number): boolean {
-    return durable && this.enabled && replicas > 0
+  /**
+   * Whether a delete must be confirmed: asked for, durability on, and the shard has replicas.
+   * `replicas` (the shard's replica count, which may need a read) is asked only when a wait could follow.
+   */
+  async mustConfirm(durable: boolean, replicas: () => number | Promise<number>): Promise<boolean> {
+    return durable && this.enabled && (await replicas()) > 0
   }
 
   /**
@@ -87,7 +90,7 @@ export class DurableDeletes {
    * count) is asked only when a wait could follow.
    */
   async onPrimary(keys: string[], durable: boolean, replicas: () => Promise<number>, send: SendMasterDelete): Promise<UnconfirmedDelete[]> {
-    const wait = this.mustConfirm(durable, durable && this.enabled ? await replicas() : 0)
+    const wait = await this.mustConfirm(durable, replicas)
     const outcome = await this.onMaster(PRIMARY_SHARD, keys, wait, send)
     if (outcome === 'redirected') throw new Error('a standalone Redis answered with a cluster redirection')
     return outcome

@@ -31,14 +31,14 @@ export class ShardDeletes {
    * its own through the cluster's routing (a single-key command follows ASK and never gets
    * TRYAGAIN). See `DurableDeletes.clusterSlot`.
    */
-  clusterSlot(cluster: Cluster, shards: ClusterShards, keys: string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+  async clusterSlot(cluster: Cluster, shards: ClusterShards, keys: string[], durable: boolean): Promise<UnconfirmedDelete[]> {
     const first = keys[0] as string
     const shard = shards.shardOf(first)
     const node = masterConnection(cluster, shard)
     return this.rules.clusterSlot(
       shard,
       keys,
-      this.rules.mustConfirm(durable, shards.replicasOf(first)),
+      await this.rules.mustConfirm(durable, () => shards.replicasOf(first)),
       node === undefined ? undefined : (group, waitMs) => sendOnMaster(node, group, waitMs),
       (key) => cluster.unlink(key).catch((error: unknown) => resendRedirected(cluster, error, 'unlink', [key])),
     )
