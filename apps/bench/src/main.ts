@@ -77,8 +77,7 @@ process.once('SIGINT', () => {
  * report reads the figures, or to its goals). Refuses a saved run that lacks a workload.
  */
 function reportFromSaved(): void {
-  const saved = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults
-  const results: BenchResults = { ...saved }
+  const results = JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) as BenchResults
   const missing = WORKLOADS.filter((name) => results[RESULT_FIELDS[name]] === undefined)
   if (missing.length > 0) throw new Error(`${RESULTS_FILE} is not a complete run (missing: ${missing.join(', ')}); run pnpm bench`)
   const sections = buildSections(results)
