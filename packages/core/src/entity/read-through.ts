@@ -33,8 +33,13 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
       void writeReplicas(core, id, remote.raw, remote.candidate, now, [replica], startEpoch)
     }
     if (remote.status === 'error') {
-      // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be fresh.
-      if (local !== undefined && local.valueFreshUntil > now) {
+      // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be
+      // fresh. Only a bus that is up vouches for it: every L1 copy was dropped when the bus last
+      // came back, and since then an invalidation anywhere would have dropped this one. While the
+      // bus is down (or without one) the copy may have missed an invalidation, and its L1 TTL,
+      // now past, is the bound on how stale it may be: it is neither fresh nor stale-servable.
+      if (local !== undefined && !busVouches(core)) stale = undefined
+      else if (local !== undefined && local.valueFreshUntil > now) {
         core.counters.l1Hits++
         core.metrics.read('l1', id, readAt)
         return local.value
@@ -58,4 +63,9 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
   if (stale !== undefined) return core.metrics.readWhenSettled('stale', id, readAt, refresher.serveStale(id, loader, stale))
   core.counters.misses++
   return core.metrics.readWhenSettled('miss', id, readAt, loadFresh(core, id, loader, startEpoch, undefined))
+}
+
+/** Whether the invalidation bus is up, so L1 copies it kept (past their L1 TTL) missed no invalidation. */
+function busVouches(core: EntityCore): boolean {
+  return core.ctx.bus?.isConnected() === true
 }
