@@ -6,9 +6,16 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import type { RedisCluster } from '@tiercache/testkit'
 import { faultKindAt, type SlowReadSummary, summarizeSlowReads } from './attribution.js'
-import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord } from './checker.js'
+import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord, type StaleRead } from './checker.js'
 import { injectFault } from './faults.js'
-import { type CoordinatorMessage, describeHow, type SlowReadDetail, type WorkerConfig, type WorkerMessage } from './protocol.js'
+import {
+  type CoordinatorMessage,
+  describeHow,
+  READ_FIELDS,
+  type SlowReadDetail,
+  type WorkerConfig,
+  type WorkerMessage,
+} from './protocol.js'
 import { faultsOf } from './schedule.js'
 
 // From src/ (tests) and from dist/ alike: the worker always runs compiled.
@@ -195,8 +202,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   coordinatorDelay.disable()
   const slowMs = options.slowMs ?? 1_000
-  const check = checkReads(readBatches.flat(), invalidations, faults, { boundMs, slowMs })
-  if (options.traceFile !== undefined) writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks }, null, 1))
+  const allReads = readBatches.flat()
+  const check = checkReads(allReads, invalidations, faults, { boundMs, slowMs })
+  if (options.traceFile !== undefined) {
+    const staleHistories = check.staleReads.slice(0, 10).map((stale) => historyOf(stale, allReads, invalidations))
+    writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks, staleHistories }, null, 1))
+  }
   return {
     ...check,
     seed: options.seed,
@@ -212,6 +223,36 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     longLocks: longLocks.length,
     longestLockMs: longLocks.reduce((worst, lock) => Math.max(worst, lock.heldMs), 0),
   }
+}
+
+// How far around a stale read its key's history is kept in the trace file (ms).
+const HISTORY_BEFORE_MS = 5_000
+const HISTORY_AFTER_MS = 500
+
+/**
+ * Every read and invalidation of a stale read's key from a while before its invalidation until
+ * just after it, in time order: which worker filled its L1 from where, and when, shows how the old
+ * version got through.
+ */
+function historyOf(stale: StaleRead, reads: readonly number[], invalidations: readonly InvalidationRecord[]) {
+  const from = stale.invalidatedAt - HISTORY_BEFORE_MS
+  const until = stale.start + HISTORY_AFTER_MS
+  const events: { at: string; event: string }[] = []
+  for (let i = 0; i + READ_FIELDS <= reads.length; i += READ_FIELDS) {
+    const start = reads[i + 2] as number
+    if (reads[i] !== stale.key || start < from || start > until) continue
+    const end = reads[i + 3] as number
+    events.push({
+      at: new Date(start).toISOString(),
+      event: `read v${reads[i + 1]} in ${end - start} ms (${describeHow(reads[i + 4] as number)})`,
+    })
+  }
+  for (const invalidation of invalidations) {
+    if (invalidation.key !== stale.key || invalidation.resolvedAt < from || invalidation.resolvedAt > until) continue
+    events.push({ at: new Date(invalidation.resolvedAt).toISOString(), event: `invalidate for v${invalidation.version} resolved` })
+  }
+  events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+  return { stale, events }
 }
 
 function reply(worker: ChildProcess, message: CoordinatorMessage): void {
