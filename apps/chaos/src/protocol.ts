@@ -80,6 +80,8 @@ export type WorkerMessage =
       readonly freed: boolean
       readonly events: readonly string[]
     }
+  /** What the cache logged at info or above (the bus lost and back, breakers, outbox), for the stale-read histories. */
+  | { readonly type: 'log'; readonly at: number; readonly level: string; readonly message: string }
   /** How many reads each tier answered in this worker (`joined`: answered by another read's flight). */
   | { readonly type: 'tiers'; readonly counts: Record<string, number> }
   /**

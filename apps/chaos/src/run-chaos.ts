@@ -101,6 +101,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const details: SlowReadDetail[] = []
   const longLocks: { worker: number | undefined; key: string; heldMs: number; freed: boolean; events: readonly string[] }[] = []
   const tiers: Record<string, number> = {}
+  const logs: { at: number; worker: number | undefined; event: string }[] = []
   const coordinatorDelay = monitorEventLoopDelay({ resolution: 10 })
   coordinatorDelay.enable()
 
@@ -159,6 +160,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         case 'long-lock':
           longLocks.push({ worker: worker.pid, key: message.key, heldMs: message.heldMs, freed: message.freed, events: message.events })
           break
+        case 'log':
+          logs.push({ at: message.at, worker: worker.pid, event: `${message.level}: ${message.message}` })
+          break
         case 'tiers':
           for (const [tier, count] of Object.entries(message.counts)) tiers[tier] = (tiers[tier] ?? 0) + count
           break
@@ -205,7 +209,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const allReads = readBatches.flat()
   const check = checkReads(allReads, invalidations, faults, { boundMs, slowMs })
   if (options.traceFile !== undefined) {
-    const staleHistories = check.staleReads.slice(0, 10).map((stale) => historyOf(stale, allReads, invalidations))
+    const staleHistories = check.staleReads.slice(0, 10).map((stale) => historyOf(stale, allReads, invalidations, logs))
     writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks, staleHistories }, null, 1))
   }
   return {
@@ -234,7 +238,12 @@ const HISTORY_AFTER_MS = 500
  * just after it, in time order: which worker filled its L1 from where, and when, shows how the old
  * version got through.
  */
-function historyOf(stale: StaleRead, reads: readonly number[], invalidations: readonly InvalidationRecord[]) {
+function historyOf(
+  stale: StaleRead,
+  reads: readonly number[],
+  invalidations: readonly InvalidationRecord[],
+  logs: readonly { at: number; worker: number | undefined; event: string }[],
+) {
   const from = stale.invalidatedAt - HISTORY_BEFORE_MS
   const until = stale.start + HISTORY_AFTER_MS
   const events: { at: string; event: string }[] = []
@@ -250,6 +259,10 @@ function historyOf(stale: StaleRead, reads: readonly number[], invalidations: re
   for (const invalidation of invalidations) {
     if (invalidation.key !== stale.key || invalidation.resolvedAt < from || invalidation.resolvedAt > until) continue
     events.push({ at: new Date(invalidation.resolvedAt).toISOString(), event: `invalidate for v${invalidation.version} resolved` })
+  }
+  for (const log of logs) {
+    if (log.at < from || log.at > until) continue
+    events.push({ at: new Date(log.at).toISOString(), event: `worker ${log.worker} logged ${log.event}` })
   }
   events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
   return { stale, events }

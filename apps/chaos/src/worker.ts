@@ -4,7 +4,7 @@
 // checks them against each other once the run ends.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { createCache } from '@tiercache/core'
+import { createCache, type Logger } from '@tiercache/core'
 import { redisClusterStore } from '@tiercache/redis'
 import { seeded } from '@tiercache/testkit/helpers'
 import { between } from './draw.js'
@@ -18,9 +18,23 @@ const send = (message: WorkerMessage): void => {
 }
 
 observeEngine()
+// What the cache logs at info and above goes to the coordinator, which keeps it for the stale-read
+// histories: whether this worker's bus was up, which breaker was open, what the outbox retried.
+const forward =
+  (level: string) =>
+  (obj: object, msg?: string): void =>
+    send({
+      type: 'log',
+      at: Date.now(),
+      level,
+      message: `${msg ?? ''} ${JSON.stringify(obj, (_, v) => (v instanceof Error ? v.message : v))}`,
+    })
+const ignore = (): void => {}
+const logger: Logger = { debug: ignore, info: forward('info'), warn: forward('warn'), error: forward('error'), child: () => logger }
 const locks = new LockLedger(config.traceOverMs, (lock) => send({ type: 'long-lock', ...lock }))
 const cache = createCache({
   namespace: config.namespace,
+  logger,
   l2: tracedStore(redisClusterStore({ nodes: [...config.seeds] }), locks),
   entities: {
     item: {
