@@ -97,6 +97,8 @@ export class NodeRedisRemoteStore implements RemoteStore {
       publish: (channel, message) => this.handle.publish(sharded, channel, message),
       topology: parts.topology,
       sharded,
+      // A shard channel follows its slot to a promoted master (PubSubBus.relocate).
+      watchTopology: (listener) => this.shards.onTopologyChange(listener),
     })
     // Connects a client the store created (and a passed-in one that is not open yet), retrying
     // until Redis answers; commands sent before the first attempt settles wait for it.

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import {
   describeDurableDeletes,
+  describeShardChannelFailover,
   eventually,
   expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
@@ -130,3 +131,7 @@ describe('durable deletes on a standalone server (node-redis)', () => {
     expect(await s.get('{nr-one}:d')).toBeNull()
   })
 })
+
+describeShardChannelFailover('shard channels (node-redis)', () =>
+  opened.track(nodeRedisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, bus: 'spublish' })),
+)

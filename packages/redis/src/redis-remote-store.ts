@@ -80,7 +80,8 @@ export class RedisRemoteStore implements RemoteStore {
     this.cluster = parts.cluster
     this.ownsClient = parts.ownsClient
     this.commands = new RoutedCommands(parts.client, parts.cluster)
-    this.bus = new StoreBus(this.commands, parts.bus, parts.topology)
+    // A shard channel follows its slot to a promoted master (PubSubBus.relocate).
+    this.bus = new StoreBus(this.commands, parts.bus, parts.topology, (listener) => this.shards.onTopologyChange(listener))
     this.reads = parts.reads ?? primaryReads(parts.client)
     this.log = (parts.logger ?? silentLogger).child({ component: 'redis-store', store: parts.name })
     this.seeds = parts.seeds

@@ -1,5 +1,6 @@
 import {
   describeDurableDeletes,
+  describeShardChannelFailover,
   expectBusFollowsMovedSlot,
   expectShardIsItsMaster,
   keyInSlots,
@@ -80,4 +81,8 @@ describe('shards at the RemoteStore boundary (Redis Cluster)', () => {
 
 describeDurableDeletes('durable deletes (WAIT for a replica)', (replicaAckTimeoutMs) =>
   opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, replicaAckTimeoutMs })),
+)
+
+describeShardChannelFailover('shard channels (ioredis)', () =>
+  opened.track(redisClusterStore({ nodes: testCluster().seeds(), deploymentCheck: false, bus: 'spublish' })),
 )

@@ -6,6 +6,7 @@
  * `@tiercache/testkit/helpers`; both entries need neither Redis nor vitest). See README.md.
  */
 
+export { describeShardChannelFailover, type ShardBusStore } from './bus-failover-tests.js'
 export type { ClusterNodeView, SlotOwner, SlotRange } from './cluster-topology.js'
 export { describeRemoteStoreConformance, type StoreCapabilities } from './conformance.js'
 export {

@@ -136,7 +136,7 @@ export class NodeRedisClusterShards implements StoreShards {
     if (client === undefined) return
     let server: SlotMap
     try {
-      const ranges = (await client.clusterSlots()) as SlotRanges
+      const ranges = (await answerWithin(client.clusterSlots())) as SlotRanges
       this.replicas.learn(ranges)
       server = serverMap(ranges)
     } catch {
@@ -145,16 +145,16 @@ export class NodeRedisClusterShards implements StoreShards {
     }
     if (this.closed || server.masters.size === 0 || sameSlotOwners(server, this.clientMap())) return
     try {
-      await this.cluster._slots.rediscover(client as never)
+      await answerWithin(this.cluster._slots.rediscover(client as never))
     } catch {
-      // node-redis has reported it on the cluster's 'error'; the next look tries again.
+      // node-redis has reported it on the cluster's 'error' (or the master hung); the next look tries again.
     }
   }
 
   /** `CLUSTER SLOTS` from a connected master; `undefined` when none is connected. */
   private async askSlots(): Promise<SlotRanges | undefined> {
     const client = this.connectedMaster()
-    return client === undefined ? undefined : ((await client.clusterSlots()) as SlotRanges)
+    return client === undefined ? undefined : ((await answerWithin(client.clusterSlots())) as SlotRanges)
   }
 
   private connectedMaster(): RedisClientType | undefined {
@@ -168,6 +168,22 @@ export class NodeRedisClusterShards implements StoreShards {
     const slots = this.cluster.slots
     return slotMapOf(slots.length, (slot) => slots[slot]?.master.address)
   }
+}
+
+/**
+ * How long a look waits for a master's answer (ms). A master that hangs (paused, partitioned)
+ * keeps its connection open and never answers: without a bound, the look in flight would never
+ * end and the watch would stop for good, failover included. Past it the next look asks another.
+ */
+const LOOK_TIMEOUT_MS = 1_000
+
+function answerWithin<T>(call: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${LOOK_TIMEOUT_MS} ms`)), LOOK_TIMEOUT_MS)
+    timer.unref()
+  })
+  return Promise.race([call, timeout]).finally(() => clearTimeout(timer))
 }
 
 /** The slot map in a `CLUSTER SLOTS` answer, masters named `host:port` as node-redis names them. */

@@ -45,6 +45,12 @@ export interface PubSubBusParts {
   sharded: boolean
   /** Cleans an error before the caller sees it (e.g. blanks a password a failed handshake carries). */
   cleanError?: (error: unknown) => unknown
+  /**
+   * Calls `listener` on every topology change the store sees (its `onTopologyChange`); returns
+   * the function that stops it. With it, a shard channel follows its slot to a promoted master
+   * (see {@link PubSubBus.relocate}).
+   */
+  watchTopology?: (listener: () => void) => () => void
 }
 
 /** One open subscriber connection and the channels it carries. */
@@ -82,6 +88,8 @@ export class PubSubBus {
   private recoveryTimer: NodeJS.Timeout | undefined
   private recoveryAttempts = 0
   private closed = false
+  /** Stops the topology watch, started with the first subscription. */
+  private stopWatching: (() => void) | undefined
 
   constructor(private readonly parts: PubSubBusParts) {}
 
@@ -97,6 +105,7 @@ export class PubSubBus {
       this.channels.set(channel, entry)
     }
     entry.handlers.add(handlers)
+    if (this.parts.sharded) this.stopWatching ??= this.parts.watchTopology?.(() => void this.relocate())
     if (!entry.active) {
       try {
         await this.place(channel, entry, false)
@@ -119,11 +128,38 @@ export class PubSubBus {
   /** Closes every subscriber connection; later losses and timers are ignored. */
   close(): void {
     this.closed = true
+    this.stopWatching?.()
     clearTimeout(this.recoveryTimer)
     this.recoveryTimer = undefined
     for (const link of this.links.values()) link.connection.close()
     this.links.clear()
     this.channels.clear()
+  }
+
+  /**
+   * After a topology change: a shard channel whose slot now has another master is carried by a
+   * connection that no longer hears it. A failed-over master that hangs (paused, partitioned)
+   * keeps the connection open and silent: nothing ends it, messages published on the promoted
+   * master never reach it, and the subscription would look up while it is deaf until the old
+   * master comes back. Such a link is closed as `moved`: its subscriptions hear the loss (the core
+   * then distrusts what it kept), the channels are placed again on the new master, and
+   * `onReconnect` follows as after any loss. Resolves once every channel was checked.
+   */
+  async relocate(): Promise<void> {
+    if (!this.parts.sharded || this.closed) return
+    for (const [channel, entry] of [...this.channels]) {
+      const link = entry.link
+      if (link === undefined || !entry.active) continue
+      let target: SubscriberTarget
+      try {
+        target = await this.parts.topology.locate(channel, true, false)
+      } catch {
+        continue
+      }
+      if (this.closed || target.key === link.key || this.links.get(link.key) !== link) continue
+      link.connection.close()
+      this.onLinkLost(link, 'moved')
+    }
   }
 
   /** Places a channel on a link, joining a placement already in progress. */

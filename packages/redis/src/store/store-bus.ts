@@ -18,6 +18,7 @@ export class StoreBus {
     private readonly commands: RoutedCommands,
     private readonly mode: BusMode,
     topology: RedisSubscriberTopology,
+    watchTopology: (listener: () => void) => () => void,
   ) {
     const flavour = busFlavour(mode)
     this.bus = new PubSubBus({
@@ -25,6 +26,7 @@ export class StoreBus {
       topology: linkTopology(topology, flavour),
       sharded: flavour.sharded,
       cleanError: redactCredentials,
+      watchTopology,
     })
   }
 
