@@ -34,10 +34,9 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
     }
     if (remote.status === 'error') {
       // L2 cannot be asked; the L1 copy is past its L1 TTL but the value itself may still be
-      // fresh. Only a bus that is up vouches for it: every L1 copy was dropped when the bus last
-      // came back, and since then an invalidation anywhere would have dropped this one. While the
-      // bus is down (or without one) the copy may have missed an invalidation, and its L1 TTL,
-      // now past, is the bound on how stale it may be: it is neither fresh nor stale-servable.
+      // fresh. Only a healthy bus vouches for it (see busVouches). Otherwise the copy may have
+      // missed an invalidation, and its L1 TTL, now past, is the bound on how stale it may be: it
+      // is neither fresh nor stale-servable.
       if (local !== undefined && !busVouches(core)) stale = undefined
       else if (local !== undefined && local.valueFreshUntil > now) {
         core.counters.l1Hits++
@@ -65,7 +64,14 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
   return core.metrics.readWhenSettled('miss', id, readAt, loadFresh(core, id, loader, startEpoch, undefined))
 }
 
-/** Whether the invalidation bus is up, so L1 copies it kept (past their L1 TTL) missed no invalidation. */
+/**
+ * Whether the invalidation bus vouches for L1 copies past their L1 TTL: its subscription is up
+ * (every L1 copy was dropped when it last came back, and since then an invalidation anywhere
+ * would have dropped them) and this instance's calls to the bus channel's shard succeed. When that
+ * shard fails (its breaker is not closed), a subscription on it may be deaf without having ended
+ * (a paused node keeps its connections open) and writers' messages wait in their outboxes.
+ */
 function busVouches(core: EntityCore): boolean {
-  return core.ctx.bus?.isConnected() === true
+  const bus = core.ctx.bus
+  return bus !== null && bus.isConnected() && core.ctx.l2?.breakerStateOf(bus.channel) === 'closed'
 }

@@ -71,6 +71,11 @@ export class GuardedStore implements RemoteStore {
     return this.shared.breakers.shards()
   }
 
+  /** The state of the breaker of the shard `key` lives on now. */
+  breakerStateOf(key: string): BreakerState {
+    return this.shared.breakers.of(key).state
+  }
+
   /** The shard of `key` as the store names it (`store` when it names none). */
   shardOf(key: string): string {
     return this.inner.shardOf?.(key) ?? SINGLE_SHARD

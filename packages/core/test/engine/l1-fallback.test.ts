@@ -58,6 +58,17 @@ describe('an L1 copy past its L1 TTL while L2 cannot be asked', () => {
     expect(await b.get('1', async () => 'v2')).toBe('v2')
   })
 
+  it("is not served while the bus channel's shard fails: a subscription there may be deaf, and writers' messages wait", async () => {
+    // The in-memory store is one shard: L2 failing is the bus' shard failing. Five failed calls
+    // open its breaker (the default threshold) while the subscription still looks up.
+    const { fleet, b, store } = await bHoldingV1()
+    fleet.clock.advance(2_000)
+    store.faults.fail()
+    for (let i = 0; i < 5; i++) await b.get(`other-${i}`, async () => 'x')
+    expect(fleet.at(1).cache.breakerState()).toBe('open')
+    expect(await b.get('1', async () => 'v2')).toBe('v2')
+  })
+
   it('is not served without a bus (bus: false): nothing would have dropped it', async () => {
     const { fleet, b, store } = await bHoldingV1({ bus: false })
     fleet.clock.advance(2_000)
