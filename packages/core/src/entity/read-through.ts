@@ -73,5 +73,5 @@ export async function readThrough(core: EntityCore, refresher: Refresher, id: st
  */
 function busVouches(core: EntityCore): boolean {
   const bus = core.ctx.bus
-  return bus !== null && bus.isConnected() && core.ctx.l2?.breakerStateOf(bus.channel) === 'closed'
+  return bus?.isConnected() === true && core.ctx.l2?.breakerStateOf(bus.channel) === 'closed'
 }
