@@ -236,8 +236,13 @@ export class EntityCache<T> implements EntityHandle<T> {
    * Sends the invalidation of `ids` to L2 and the bus (the outbox retries through here); resolves
    * with the ids that need a retry (failed, or not yet confirmed on a replica).
    */
-  propagate(ids: readonly string[]): Promise<readonly string[]> {
-    return propagateIds(this.propagation, ids)
+  async propagate(ids: readonly string[]): Promise<readonly string[]> {
+    const left = await propagateIds(this.propagation, ids)
+    // Until L2 had the deletion, a read here could take the old value from it into L1: between the
+    // local drop and the delete's reply, or, when the delete failed, until this retry (another
+    // instance hears the retry's bus message; this one does not hear its own). Dropped again now.
+    this.dropLocal(ids)
+    return left
   }
 
   wrap<A extends unknown[], R extends T | null | undefined>(
