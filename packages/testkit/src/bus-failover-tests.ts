@@ -26,6 +26,10 @@ export function describeShardChannelFailover(name: string, open: () => ShardBusS
   describe(name, () => {
     it('moves a shard channel off a hung master once the store sees its failover, reporting the loss', async () => {
       const cluster = testCluster()
+      // A failover needs the master's replica: an earlier test of the file may have left one
+      // still rejoining (a killed master restarts as a replica), so the cluster is made whole and
+      // the channel's master seen to have a replica in sync first.
+      await cluster.ensureHealthy()
       const subscriber = open()
       const publisher = open()
       // The publisher follows the topology too, so its SPUBLISH reaches the promoted master.
@@ -40,6 +44,7 @@ export function describeShardChannelFailover(name: string, open: () => ShardBusS
       await publisher.publish(channel, 'before')
       await vi.waitFor(() => expect(events).toEqual(['message before']), EVENTUALLY)
       const master = await cluster.masterForKey(channel)
+      expect(await cluster.command(master.port, ['WAIT', 1, 10_000])).toBe(1)
       await cluster.pause(master.port)
       try {
         await cluster.waitForFailover(master.port, { timeoutMs: 30_000 })
