@@ -29,7 +29,7 @@ export function newLease(core: EntityCore, id: string): Lease {
 export async function tryLock(core: EntityCore, lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {
   try {
     const l2 = core.l2 as NonNullable<EntityCore['l2']>
-    const held = await l2.acquireLock(lease.lockKey, lease.token, core.policy.lockTtlMs, () => void release(core, lease))
+    const held = await l2.acquireLock(lease.lockKey, lease.token, core.policy.lockTtlMs, () => void releaseLate(core, lease))
     return held ? 'held' : 'busy'
   } catch (error) {
     core.l2Failures.failed('acquireLock', error)
@@ -86,6 +86,16 @@ export async function release(core: EntityCore, lease: Lease): Promise<void> {
   core.ctx.outbox.addStep(`release:${lease.lockKey}:${lease.token}`, () =>
     core.ctx.clock.now() >= expiresAt ? Promise.resolve(true) : tryRelease(core, lease),
   )
+}
+
+/**
+ * Releases `lease`, taken by an attempt that had failed here: straight to the store, past the
+ * shard's breaker (its master has just answered), and through {@link release} when that fails.
+ */
+async function releaseLate(core: EntityCore, lease: Lease): Promise<void> {
+  const l2 = core.l2 as NonNullable<EntityCore['l2']>
+  if (await l2.releaseLateLock(lease.lockKey, lease.token)) announceLeaseEnd(core, lease.lockKey)
+  else await release(core, lease)
 }
 
 /** One attempt at releasing `lease`: true when released (or there is no L2), false when L2 failed (recorded). */

@@ -1,6 +1,7 @@
 import { type L2TraceContext, l2Tracing } from '../metrics/tracing.js'
 import type { Clock } from '../util/clock.js'
 import { TierCacheError } from '../util/errors.js'
+import { bestEffortCall } from './best-effort-call.js'
 import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-breaker.js'
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
@@ -21,8 +22,8 @@ interface GuardShared {
   established: boolean
   /** The cache's namespace, for traced calls. */
   readonly namespace: string
-  /** Best-effort publishes on their way (`notify`): `close()` lets them go out first. */
-  readonly notifying: Set<Promise<boolean>>
+  /** Best-effort calls on their way (`notify`, `releaseLateLock`): `close()` lets them go out first. */
+  readonly inFlight: Set<Promise<boolean>>
 }
 
 /**
@@ -202,7 +203,20 @@ export class GuardedStore implements RemoteStore {
    * the store took it; never rejects.
    */
   notify(channel: string, message: string): Promise<boolean> {
-    return notifyBestEffort(this.shared, this.inner, this.timeoutMs, channel, message)
+    if (this.shared.breakers.of(channel).state !== 'closed') return Promise.resolve(false)
+    return bestEffortCall(this.shared, this.timeoutMs, () => this.inner.publish(channel, message))
+  }
+
+  /**
+   * Releases a lock that an attempt the guard gave up on took after all (see `acquireLock`):
+   * the lock's master has just answered, so the release is sent whatever its shard's breaker
+   * says (the calls that timed out while the master was paused may hold it open for its whole
+   * cool-down, and other instances' readers poll the lock all that time); given up at the
+   * per-call timeout and never reported to the breaker. Resolves `true` when the store took it;
+   * never rejects (the caller falls back to the guarded, retried release).
+   */
+  releaseLateLock(lockKey: string, token: string): Promise<boolean> {
+    return bestEffortCall(this.shared, this.timeoutMs, () => this.inner.releaseLock(lockKey, token))
   }
 
   /** Not guarded: a subscription is long-lived, and the bus retries it on its own. */
@@ -214,8 +228,8 @@ export class GuardedStore implements RemoteStore {
     this.shared.stopWatching()
     this.shared.topologyListeners.clear()
     // A process that closes right after its last load must still wake the instances waiting for
-    // it: the wake-ups already started go out first (each bounded by the per-call timeout).
-    await Promise.all(this.shared.notifying)
+    // it: the wake-ups and late releases already started go out first (each bounded by the per-call timeout).
+    await Promise.all(this.shared.inFlight)
     this.shared.sweeper.stop()
     return this.inner.close()
   }
@@ -297,7 +311,7 @@ function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerE
     stopWatching: () => {},
     established: false,
     namespace: options.namespace,
-    notifying: new Set(),
+    inFlight: new Set(),
   }
   if (inner.onTopologyChange !== undefined) {
     // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
@@ -348,32 +362,6 @@ const NOTHING_UNCONFIRMED: DeleteOutcome = Object.freeze({ unconfirmed: [] })
 
 // The positions of a call on 0, 1 or 2 keys, shared rather than built per call.
 const ALL: readonly (readonly number[])[] = [[], [0], [0, 1]]
-
-/** {@link GuardedStore.notify}: a publish under the timeout, never reported to a breaker, tracked until sent for `close()`. */
-function notifyBestEffort(shared: GuardShared, inner: RemoteStore, timeoutMs: number, channel: string, message: string): Promise<boolean> {
-  if (shared.breakers.of(channel).state !== 'closed') return Promise.resolve(false)
-  const sending = new Promise<boolean>((resolve) => {
-    const deadline = shared.sweeper.register(timeoutMs, () => resolve(false))
-    let sent: Promise<void>
-    try {
-      sent = inner.publish(channel, message)
-    } catch {
-      sent = Promise.reject()
-    }
-    sent.then(
-      () => {
-        shared.sweeper.settle(deadline)
-        resolve(true)
-      },
-      () => {
-        shared.sweeper.settle(deadline)
-        resolve(false)
-      },
-    )
-  })
-  shared.notifying.add(sending)
-  return sending.finally(() => shared.notifying.delete(sending))
-}
 
 /** Bounds a started call by the timeout and reports its outcome to its shard's breaker. */
 function guard<T>(shared: GuardShared, perCallTimeoutMs: number, call: Promise<T>, operation: string, breaker: CircuitBreaker): Promise<T> {
