@@ -41,9 +41,11 @@ export {
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
 export {
   DurableDeletes,
+  type KeyWrite,
   type MasterDeleteReplies,
   type SendMasterDelete,
   SUSPECT_MS,
+  UNLINK,
   type UnconfirmedDelete,
 } from './shards/durable-deletes.js'
 export { REPLICA_COUNT_MAX_AGE_MS, ReplicaCount } from './shards/replica-count.js'

@@ -202,6 +202,17 @@ export class RedisRemoteStore implements RemoteStore {
     await tombstone(this.commands, keys, ttlMs)
   }
 
+  /**
+   * `tombstone`, confirmed like `deleteDurably`: the tombstones of a slot on its master's
+   * connection, followed by `WAIT 1 <replicaAckTimeoutMs>` when the shard has replicas; resolves
+   * with the keys no replica acknowledged in time.
+   */
+  async tombstoneDurably(keys: readonly string[], ttlMs: number): Promise<DeleteOutcome> {
+    if (keys.length === 0) return { unconfirmed: [] }
+    if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
+    return { unconfirmed: await this.shards.delete(keys, true, { kind: 'tombstone', ttlMs }) }
+  }
+
   async publish(channel: string, message: string): Promise<void> {
     if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
     await this.bus.publish(channel, message)

@@ -139,3 +139,92 @@ export async function expectDurableInvalidationWithinOneSecond(cluster: RedisClu
     await cluster.ensureHealthy({ timeoutMs: 60_000 })
   }
 }
+
+/**
+ * The hot-key variant of {@link expectDurableInvalidationWithinOneSecond}: a key declared hot has
+ * copies on every master, and a write (`set`) replaces each with a tombstone. The master holding
+ * one copy (not the value key's master) cannot replicate when the key is written, and dies: its
+ * promoted replica holds the old copy. Readers that pick another copy find its tombstone and the
+ * new value under the value key, and repair only the copy they picked, so nothing else overwrites
+ * the old one. No instance may read the old value later than 1 s after the failover was seen (a
+ * copy lives up to 10 s, so a tombstone that was never applied again would be read well past
+ * that), nor after the cluster is whole.
+ */
+export async function expectDurableHotKeyInvalidationWithinOneSecond(cluster: RedisCluster, makeStore: () => RemoteStore): Promise<void> {
+  const namespace = `t${Math.random().toString(36).slice(2, 10)}`
+  const caches = [0, 1].map(() =>
+    createCache({
+      namespace,
+      logger: recordingLogger(),
+      l2Timeout: TEST_L2_TIMEOUT,
+      entities: { product: { ttl: '5m', l1: false, hot: { keys: ['k'], l1Ttl: 0, replicas: 3 } } },
+      l2: makeStore(),
+    }),
+  )
+  await Promise.all(caches.map((cache) => cache.ready()))
+  const writer = caches[0]!.entity<string>('product')
+  const reader = caches[1]!.entity<string>('product')
+  let database = 'old'
+  const load = async () => database
+  const keys = new KeyBuilder(namespace, 'product')
+  let replica: number | undefined
+  try {
+    expect(await writer.get('k', load)).toBe('old')
+    const copy = await copyOnAnotherMaster(cluster, keys, 'k')
+    const ports = await isolateReplicaOf(cluster, copy)
+    replica = ports.replica
+    database = 'new'
+    await writer.set('k', 'new')
+    await cluster.kill(ports.master)
+    await cluster.resume(ports.replica)
+    await cluster.waitForFailover(ports.master, { timeoutMs: 30_000 })
+    const promotedAt = performance.now()
+    const late = await oldReadsLaterThanOneSecond(reader, load, promotedAt)
+    await cluster.restart(ports.master)
+    await cluster.ensureHealthy({ timeoutMs: 60_000 })
+    late.push(...(await oldReadsLaterThanOneSecond(reader, load, performance.now())))
+    expect(late).toEqual([])
+    expect(await reader.get('k', load)).toBe('new')
+  } finally {
+    if (replica !== undefined) await cluster.resume(replica).catch(() => undefined)
+    await Promise.all(caches.map((cache) => cache.close()))
+    await cluster.ensureHealthy({ timeoutMs: 60_000 })
+  }
+}
+
+/**
+ * A hot-key copy of `id` that the read wrote on a master other than the value key's: waits until
+ * one is there (copies are written behind the read).
+ */
+async function copyOnAnotherMaster(cluster: RedisCluster, keys: KeyBuilder, id: string): Promise<string> {
+  const valueMaster = (await cluster.masterForKey(keys.valueKey(id))).port
+  let found: string | undefined
+  await vi.waitFor(
+    async () => {
+      for (let n = 0; n < 64 && found === undefined; n++) {
+        const key = keys.replicaKey(id, n)
+        const master = (await cluster.masterForKey(key)).port
+        if (master !== valueMaster && (await cluster.command(master, ['GET', key])) !== null) found = key
+      }
+      expect(found).toBeDefined()
+    },
+    { timeout: 10_000, interval: 50 },
+  )
+  return found as string
+}
+
+/** Reads `id` 'k' every 20 ms for 2 s from `from`; the reads that returned 'old' later than 1 s after it. */
+async function oldReadsLaterThanOneSecond(
+  reader: { get(id: string, load: () => Promise<string>): Promise<string> },
+  load: () => Promise<string>,
+  from: number,
+): Promise<string[]> {
+  const late: string[] = []
+  while (performance.now() - from < 2_000) {
+    const startedAt = performance.now()
+    const value = await reader.get('k', load)
+    if (value === 'old' && startedAt - from > 1_000) late.push(`${Math.round(startedAt - from)} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  return late
+}

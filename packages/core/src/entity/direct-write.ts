@@ -21,11 +21,11 @@ export async function writeDirectly(
   const l2 = core.l2
   if (l2 !== null) {
     // A load in flight elsewhere holds a lease; deleting the lock makes its write fail, so it cannot overwrite this value.
-    const [unlocked, tombstoned] = await Promise.all([
+    const [unlocked, untombstoned] = await Promise.all([
       core.l2Failures.attempt('delete', () => l2.delete([core.keys.lockKey(id)])),
-      tombstoneReplicas(core, [id]),
+      tombstoneReplicas(core, [id], ctx.durableInvalidation),
     ])
-    if (!unlocked || !tombstoned) ctx.outbox.addIds(core.name, [id])
+    if (!unlocked || untombstoned.length > 0) ctx.outbox.addIds(core.name, [id])
   }
   await writeValue(core, {
     id,

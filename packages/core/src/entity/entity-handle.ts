@@ -136,7 +136,7 @@ export class EntityCache<T> implements EntityHandle<T> {
       bus: ctx.bus,
       durable: ctx.durableInvalidation && core.l2?.durableDeletes === true,
       attempt: (operation, call) => core.l2Failures.attempt(operation, call),
-      tombstoneReplicas: (ids) => tombstoneReplicas(core, ids),
+      tombstoneReplicas: (ids) => tombstoneReplicas(core, ids, ctx.durableInvalidation),
     }
   }
 

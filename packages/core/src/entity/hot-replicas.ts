@@ -1,3 +1,4 @@
+import type { DeleteOutcome } from '../l2/remote-store.js'
 import type { Candidate } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
@@ -49,11 +50,33 @@ export async function writeReplicas(
   await Promise.all(replicaKeys.map((key) => core.l2Failures.attempt('setReplica', () => l2.setReplica(key, raw, ttlMs))))
 }
 
-/** Replaces the replicas of `ids` with tombstones; true when that succeeded (or there is nothing to do). */
-export async function tombstoneReplicas(core: EntityCore, ids: readonly string[]): Promise<boolean> {
+const NONE: readonly string[] = Object.freeze([])
+
+/**
+ * Replaces the replicas of `ids` with tombstones; resolves with the ids that need a retry: all of
+ * them when that failed, those whose tombstones no replica confirmed (`durable`: a failover of
+ * that master would bring the old copy back, to be read until its TTL), none when it is done.
+ */
+export async function tombstoneReplicas(core: EntityCore, ids: readonly string[], durable: boolean): Promise<readonly string[]> {
   const l2 = core.l2
   const hot = core.hot
-  if (l2 === null || hot === null || !hot.replicates) return true
-  const keys = ids.flatMap((id) => hot.replicaKeys(id))
-  return keys.length === 0 || core.l2Failures.attempt('tombstone', () => l2.tombstone(keys, REPLICA_TOMBSTONE_MS))
+  if (l2 === null || hot === null || !hot.replicates) return NONE
+  const keys: string[] = []
+  const owners: string[] = []
+  for (const id of ids) {
+    for (const key of hot.replicaKeys(id)) {
+      keys.push(key)
+      owners.push(id)
+    }
+  }
+  if (keys.length === 0) return NONE
+  if (!durable) return (await core.l2Failures.attempt('tombstone', () => l2.tombstone(keys, REPLICA_TOMBSTONE_MS))) ? NONE : ids
+  let outcome: DeleteOutcome = { unconfirmed: [] }
+  const done = await core.l2Failures.attempt('tombstone', async () => {
+    outcome = await l2.tombstoneDurably(keys, REPLICA_TOMBSTONE_MS)
+  })
+  if (!done) return ids
+  if (outcome.unconfirmed.length === 0) return NONE
+  const unconfirmed = new Set(outcome.unconfirmed.map(({ key }) => key))
+  return [...new Set(owners.filter((_, i) => unconfirmed.has(keys[i] as string)))]
 }

@@ -18,24 +18,32 @@ export interface IdPropagation {
   readonly durable: boolean
   /** Runs an L2 call whose failure is recorded (the entity's counters and log), never thrown; true when it succeeded. */
   attempt(operation: string, call: () => Promise<unknown>): Promise<boolean>
-  /** Replaces the hot-key replicas of `ids` with tombstones; true when that succeeded. */
-  tombstoneReplicas(ids: readonly string[]): Promise<boolean>
+  /**
+   * Replaces the hot-key replicas of `ids` with tombstones (confirmed on a replica when
+   * `durable`); resolves with the ids that need a retry.
+   */
+  tombstoneReplicas(ids: readonly string[]): Promise<readonly string[]>
 }
 
 const NONE: readonly string[] = Object.freeze([])
 
 /**
  * Deletes value + lease (+ replica tombstones) in L2 and publishes the ids; resolves with the ids
- * that need a retry: all of them when a step failed, those whose deletion no replica confirmed
- * (durable invalidation: a failover could bring them back), none when all is done. Value and
- * lease go together (same slot), so a load that raced this write cannot put its old value back.
+ * that need a retry: all of them when a step failed, those whose deletion or tombstones no
+ * replica confirmed (durable invalidation: a failover could bring them back), none when all is
+ * done. Value and lease go together (same slot), so a load that raced this write cannot put its
+ * old value back.
  */
 export async function propagateIds(target: IdPropagation, ids: readonly string[]): Promise<readonly string[]> {
   const l2 = target.l2
   if (l2 === null) return NONE
-  const [unconfirmed, tombstoned] = await Promise.all([deleteIds(target, l2, ids), target.tombstoneReplicas(ids)])
+  const [unconfirmed, untombstoned] = await Promise.all([deleteIds(target, l2, ids), target.tombstoneReplicas(ids)])
   const published = await publishIds(target, ids)
-  return unconfirmed === null || !tombstoned || !published ? ids : unconfirmed
+  if (unconfirmed === null || !published) return ids
+  if (untombstoned.length === 0) return unconfirmed
+  if (unconfirmed.length === 0) return untombstoned
+  const retry = new Set([...unconfirmed, ...untombstoned])
+  return ids.filter((id) => retry.has(id))
 }
 
 /** Deletes the value and lease keys of `ids`: the ids whose deletion is unconfirmed, or `null` when it failed. */

@@ -191,6 +191,20 @@ export class GuardedStore implements RemoteStore {
     return this.allShards('tombstone', keys, (subset) => this.inner.tombstone(subset, ttlMs))
   }
 
+  /**
+   * The store's `tombstoneDurably` (its `tombstone` when it has none: nothing to confirm), shard
+   * by shard; rejects when the tombstones failed on any shard, after the others were done.
+   */
+  async tombstoneDurably(keys: readonly string[], ttlMs: number): Promise<DeleteOutcome> {
+    const inner = this.inner
+    const parts = await this.perShard('tombstone', keys, (subset) =>
+      inner.tombstoneDurably === undefined
+        ? inner.tombstone(subset, ttlMs).then(() => NOTHING_UNCONFIRMED)
+        : inner.tombstoneDurably(subset, ttlMs),
+    )
+    return { unconfirmed: answered(parts).flatMap((outcome) => outcome.unconfirmed) }
+  }
+
   publish(channel: string, message: string): Promise<void> {
     return this.call('publish', channel, () => this.inner.publish(channel, message))
   }

@@ -127,6 +127,15 @@ export interface RemoteStore {
    */
   tombstone(keys: readonly string[], ttlMs: number): Promise<void>
 
+  /**
+   * Optional. `tombstone`, then confirms that the tombstones reached a replica of each shard that
+   * has replicas, as `deleteDurably` does for deletions: a copy a failover brought back would be
+   * read until its own TTL. Resolves with the keys it could not confirm; rejects like `tombstone`
+   * when the write itself failed. The engine tombstones an invalidated hot key's copies through it
+   * when present (unless durable invalidation is turned off).
+   */
+  tombstoneDurably?(keys: readonly string[], ttlMs: number): Promise<DeleteOutcome>
+
   /** Publishes a message on a bus channel. */
   publish(channel: string, message: string): Promise<void>
 

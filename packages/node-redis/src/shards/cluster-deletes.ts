@@ -1,9 +1,17 @@
 import type { RedisClientType, RedisClusterType } from '@redis/client'
-import { type DurableDeletes, groupBySlot, keySlot, UNKNOWN_SHARD, type UnconfirmedDelete } from '@tiercache/redis-common'
-import { unlinkThenWait } from './master-delete.js'
+import {
+  type DurableDeletes,
+  groupBySlot,
+  type KeyWrite,
+  keySlot,
+  TOMBSTONE,
+  UNKNOWN_SHARD,
+  type UnconfirmedDelete,
+} from '@tiercache/redis-common'
+import { writeThenWait } from './master-delete.js'
 
 /**
- * Deletes keys on a cluster, slot by slot, durably when asked (see `DurableDeletes` in
+ * Deletes keys (or replaces them with tombstones: `write`) on a cluster, slot by slot, durably when asked (see `DurableDeletes` in
  * `@tiercache/redis-common`, the rules the ioredis store follows too). Each slot's keys go to its
  * master on node-redis's own connection to it (`UNLINK` and, when the shard has replicas,
  * `WAIT 1 <timeout>` behind it); the connection is used only when it is ready, so a delete never
@@ -17,6 +25,7 @@ export async function deleteOnCluster(
   replicasOf: (address: string) => Promise<number>,
   keys: readonly string[],
   durable: boolean,
+  write: KeyWrite,
 ): Promise<UnconfirmedDelete[]> {
   const groups = Array.from(groupBySlot(keys).values(), (positions) => positions.map((position) => keys[position] as string))
   const outcomes = await Promise.all(
@@ -31,9 +40,9 @@ export async function deleteOnCluster(
         wait,
         client === undefined
           ? undefined
-          : (slotKeys, waitMs) =>
-              unlinkThenWait({ unlink: (k) => client.unlink(k), send: (args) => client.sendCommand(args) }, slotKeys, waitMs),
-        (key) => cluster.unlink(key),
+          : (slotKeys, waitMs) => writeThenWait({ send: (args) => client.sendCommand(args) }, write, slotKeys, waitMs),
+        (key) =>
+          write.kind === 'unlink' ? cluster.unlink(key) : cluster.set(key, TOMBSTONE, { expiration: { type: 'PX', value: write.ttlMs } }),
       )
     }),
   )

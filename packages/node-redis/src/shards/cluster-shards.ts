@@ -3,6 +3,7 @@ import {
   CLUSTER_SLOT_COUNT,
   type DurableDeletes,
   EMPTY_SLOT_MAP,
+  type KeyWrite,
   keySlot,
   type SlotMap,
   sameSlotOwners,
@@ -12,6 +13,7 @@ import {
   TopologyPace,
   tellTopologyListeners,
   UNKNOWN_SHARD,
+  UNLINK,
   type UnconfirmedDelete,
 } from '@tiercache/redis-common'
 import { deleteOnCluster } from './cluster-deletes.js'
@@ -66,8 +68,8 @@ export class NodeRedisClusterShards implements StoreShards {
     return this.cluster.slots[keySlot(key)]?.master.address ?? UNKNOWN_SHARD
   }
 
-  delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
-    return deleteOnCluster(this.cluster, this.rules, (address) => this.replicas.of(address), keys, durable)
+  delete(keys: readonly string[], durable: boolean, write: KeyWrite = UNLINK): Promise<UnconfirmedDelete[]> {
+    return deleteOnCluster(this.cluster, this.rules, (address) => this.replicas.of(address), keys, durable, write)
   }
 
   onTopologyChange(listener: TopologyListener): () => void {

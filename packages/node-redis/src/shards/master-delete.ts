@@ -1,28 +1,31 @@
-import type { MasterDeleteReplies } from '@tiercache/redis-common'
+import { type KeyWrite, type MasterDeleteReplies, TOMBSTONE } from '@tiercache/redis-common'
 
-/** The two commands a durable delete sends to one master, on one node-redis connection. */
-export interface DeleteConnection {
-  unlink(keys: string[]): Promise<number>
-  /** A command on that same connection (`WAIT`). */
+/** One node-redis connection to a master, as a durable write uses it. */
+export interface MasterConnection {
+  /** A command on that connection (never sent to a replica). */
   send(args: string[]): Promise<unknown>
 }
 
 /**
- * `UNLINK keys` and, with `waitMs`, `WAIT 1 <waitMs>` on the same connection. Both are issued in
- * the same tick, so node-redis writes them together, in order, one round trip: the `WAIT` then
- * covers the `UNLINK` (it counts only the writes of its own connection).
+ * `write` on `keys` (`UNLINK keys`, or a tombstone `SET` per key) and, with `waitMs`,
+ * `WAIT 1 <waitMs>` on the same connection. All are issued in the same tick, so node-redis
+ * writes them together, in order, one round trip: the `WAIT` then covers the write (it counts
+ * only the writes of its own connection). The first failed write is the write's error.
  */
-export async function unlinkThenWait(
-  connection: DeleteConnection,
+export async function writeThenWait(
+  connection: MasterConnection,
+  write: KeyWrite,
   keys: string[],
   waitMs: number | undefined,
 ): Promise<MasterDeleteReplies> {
-  const [deleted, waited] = await Promise.allSettled([
-    connection.unlink(keys),
-    waitMs === undefined ? Promise.resolve(undefined) : connection.send(['WAIT', '1', String(waitMs)]),
-  ])
+  const commands = write.kind === 'unlink' ? [['UNLINK', ...keys]] : keys.map((key) => ['SET', key, TOMBSTONE, 'PX', String(write.ttlMs)])
+  // The writes are sent first, the WAIT behind them.
+  const writes = commands.map((args) => connection.send(args))
+  const wait = waitMs === undefined ? Promise.resolve(undefined) : connection.send(['WAIT', '1', String(waitMs)])
+  const [waited, ...written] = await Promise.allSettled([wait, ...writes])
+  const failed = written.find((outcome) => outcome.status === 'rejected')
   return {
-    deleteError: deleted.status === 'rejected' ? asError(deleted.reason) : null,
+    deleteError: failed === undefined ? null : asError(failed.reason),
     acknowledged: waited.status === 'rejected' ? asError(waited.reason) : waited.value === undefined ? undefined : Number(waited.value),
   }
 }

@@ -1,13 +1,15 @@
 import type { RedisSentinelType } from '@redis/client'
 import {
   type DurableDeletes,
+  type KeyWrite,
   PRIMARY_SHARD,
   ReplicaCount,
   type TopologyListener,
   tellTopologyListeners,
+  UNLINK,
   type UnconfirmedDelete,
 } from '@tiercache/redis-common'
-import { type DeleteConnection, unlinkThenWait } from './master-delete.js'
+import { type MasterConnection, writeThenWait } from './master-delete.js'
 import type { StoreShards } from './store-shards.js'
 
 /** What node-redis's Sentinel client hands its `topology-change` listeners (the part read here). */
@@ -24,7 +26,7 @@ interface SentinelEvent {
  * engine probes the shard's breaker at once and applies again the invalidations no replica
  * confirmed. The client's first primary is no change.
  *
- * Durable deletes send `UNLINK` and `WAIT` through the Sentinel client in the same tick: with one
+ * Durable deletes (and tombstones) send `UNLINK` and `WAIT` through the Sentinel client in the same tick: with one
  * master connection (`masterPoolSize` 1, node-redis's default and what the store creates) both
  * travel on it, in order, so the `WAIT` covers the `UNLINK`. (`sentinel.use` would pin a
  * connection for any pool size, but it waits for a lease the store's other commands share and may
@@ -35,7 +37,7 @@ export class SentinelShard implements StoreShards {
   private readonly listeners = new Set<TopologyListener>()
   private primary: string | undefined
   private readonly replicas: ReplicaCount
-  private readonly connection: DeleteConnection
+  private readonly connection: MasterConnection
 
   constructor(
     private readonly sentinel: RedisSentinelType,
@@ -44,7 +46,7 @@ export class SentinelShard implements StoreShards {
     this.primary = addressOf(sentinel.getMasterNode())
     // Not readonly, so never sent to a replica (with `readFrom`, readonly commands may be).
     this.replicas = new ReplicaCount(() => sentinel.sendCommand<string>(false, ['INFO', 'replication']))
-    this.connection = { unlink: (keys) => sentinel.unlink(keys), send: (args) => sentinel.sendCommand(false, args) }
+    this.connection = { send: (args) => sentinel.sendCommand(false, args) }
     sentinel.on('topology-change', this.changed)
   }
 
@@ -57,12 +59,12 @@ export class SentinelShard implements StoreShards {
     return () => this.listeners.delete(listener)
   }
 
-  delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+  delete(keys: readonly string[], durable: boolean, write: KeyWrite = UNLINK): Promise<UnconfirmedDelete[]> {
     return this.rules.onPrimary(
       keys as string[],
       durable,
       () => this.replicas.fresh(),
-      (group, waitMs) => unlinkThenWait(this.connection, group, waitMs),
+      (group, waitMs) => writeThenWait(this.connection, write, group, waitMs),
     )
   }
 

@@ -1,6 +1,14 @@
 import type { RedisClientType } from '@redis/client'
-import { type DurableDeletes, PRIMARY_SHARD, ReplicaCount, type TopologyListener, type UnconfirmedDelete } from '@tiercache/redis-common'
-import { unlinkThenWait } from './master-delete.js'
+import {
+  type DurableDeletes,
+  type KeyWrite,
+  PRIMARY_SHARD,
+  ReplicaCount,
+  type TopologyListener,
+  UNLINK,
+  type UnconfirmedDelete,
+} from '@tiercache/redis-common'
+import { writeThenWait } from './master-delete.js'
 
 /**
  * How a node-redis store names the shard of a key, reports topology changes (`RemoteStore.shardOf`,
@@ -10,11 +18,12 @@ export interface StoreShards {
   shardOf(key: string): string
   onTopologyChange(listener: TopologyListener): () => void
   /**
-   * `UNLINK` per slot (a value and its lease go together), with `WAIT 1 <timeout>` on the same
-   * connection when `durable` and the shard has replicas; resolves with the keys no replica
-   * acknowledged in time. See `DurableDeletes` in `@tiercache/redis-common`.
+   * `UNLINK` per slot (a value and its lease go together), or with `write` a tombstone per key,
+   * with `WAIT 1 <timeout>` on the same connection when `durable` and the shard has replicas;
+   * resolves with the keys no replica acknowledged in time. See `DurableDeletes` in
+   * `@tiercache/redis-common`.
    */
-  delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]>
+  delete(keys: readonly string[], durable: boolean, write?: KeyWrite): Promise<UnconfirmedDelete[]>
   /** Stops watching; the store closes its client only after this settles. */
   close(): void | Promise<void>
 }
@@ -27,16 +36,16 @@ export interface StoreShards {
  */
 export function standaloneShards(client: RedisClientType, rules: DurableDeletes): StoreShards {
   const replicas = new ReplicaCount(() => client.info('replication'))
-  const connection = { unlink: (keys: string[]) => client.unlink(keys), send: (args: string[]) => client.sendCommand(args) }
+  const connection = { send: (args: string[]) => client.sendCommand(args) }
   return {
     shardOf: () => PRIMARY_SHARD,
     onTopologyChange: () => () => {},
-    delete: (keys, durable) =>
+    delete: (keys, durable, write = UNLINK) =>
       rules.onPrimary(
         keys as string[],
         durable,
         () => replicas.fresh(),
-        (group, waitMs) => unlinkThenWait(connection, group, waitMs),
+        (group, waitMs) => writeThenWait(connection, write, group, waitMs),
       ),
     close: () => {},
   }

@@ -7,7 +7,18 @@ export interface UnconfirmedDelete {
 }
 
 /**
- * What a master answered to `UNLINK k1 k2 ...` and, when one was sent on the same connection
+ * What a durable write puts on a master: `unlink` deletes the keys (an invalidation's value and
+ * lease); `tombstone` replaces each key with a tombstone living `ttlMs` (an invalidation's hot-key
+ * copies: a tombstone, unlike a deletion, keeps a late copy write out). Both are confirmed the same
+ * way, by `WAIT 1 <timeout>` behind them on the same connection.
+ */
+export type KeyWrite = { readonly kind: 'unlink' } | { readonly kind: 'tombstone'; readonly ttlMs: number }
+
+/** The write of a durable delete. */
+export const UNLINK: KeyWrite = Object.freeze({ kind: 'unlink' })
+
+/**
+ * What a master answered to `UNLINK k1 k2 ...` (or the tombstones of a {@link KeyWrite}) and, when one was sent on the same connection
  * right behind it, `WAIT 1 <timeout>`: the delete's error (`null` when it succeeded), and the
  * number of replicas that acknowledged or the wait's error (`undefined` when no wait was sent).
  */
@@ -17,9 +28,10 @@ export interface MasterDeleteReplies {
 }
 
 /**
- * Sends `UNLINK keys` to one master and, when `waitMs` is given, `WAIT 1 <waitMs>` on the same
- * connection behind it (a `WAIT` covers only the writes of its own connection). Each client
- * library has its own way to pin both to one connection.
+ * Sends `UNLINK keys` (or the tombstones of a {@link KeyWrite}: each store binds the write it was
+ * asked for) to one master and, when `waitMs` is given, `WAIT 1 <waitMs>` on the same connection
+ * behind it (a `WAIT` covers only the writes of its own connection). Each client library has its
+ * own way to pin both to one connection.
  */
 export type SendMasterDelete = (keys: string[], waitMs: number | undefined) => Promise<MasterDeleteReplies>
 
@@ -100,24 +112,24 @@ export class DurableDeletes {
    * Deletes `keys` of ONE cluster slot: on the slot's master through `send` when the store has a
    * usable connection to it (`send` undefined otherwise); when the master answered with a
    * redirection (the slot is migrating, or the map is stale), each key on its own through the
-   * cluster's routing (`unlinkOne`, which must follow MOVED and ASK), last key first: the engine
+   * cluster's routing (`writeOne`, which must follow MOVED and ASK), last key first: the engine
    * lists a value before its lease, and the lease must be gone before the value so that a load
    * racing the deletion cannot write its value back between the two. Keys deleted that way are
    * reported unconfirmed when `wait` (the slot's move ends in a topology change, after which the
-   * engine deletes them again).
+   * engine deletes them again). The same holds for tombstones, `writeOne` writing one.
    */
   async clusterSlot(
     shard: string,
     keys: string[],
     wait: boolean,
     send: SendMasterDelete | undefined,
-    unlinkOne: (key: string) => Promise<unknown>,
+    writeOne: (key: string) => Promise<unknown>,
   ): Promise<UnconfirmedDelete[]> {
     if (send !== undefined) {
       const outcome = await this.onMaster(shard, keys, wait, send)
       if (outcome !== 'redirected') return outcome
     }
-    for (let i = keys.length - 1; i >= 0; i--) await unlinkOne(keys[i] as string)
+    for (let i = keys.length - 1; i >= 0; i--) await writeOne(keys[i] as string)
     return wait ? unconfirmed(keys, shard) : []
   }
 }

@@ -1,4 +1,4 @@
-import { DurableDeletes, type MasterDeleteReplies, type UnconfirmedDelete } from '@tiercache/redis-common'
+import { DurableDeletes, type KeyWrite, type MasterDeleteReplies, TOMBSTONE, type UnconfirmedDelete } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import { resendRedirected } from '../redirections.js'
 import type { ClusterShards } from './cluster-shards.js'
@@ -7,7 +7,8 @@ import type { PrimaryShard } from './primary-shard.js'
 export type { UnconfirmedDelete } from '@tiercache/redis-common'
 
 /**
- * Deletes keys and, when asked, confirms that a replica has the deletion, on ioredis. The rules
+ * Deletes keys (or replaces them with tombstones, see `KeyWrite`) and, when asked, confirms that a
+ * replica has the deletion, on ioredis. The rules
  * (when to wait, what counts as confirmed, the 1 s of reporting unconfirmed at once after a
  * timed-out wait, the key-by-key fallback of a migrating slot) are `DurableDeletes` in
  * `@tiercache/redis-common`, shared with the node-redis store; this file only says how ioredis
@@ -31,7 +32,13 @@ export class ShardDeletes {
    * its own through the cluster's routing (a single-key command follows ASK and never gets
    * TRYAGAIN). See `DurableDeletes.clusterSlot`.
    */
-  async clusterSlot(cluster: Cluster, shards: ClusterShards, keys: string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+  async clusterSlot(
+    cluster: Cluster,
+    shards: ClusterShards,
+    keys: string[],
+    durable: boolean,
+    write: KeyWrite,
+  ): Promise<UnconfirmedDelete[]> {
     const first = keys[0] as string
     const shard = shards.shardOf(first)
     const node = masterConnection(cluster, shard)
@@ -39,32 +46,45 @@ export class ShardDeletes {
       shard,
       keys,
       await this.rules.mustConfirm(durable, () => shards.replicasOf(first)),
-      node === undefined ? undefined : (group, waitMs) => sendOnMaster(node, group, waitMs),
-      (key) => cluster.unlink(key).catch((error: unknown) => resendRedirected(cluster, error, 'unlink', [key])),
+      node === undefined ? undefined : (group, waitMs) => sendOnMaster(node, write, group, waitMs),
+      (key) => writeOne(cluster, write, key),
     )
   }
 
   /** Deletes `keys` on a standalone or Sentinel-managed primary, waiting for a replica when `durable` and it has one. */
-  primary(client: Redis, primary: PrimaryShard, keys: string[], durable: boolean): Promise<UnconfirmedDelete[]> {
+  primary(client: Redis, primary: PrimaryShard, keys: string[], durable: boolean, write: KeyWrite): Promise<UnconfirmedDelete[]> {
     return this.rules.onPrimary(
       keys,
       durable,
       () => primary.freshReplicaCount(),
-      (group, waitMs) => sendOnMaster(client, group, waitMs),
+      (group, waitMs) => sendOnMaster(client, write, group, waitMs),
     )
   }
 }
 
-/** `UNLINK` and, with `waitMs`, `WAIT 1 <waitMs>` in one pipeline: one connection, one round trip. */
-async function sendOnMaster(node: Redis, keys: string[], waitMs: number | undefined): Promise<MasterDeleteReplies> {
-  const pipeline = node.pipeline().unlink(...keys)
+/**
+ * `write` (`UNLINK keys`, or a tombstone `SET` per key) and, with `waitMs`, `WAIT 1 <waitMs>` in
+ * one pipeline: one connection, one round trip. The first failed write is the write's error.
+ */
+async function sendOnMaster(node: Redis, write: KeyWrite, keys: string[], waitMs: number | undefined): Promise<MasterDeleteReplies> {
+  const pipeline = node.pipeline()
+  if (write.kind === 'unlink') pipeline.unlink(...keys)
+  else for (const key of keys) pipeline.set(key, TOMBSTONE, 'PX', write.ttlMs)
+  const writes = write.kind === 'unlink' ? 1 : keys.length
   if (waitMs !== undefined) pipeline.call('WAIT', 1, waitMs)
   const replies = (await pipeline.exec()) ?? []
-  const [waitError, acknowledged] = replies[1] ?? [null, undefined]
+  const [waitError, acknowledged] = replies[writes] ?? [null, undefined]
   return {
-    deleteError: replies[0]?.[0] ?? null,
+    deleteError: replies.slice(0, writes).find(([error]) => error !== null)?.[0] ?? null,
     acknowledged: waitError ?? (acknowledged === undefined ? undefined : Number(acknowledged)),
   }
+}
+
+/** `write` on one key through the cluster's routing (which follows MOVED and ASK). */
+function writeOne(cluster: Cluster, write: KeyWrite, key: string): Promise<unknown> {
+  if (write.kind === 'unlink') return cluster.unlink(key).catch((error: unknown) => resendRedirected(cluster, error, 'unlink', [key]))
+  const args = [key, TOMBSTONE, 'PX', write.ttlMs]
+  return cluster.set(key, TOMBSTONE, 'PX', write.ttlMs).catch((error: unknown) => resendRedirected(cluster, error, 'set', args))
 }
 
 /** The client's connection to the master `shard` names (`host:port` as in the slot map), when it is usable now. */

@@ -1,4 +1,4 @@
-import { groupBySlot } from '@tiercache/redis-common'
+import { groupBySlot, type KeyWrite, UNLINK } from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import { ClusterShards, type TopologyChange } from './cluster-shards.js'
 import { PRIMARY_SHARD, PrimaryShard } from './primary-shard.js'
@@ -35,15 +35,18 @@ export class StoreShards {
   }
 
   /**
-   * `UNLINK` per slot (a value and its lease go together), with `WAIT` when `durable`; resolves
-   * with the keys no replica acknowledged in time. See {@link ShardDeletes}.
+   * `UNLINK` per slot (a value and its lease go together), or with `write` a tombstone per key,
+   * with `WAIT` when `durable`; resolves with the keys no replica acknowledged in time. See
+   * {@link ShardDeletes}.
    */
-  async delete(keys: readonly string[], durable: boolean): Promise<UnconfirmedDelete[]> {
-    if (this.primary !== undefined) return this.deletes.primary(this.client as Redis, this.primary, keys as string[], durable)
+  async delete(keys: readonly string[], durable: boolean, write: KeyWrite = UNLINK): Promise<UnconfirmedDelete[]> {
+    if (this.primary !== undefined) return this.deletes.primary(this.client as Redis, this.primary, keys as string[], durable, write)
     const shards = this.cluster as ClusterShards
     const groups = groupBySlot(keys)
     const outcomes = await Promise.all(
-      Array.from(groups.values(), (positions) => this.deletes.clusterSlot(this.client as Cluster, shards, pick(keys, positions), durable)),
+      Array.from(groups.values(), (positions) =>
+        this.deletes.clusterSlot(this.client as Cluster, shards, pick(keys, positions), durable, write),
+      ),
     )
     return outcomes.flat()
   }
