@@ -12,6 +12,7 @@ export { describeRemoteStoreConformance, type StoreCapabilities } from './confor
 export {
   type DurableStore,
   describeDurableDeletes,
+  describeDurableInvalidation,
   expectDurableHotKeyInvalidationWithinOneSecond,
   expectDurableInvalidationWithinOneSecond,
   isolateReplicaOf,

@@ -212,6 +212,20 @@ describe('values that cannot be cached as they are', () => {
     await unharmed([new KeyBuilder((a as { namespace: string }).namespace, 'product').valueKey('big')])
     await close()
   })
+
+  it('a set of a value over maxValueBytes logs VALUE_TOO_LARGE and deletes the old value from L2: no instance reads it again', async () => {
+    const { a, b, keys, loggers, close, unharmed } = await twoInstances({ maxValueBytes: 100 })
+    await a.entity('product').set('p', { v: 'old' })
+    expect(await b.entity('product').get('p', never)).toEqual({ v: 'old' })
+    await a.entity('product').set('p', { text: 'é'.repeat(60) })
+    expect(warnings(loggers[0]!.records, 'value not cached')[0]?.obj.err).toMatchObject({ code: 'VALUE_TOO_LARGE' })
+    expect(await cluster.client.get(keys.valueKey('p'))).toBeNull()
+    const loader = vi.fn(async () => ({ v: 'reloaded' }))
+    expect(await b.entity('product').get('p', loader)).toEqual({ v: 'reloaded' })
+    expect(loader).toHaveBeenCalledTimes(1)
+    await unharmed([keys.valueKey('p')])
+    await close()
+  })
 })
 
 describe('data in Redis that is not ours or is corrupt', () => {
