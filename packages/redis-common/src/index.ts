@@ -39,6 +39,7 @@ export {
   storeFields,
 } from './options/store-options-skeleton.js'
 export { SCAN_BATCH, type ScanNode, scanPatterns, unlinkOnNode } from './prefix-scan.js'
+export { settleWithin } from './settle-within.js'
 export {
   DurableDeletes,
   type KeyWrite,

@@ -1,5 +1,5 @@
 import { createClient, type RedisClientOptions, type RedisClientType, type RedisClusterType, type RedisSentinelType } from '@redis/client'
-import { keySlot, type SubscriberTarget, type SubscriberTopology } from '@tiercache/redis-common'
+import { keySlot, type SubscriberTarget, type SubscriberTopology, settleWithin } from '@tiercache/redis-common'
 import { NodeRedisSubscriber } from './subscriber.js'
 
 /** How long a first subscription waits for a client that has not connected yet, in ms. */
@@ -95,10 +95,5 @@ async function rediscover(cluster: RedisClusterType): Promise<void> {
 }
 
 function withTimeout(ready: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis was not ready within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)
-    timer.unref()
-  })
-  return Promise.race([ready, timeout]).finally(() => clearTimeout(timer))
+  return settleWithin(ready, READY_TIMEOUT_MS, `Redis was not ready within ${READY_TIMEOUT_MS} ms`)
 }

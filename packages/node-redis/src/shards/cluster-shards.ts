@@ -7,6 +7,7 @@ import {
   keySlot,
   type SlotMap,
   sameSlotOwners,
+  settleWithin,
   slotMapChange,
   slotMapOf,
   type TopologyListener,
@@ -180,12 +181,7 @@ export class NodeRedisClusterShards implements StoreShards {
 const LOOK_TIMEOUT_MS = 1_000
 
 function answerWithin<T>(call: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${LOOK_TIMEOUT_MS} ms`)), LOOK_TIMEOUT_MS)
-    timer.unref()
-  })
-  return Promise.race([call, timeout]).finally(() => clearTimeout(timer))
+  return settleWithin(call, LOOK_TIMEOUT_MS, `no answer within ${LOOK_TIMEOUT_MS} ms`)
 }
 
 /** The slot map in a `CLUSTER SLOTS` answer, masters named `host:port` as node-redis names them. */
