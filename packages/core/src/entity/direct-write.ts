@@ -1,6 +1,6 @@
 import { type IdPropagation, propagateIds, publishIds } from '../invalidation/propagation.js'
+import { attemptDurable } from '../l2/durable-outcome.js'
 import type { GuardedStore } from '../l2/guarded-store.js'
-import type { DeleteOutcome } from '../l2/remote-store.js'
 import type { EngineContext } from './engine-context.js'
 import type { EntityCore } from './entity-core.js'
 import { tombstoneReplicas } from './hot-replicas.js'
@@ -45,7 +45,7 @@ export async function writeDirectly(
     if ((await propagateIds(propagation, [id])).length > 0) ctx.outbox.addIds(core.name, [id])
     return
   }
-  if (l2 !== null && propagation.durable && !(await writeConfirmed(core, l2, id))) retry = true
+  if (l2 !== null && propagation.durable && !(await writeConfirmed(core, propagation, l2, id))) retry = true
   if (retry) ctx.outbox.addIds(core.name, [id])
   if (!(await publishIds(propagation, [id]))) ctx.outbox.addIds(core.name, [id])
 }
@@ -57,10 +57,7 @@ export async function writeDirectly(
  * retry after the shard's failover deletes the old value the promoted replica still holds (the next
  * read loads the new one). Deleting the lease again also fails a load that took it meanwhile.
  */
-async function writeConfirmed(core: EntityCore, l2: GuardedStore, id: string): Promise<boolean> {
-  let outcome: DeleteOutcome = { unconfirmed: [] }
-  const done = await core.l2Failures.attempt('delete', async () => {
-    outcome = await l2.deleteDurably([core.keys.lockKey(id)])
-  })
-  return done && outcome.unconfirmed.length === 0
+async function writeConfirmed(core: EntityCore, propagation: IdPropagation, l2: GuardedStore, id: string): Promise<boolean> {
+  const outcome = await attemptDurable(propagation.attempt, 'delete', () => l2.deleteDurably([core.keys.lockKey(id)]))
+  return outcome !== null && outcome.unconfirmed.length === 0
 }

@@ -1,4 +1,4 @@
-import type { DeleteOutcome } from '../l2/remote-store.js'
+import { type Attempt, attemptDurable, unconfirmedOwners } from '../l2/durable-outcome.js'
 import type { Candidate } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
@@ -71,12 +71,8 @@ export async function tombstoneReplicas(core: EntityCore, ids: readonly string[]
   }
   if (keys.length === 0) return NONE
   if (!durable) return (await core.l2Failures.attempt('tombstone', () => l2.tombstone(keys, REPLICA_TOMBSTONE_MS))) ? NONE : ids
-  let outcome: DeleteOutcome = { unconfirmed: [] }
-  const done = await core.l2Failures.attempt('tombstone', async () => {
-    outcome = await l2.tombstoneDurably(keys, REPLICA_TOMBSTONE_MS)
-  })
-  if (!done) return ids
-  if (outcome.unconfirmed.length === 0) return NONE
-  const unconfirmed = new Set(outcome.unconfirmed.map(({ key }) => key))
-  return [...new Set(owners.filter((_, i) => unconfirmed.has(keys[i] as string)))]
+  const attempt: Attempt = (operation, call) => core.l2Failures.attempt(operation, call)
+  const outcome = await attemptDurable(attempt, 'tombstone', () => l2.tombstoneDurably(keys, REPLICA_TOMBSTONE_MS))
+  if (outcome === null) return ids
+  return outcome.unconfirmed.length === 0 ? NONE : unconfirmedOwners(outcome, keys, owners)
 }

@@ -1,6 +1,6 @@
+import { type Attempt, attemptDurable, unconfirmedOwners } from '../l2/durable-outcome.js'
 import type { GuardedStore } from '../l2/guarded-store.js'
 import { type KeyBuilder, tagStampKey } from '../l2/key-builder.js'
-import type { DeleteOutcome } from '../l2/remote-store.js'
 import type { Logger } from '../util/logger.js'
 import type { InvalidationBus } from './invalidation-bus.js'
 
@@ -17,7 +17,7 @@ export interface IdPropagation {
    */
   readonly durable: boolean
   /** Runs an L2 call whose failure is recorded (the entity's counters and log), never thrown; true when it succeeded. */
-  attempt(operation: string, call: () => Promise<unknown>): Promise<boolean>
+  readonly attempt: Attempt
   /**
    * Replaces the hot-key replicas of `ids` with tombstones (confirmed on a replica when
    * `durable`); resolves with the ids that need a retry.
@@ -49,14 +49,15 @@ export async function propagateIds(target: IdPropagation, ids: readonly string[]
 /** Deletes the value and lease keys of `ids`: the ids whose deletion is unconfirmed, or `null` when it failed. */
 async function deleteIds(target: IdPropagation, l2: GuardedStore, ids: readonly string[]): Promise<readonly string[] | null> {
   const keys: string[] = []
-  for (const id of ids) keys.push(target.keys.valueKey(id), target.keys.lockKey(id))
+  const owners: string[] = []
+  for (const id of ids) {
+    keys.push(target.keys.valueKey(id), target.keys.lockKey(id))
+    owners.push(id, id)
+  }
   if (!target.durable) return (await target.attempt('delete', () => l2.delete(keys))) ? NONE : null
-  let outcome: DeleteOutcome = { unconfirmed: [] }
-  if (!(await target.attempt('delete', async () => (outcome = await l2.deleteDurably(keys))))) return null
-  if (outcome.unconfirmed.length === 0) return NONE
-  // keys holds value, lease, value, lease, ...: key 2i and 2i + 1 belong to ids[i].
-  const unconfirmed = new Set(outcome.unconfirmed.map(({ key }) => key))
-  return ids.filter((_, i) => unconfirmed.has(keys[2 * i] as string) || unconfirmed.has(keys[2 * i + 1] as string))
+  const outcome = await attemptDurable(target.attempt, 'delete', () => l2.deleteDurably(keys))
+  if (outcome === null) return null
+  return outcome.unconfirmed.length === 0 ? NONE : unconfirmedOwners(outcome, keys, owners)
 }
 
 /** Publishes invalidated ids on the bus; true when sent (or there is no bus). */
