@@ -102,6 +102,35 @@ describe('start-up check of the deployment on a standalone Redis of its own', ()
     expect(warnings(logger.records)).toEqual([])
   })
 
+  it('warns when a restart would reload old data: RDB snapshots on, or the file of a full sync kept', async () => {
+    await redis.command(['CONFIG', 'SET', 'maxmemory', '64mb'])
+    await redis.command(['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'])
+    const address = `127.0.0.1:${redis.port}`
+    const fix =
+      'values invalidated after it was saved come back whenever such a node serves before it resyncs (a master restarted before its failover, a replica promoted before its sync ends); for a cache turn persistence off and let replicas delete that file (CONFIG SET save "", appendonly no, rdb-del-sync-files yes, and in redis.conf)'
+    try {
+      await redis.command(['CONFIG', 'SET', 'rdb-del-sync-files', 'no'])
+      const kept = recordingLogger()
+      const findings = await track(redisStore({ host: redis.host, port: redis.port, logger: kept })).deploymentCheck()
+      expect(findings.map((finding) => [finding.code, finding.severity, finding.nodes])).toEqual([['stale-restart', 'risk', [address]]])
+      expect(warnings(kept.records)).toEqual([
+        `a restart reloads old data on ${address} (the RDB of its last full sync as a replica is kept: rdb-del-sync-files no): ${fix}`,
+      ])
+      await redis.command(['CONFIG', 'SET', 'save', '3600 1'])
+      const snapshots = recordingLogger()
+      await track(redisStore({ host: redis.host, port: redis.port, logger: snapshots })).deploymentCheck()
+      expect(warnings(snapshots.records)).toEqual([`a restart reloads old data on ${address} (RDB snapshots on: save "3600 1"): ${fix}`])
+      // An append-only file holds the deletions too: nothing old comes back.
+      await redis.command(['CONFIG', 'SET', 'appendonly', 'yes'])
+      expect(await track(redisStore({ host: redis.host, port: redis.port })).deploymentCheck()).toEqual([])
+    } finally {
+      await redis.command(['CONFIG', 'SET', 'appendonly', 'no'])
+      await redis.command(['CONFIG', 'SET', 'save', ''])
+      await redis.command(['CONFIG', 'SET', 'rdb-del-sync-files', 'yes'])
+    }
+    expect(await track(redisStore({ host: redis.host, port: redis.port })).deploymentCheck()).toEqual([])
+  })
+
   it('says once that CONFIG is not permitted, and nothing about what it could not see', async () => {
     await redis.command(['CONFIG', 'SET', 'maxmemory', '0'])
     await redis.command(['ACL', 'SETUSER', 'no-config', 'on', '>secret', '~*', '&*', '+@all', '-config'])
@@ -110,7 +139,7 @@ describe('start-up check of the deployment on a standalone Redis of its own', ()
     const findings = await store.deploymentCheck()
     expect(findings.map((finding) => [finding.code, finding.severity])).toEqual([['config-unchecked', 'note']])
     expect(warnings(logger.records)).toEqual([
-      `CONFIG GET is not permitted on 127.0.0.1:${redis.port} (NOPERM this user has no permissions to run the 'config|get' command): maxmemory and maxmemory-policy were not checked; check them with your provider or operator`,
+      `CONFIG GET is not permitted on 127.0.0.1:${redis.port} (NOPERM this user has no permissions to run the 'config|get' command): maxmemory, maxmemory-policy and persistence were not checked; check them with your provider or operator`,
     ])
   })
 })
@@ -171,6 +200,30 @@ describe('findings', () => {
     )
     expect(findings[3]?.message).toBe(
       '484 of 16384 hash slots have no master (0-99, 16000-16383): keys that hash there can be neither read nor written; assign them (redis-cli --cluster fix)',
+    )
+  })
+
+  it('reports the nodes a restart would reload old data on, each reason once, and nothing for a node that did not say', () => {
+    const findings = findingsOf({
+      kind: 'cluster',
+      seeds: ['10.0.0.1:6379', '10.0.0.2:6379'],
+      nodes: [
+        { ...healthy, address: '10.0.0.2:6379', appendOnly: false, save: '', rdbDelSyncFiles: false },
+        { ...healthy, address: '10.0.0.1:6379', appendOnly: false, save: '', rdbDelSyncFiles: false },
+        { ...healthy, address: '10.0.0.3:6379', appendOnly: false, save: '60 1000', rdbDelSyncFiles: true },
+        { ...healthy, address: '10.0.0.4:6379', appendOnly: true, save: '60 1000', rdbDelSyncFiles: false },
+        { ...healthy, address: '10.0.0.5:6379', appendOnly: false, save: '', rdbDelSyncFiles: true },
+        // Redis before 6.2 has no rdb-del-sync-files, and a CONFIG that was refused says nothing.
+        { ...healthy, address: '10.0.0.6:6379', appendOnly: false, save: '' },
+        { ...healthy, address: '10.0.0.7:6379' },
+      ],
+      uncoveredSlots: [],
+    })
+    expect(findings.map((finding) => [finding.code, finding.nodes])).toEqual([
+      ['stale-restart', ['10.0.0.1:6379', '10.0.0.2:6379', '10.0.0.3:6379']],
+    ])
+    expect(findings[0]?.message).toMatch(
+      /^a restart reloads old data on 10\.0\.0\.1:6379, 10\.0\.0\.2:6379, 10\.0\.0\.3:6379 \(the RDB of its last full sync as a replica is kept: rdb-del-sync-files no; RDB snapshots on: save "60 1000"\): /,
     )
   })
 

@@ -310,11 +310,16 @@ function redisServerArgs(dir: string, options: RedisNodeOptions): string[] {
     join(dir, 'redis.log'),
     '--daemonize',
     'no',
-    // Tests own their data: nothing is written to disk, nothing survives a restart.
+    // Tests own their data: nothing is written to disk, nothing survives a restart. A replica
+    // still writes the RDB of each full sync to its dir and, unless told to delete it, loads that
+    // file when restarted: a node killed and restarted would serve (once promoted) values deleted
+    // since its last sync, as a production node configured so would.
     '--save',
     '',
     '--appendonly',
     'no',
+    '--rdb-del-sync-files',
+    'yes',
     // Redis waits 5 s by default before a diskless full sync to batch replicas; a restarted
     // replica would then take 5 s to catch up after every failover test.
     '--repl-diskless-sync-delay',

@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
-import { describe, expect, it } from 'vitest'
+import { existsSync, readdirSync } from 'node:fs'
+import { describe, expect, it, vi } from 'vitest'
 import { RedisCluster, testCluster } from '../src/index.js'
 
 /** The test cluster, its first live master or replica, and that node's current pid. */
@@ -98,6 +98,22 @@ describe('RedisCluster (the run-wide cluster)', () => {
     expect(cluster.nodes.find((node) => node.port === replica.port)?.pid).not.toBe(pid)
     expect(await cluster.command(replica.port, ['CLUSTER', 'MYID'])).toBe(replica.id)
     await cluster.waitForHealthy()
+  })
+
+  it('keeps no RDB file a restarted node would reload: each replica deletes the file of its full sync once loaded', async () => {
+    const cluster = testCluster()
+    const replicas = await cluster.replicas()
+    expect(replicas).toHaveLength(3)
+    for (const replica of replicas) {
+      // Synced: its link to the master is up, so its full sync (and the file's deletion) is done.
+      await vi.waitFor(
+        async () => expect(String(await cluster.command(replica.port, ['INFO', 'replication']))).toContain('master_link_status:up'),
+        { timeout: 20_000, interval: 50 },
+      )
+      const dir = cluster.nodes.find((node) => node.port === replica.port)?.dir
+      expect(dir).toBeDefined()
+      expect(readdirSync(dir as string).filter((file) => file.endsWith('.rdb'))).toEqual([])
+    }
   })
 
   it('flushAll empties every master', async () => {

@@ -13,8 +13,12 @@ import type { NodeFacts } from './node-facts.js'
  * - `full-coverage-required`: `cluster-require-full-coverage yes` (Redis's default): while one
  *   master is down and not yet failed over, every node refuses every command, so one dead shard
  *   takes the whole cache down instead of its own keys.
+ * - `stale-restart`: a node restarted after a crash reloads data saved before it went down (its
+ *   RDB snapshots, or the RDB of its last full sync as a replica, which Redis keeps unless
+ *   `rdb-del-sync-files yes`): values invalidated since come back whenever that node serves before
+ *   it resyncs.
  * - `node-unreachable`: a node the deployment lists does not answer (the doctor only).
- * - `config-unchecked`: `CONFIG GET` is not permitted, so memory settings were not checked (a
+ * - `config-unchecked`: `CONFIG GET` is not permitted, so memory and persistence settings were not checked (a
  *   note, not a risk: managed services refuse it and set them for you).
  */
 export type FindingCode =
@@ -24,6 +28,7 @@ export type FindingCode =
   | 'cluster-state'
   | 'slots-uncovered'
   | 'full-coverage-required'
+  | 'stale-restart'
   | 'node-unreachable'
   | 'config-unchecked'
 
@@ -106,6 +111,18 @@ export function findingsOf(facts: DeploymentFacts): Finding[] {
       ),
     )
   }
+  const reloading = facts.nodes.filter((node) => staleReload(node) !== undefined)
+  if (reloading.length > 0) {
+    const nodes = addresses(reloading)
+    const reasons = [...new Set(reloading.map(staleReload))]
+    findings.push(
+      risk(
+        'stale-restart',
+        nodes,
+        `a restart reloads old data on ${list(nodes)} (${reasons.join('; ')}): values invalidated after it was saved come back whenever such a node serves before it resyncs (a master restarted before its failover, a replica promoted before its sync ends); for a cache turn persistence off and let replicas delete that file (CONFIG SET save "", appendonly no, rdb-del-sync-files yes, and in redis.conf)`,
+      ),
+    )
+  }
   const unlimited = addresses(facts.nodes.filter((node) => node.maxmemory === 0))
   if (unlimited.length > 0) {
     findings.push(
@@ -132,10 +149,22 @@ export function findingsOf(facts: DeploymentFacts): Finding[] {
       code: 'config-unchecked',
       severity: 'note',
       nodes: addresses(denied),
-      message: `CONFIG GET is not permitted on ${list(addresses(denied))} (${denied[0]?.configDenied}): maxmemory and maxmemory-policy were not checked; check them with your provider or operator`,
+      message: `CONFIG GET is not permitted on ${list(addresses(denied))} (${denied[0]?.configDenied}): maxmemory, maxmemory-policy and persistence were not checked; check them with your provider or operator`,
     })
   }
   return findings
+}
+
+/**
+ * Why `node` would reload data saved before a crash on restart, or `undefined` when it would not
+ * (or it did not say). An append-only file is written as commands run, so it holds the deletions
+ * too: only RDB files bring old values back.
+ */
+function staleReload(node: NodeFacts): string | undefined {
+  if (node.appendOnly !== false) return undefined
+  if (node.save !== undefined && node.save !== '') return `RDB snapshots on: save "${node.save}"`
+  if (node.save === '' && node.rdbDelSyncFiles === false) return 'the RDB of its last full sync as a replica is kept: rdb-del-sync-files no'
+  return undefined
 }
 
 function risk(code: FindingCode, nodes: string[], message: string): Finding {

@@ -40,23 +40,33 @@ export interface NodeFacts {
   clusterState?: string
   /** `CONFIG GET cluster-require-full-coverage` (cluster nodes only). */
   requireFullCoverage?: boolean
+  /** `CONFIG GET save`: the RDB snapshot points (`''` when snapshots are off). */
+  save?: string
+  /** `CONFIG GET appendonly`. */
+  appendOnly?: boolean
+  /** `CONFIG GET rdb-del-sync-files` (Redis 6.2+): whether a replica deletes the RDB of a full sync once loaded. */
+  rdbDelSyncFiles?: boolean
 }
 
 /** Replies that mean "you may not run CONFIG here" rather than "the node is down". */
 const CONFIG_DENIED = /^(NOPERM|ERR unknown command|ERR unknown subcommand)|command not allowed|not permitted/i
 
 /**
- * Asks one node about itself: `INFO`, `CONFIG GET maxmemory`, `CONFIG GET maxmemory-policy`
- * (two calls: Redis before 7 takes one parameter per `CONFIG GET`) and, in a cluster,
- * `CLUSTER INFO`. Never rejects: a node that does not answer is reported as unreachable.
+ * Asks one node about itself: `INFO`, `CONFIG GET` of `maxmemory`, `maxmemory-policy` and what a
+ * restart reloads (`save`, `appendonly`, `rdb-del-sync-files`; one call each: Redis before 7 takes
+ * one parameter per `CONFIG GET`) and, in a cluster, `CLUSTER INFO`. Never rejects: a node that
+ * does not answer is reported as unreachable.
  */
 export async function nodeFacts(node: NodeCaller, options: { cluster: boolean }): Promise<NodeFacts> {
-  const [info, maxmemory, policy, clusterInfo, coverage] = await Promise.allSettled([
+  const [info, maxmemory, policy, clusterInfo, coverage, save, appendOnly, delSyncFiles] = await Promise.allSettled([
     node.call('INFO'),
     node.call('CONFIG', 'GET', 'maxmemory'),
     node.call('CONFIG', 'GET', 'maxmemory-policy'),
     options.cluster ? node.call('CLUSTER', 'INFO') : Promise.resolve(undefined),
     options.cluster ? node.call('CONFIG', 'GET', 'cluster-require-full-coverage') : Promise.resolve(undefined),
+    node.call('CONFIG', 'GET', 'save'),
+    node.call('CONFIG', 'GET', 'appendonly'),
+    node.call('CONFIG', 'GET', 'rdb-del-sync-files'),
   ])
   if (info.status === 'rejected') return { address: node.address, reachable: false, error: messageOf(info.reason) }
   const fields = parseInfo(String(info.value))
@@ -92,6 +102,14 @@ export async function nodeFacts(node: NodeCaller, options: { cluster: boolean })
     const value = configValue(coverage.value)
     if (value !== undefined) facts.requireFullCoverage = value === 'yes'
   }
+  // Refusals of these were seen on maxmemory's CONFIG GET already; a Redis without
+  // rdb-del-sync-files (before 6.2) answers an empty list, and the fact stays unknown.
+  const saveValue = save.status === 'fulfilled' ? configValue(save.value) : undefined
+  if (saveValue !== undefined) facts.save = saveValue
+  const appendOnlyValue = appendOnly.status === 'fulfilled' ? configValue(appendOnly.value) : undefined
+  if (appendOnlyValue !== undefined) facts.appendOnly = appendOnlyValue === 'yes'
+  const delSyncFilesValue = delSyncFiles.status === 'fulfilled' ? configValue(delSyncFiles.value) : undefined
+  if (delSyncFilesValue !== undefined) facts.rdbDelSyncFiles = delSyncFilesValue === 'yes'
   return facts
 }
 
