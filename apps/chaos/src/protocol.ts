@@ -76,6 +76,8 @@ export type WorkerMessage =
   | {
       readonly type: 'long-lock'
       readonly key: string
+      /** When the attempt that took it was made (`Date.now()`). */
+      readonly at: number
       readonly heldMs: number
       readonly freed: boolean
       readonly events: readonly string[]

@@ -89,7 +89,7 @@ export class LockLedger {
 
   constructor(
     private readonly longMs: number,
-    private readonly onLongHold: (lock: { key: string; heldMs: number; freed: boolean; events: readonly string[] }) => void,
+    private readonly onLongHold: (lock: { key: string; at: number; heldMs: number; freed: boolean; events: readonly string[] }) => void,
   ) {}
 
   /** Notes a call of `operation` with `args` whose answer was `outcome` after it began at `began` (`Date.now()`). */
@@ -110,7 +110,7 @@ export class LockLedger {
     if (!freed) return
     this.held.delete(token)
     if (now - lock.requestedAt > this.longMs)
-      this.onLongHold({ key: lock.key, heldMs: now - lock.requestedAt, freed: true, events: lock.events })
+      this.onLongHold({ key: lock.key, at: lock.requestedAt, heldMs: now - lock.requestedAt, freed: true, events: lock.events })
   }
 
   /** Reports the locks still held (taken, never freed by this worker) longer than the limit. */
@@ -118,7 +118,7 @@ export class LockLedger {
     const now = Date.now()
     for (const lock of this.held.values()) {
       if (now - lock.requestedAt > this.longMs)
-        this.onLongHold({ key: lock.key, heldMs: now - lock.requestedAt, freed: false, events: lock.events })
+        this.onLongHold({ key: lock.key, at: lock.requestedAt, heldMs: now - lock.requestedAt, freed: false, events: lock.events })
     }
     this.held.clear()
   }

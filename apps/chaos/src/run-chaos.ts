@@ -99,7 +99,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let loads = 0
   let loopDelayMaxMs = 0
   const details: SlowReadDetail[] = []
-  const longLocks: { worker: number | undefined; key: string; heldMs: number; freed: boolean; events: readonly string[] }[] = []
+  const longLocks: { worker: number | undefined; key: string; at: number; heldMs: number; freed: boolean; events: readonly string[] }[] = []
   const tiers: Record<string, number> = {}
   const logs: { at: number; worker: number | undefined; event: string }[] = []
   const coordinatorDelay = monitorEventLoopDelay({ resolution: 10 })
@@ -158,7 +158,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           details.push(message.detail)
           break
         case 'long-lock':
-          longLocks.push({ worker: worker.pid, key: message.key, heldMs: message.heldMs, freed: message.freed, events: message.events })
+          longLocks.push({
+            worker: worker.pid,
+            key: message.key,
+            at: message.at,
+            heldMs: message.heldMs,
+            freed: message.freed,
+            events: message.events,
+          })
           break
         case 'log':
           logs.push({ at: message.at, worker: worker.pid, event: `${message.level}: ${message.message}` })
