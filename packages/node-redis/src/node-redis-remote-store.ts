@@ -156,7 +156,8 @@ export class NodeRedisRemoteStore implements RemoteStore {
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
     if (this.lifecycle.startup !== undefined) await this.lifecycle.startup
-    return (await this.commands.set(lockKey, token, { expiration: { type: 'PX', value: ttlMs }, condition: 'NX' })) === 'OK'
+    // A script, not SET NX: a resent attempt must find its own lock taken (see ACQUIRE_LOCK).
+    return Number(await runScript(this.commands, 'acquireLock', [lockKey], [token, ttlMs])) === 1
   }
 
   async setIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<boolean> {

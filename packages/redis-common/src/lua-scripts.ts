@@ -5,6 +5,28 @@
  */
 
 /**
+ * Takes the lock for a token unless another token holds it. A lock attempt can reach Redis twice:
+ * a client resends a command whose connection closed before its reply came (ioredis's cluster
+ * client does), and the first delivery may have taken the lock. A plain `SET NX` would then answer
+ * "held by someone" for the caller's own lock, which nobody releases: every reader of the key,
+ * the caller included, waits until it expires. So a lock that carries the caller's token counts
+ * as taken.
+ *
+ * KEYS: lock key. ARGV: token, ttl in ms. Returns 1 when the token holds the lock, else 0.
+ */
+export const ACQUIRE_LOCK = `
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  return 1
+end
+if holder then
+  return 0
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`
+
+/**
  * Writes the value only while the lease (the lock's token) still stands, then frees the lock
  * in the same atomic step. An invalidation deletes value and lock together, so a load that
  * raced a write finds its token gone and cannot put the old value back.
@@ -77,6 +99,7 @@ return 1
 
 /** Every script with its number of keys, under the name stores give it. */
 export const LUA_SCRIPTS = {
+  acquireLock: { lua: ACQUIRE_LOCK, numberOfKeys: 1 },
   setIfLeaseHeld: { lua: SET_IF_LEASE_HELD, numberOfKeys: 2 },
   releaseLock: { lua: RELEASE_LOCK, numberOfKeys: 1 },
   stampTag: { lua: STAMP_TAG, numberOfKeys: 1 },

@@ -6,6 +6,7 @@ import type { Cluster, Redis } from 'ioredis'
  * defined on the client itself, which may be the user's own.
  */
 export const SCRIPTS = {
+  tiercacheAcquireLock: LUA_SCRIPTS.acquireLock,
   tiercacheSetIfLeaseHeld: LUA_SCRIPTS.setIfLeaseHeld,
   tiercacheReleaseLock: LUA_SCRIPTS.releaseLock,
   tiercacheStampTag: LUA_SCRIPTS.stampTag,
@@ -14,6 +15,7 @@ export const SCRIPTS = {
 
 /** The commands {@link defineScripts} adds to a client. */
 export interface ScriptCommands {
+  tiercacheAcquireLock(lockKey: string, token: string, ttlMs: number): Promise<number>
   tiercacheSetIfLeaseHeld(key: string, lockKey: string, token: string, value: string, ttlMs: number): Promise<number>
   tiercacheReleaseLock(lockKey: string, token: string): Promise<number>
   tiercacheStampTag(tagKey: string, stampMs: number, ttlMs: number): Promise<number>

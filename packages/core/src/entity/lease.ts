@@ -23,7 +23,8 @@ export function newLease(core: EntityCore, id: string): Lease {
 /**
  * Tries to take `lease`: `held`, `busy` (another instance loads), or `unavailable` (L2 failed).
  * An attempt that failed here but took the lock in Redis later (it timed out while Redis was slow
- * or paused) is released as soon as that is known: this load went on without the lock, so no
+ * or paused) is released as soon as that is known, and one whose reply was lost (its connection
+ * closed) is released by token in case it took it: this load went on without the lock, so no
  * one else would release it, and other instances' readers would wait out `lockTtl` for it.
  */
 export async function tryLock(core: EntityCore, lease: Lease): Promise<'held' | 'busy' | 'unavailable'> {

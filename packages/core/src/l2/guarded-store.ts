@@ -144,7 +144,9 @@ export class GuardedStore implements RemoteStore {
    * while the command was still on its way) can still take the lock when Redis gets to it, and
    * then nobody knows it is held: every other instance's readers would wait for it until it
    * expires (`lockTtl`). `lateHold`, when given, is called if that happens, so the caller can
-   * release it.
+   * release it: when the store's answer comes late and says held, and when the store rejects
+   * (a connection that closed after sending the command loses the reply, not the command; a
+   * release by token of a lock that was never taken changes nothing).
    */
   acquireLock(lockKey: string, token: string, ttlMs: number, lateHold?: () => void): Promise<boolean> {
     let started: Promise<boolean> | undefined
@@ -365,7 +367,7 @@ function whenHeldLate(attempt: Promise<boolean>, lateHold: () => void): void {
     (held) => {
       if (held) lateHold()
     },
-    () => undefined,
+    () => lateHold(),
   )
 }
 

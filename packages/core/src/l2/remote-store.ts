@@ -75,8 +75,10 @@ export interface RemoteStore {
   onTopologyChange?(listener: (change: TopologyChange) => void): () => void
 
   /**
-   * Takes the fleet-wide load lock for a value key: `SET lockKey token NX PX ttlMs`.
-   * Resolves `true` when this caller now holds it. `lockKey` shares the value key's slot.
+   * Takes the fleet-wide load lock for a value key, like `SET lockKey token NX PX ttlMs`.
+   * Resolves `true` when `token` now holds it, also when it held it already: an attempt that
+   * reached Redis twice (a client resending a command whose connection closed) must not report
+   * its own lock as another's, which nobody would release. `lockKey` shares the value key's slot.
    */
   acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean>
 

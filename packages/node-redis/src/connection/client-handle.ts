@@ -8,7 +8,6 @@ export type NodeRedisClient = RedisClientType | RedisClusterType | RedisSentinel
 /** `SET` options the store sends (node-redis v5 form). */
 export interface SetCommandOptions {
   expiration: { type: 'PX'; value: number }
-  condition?: 'NX'
 }
 
 /**

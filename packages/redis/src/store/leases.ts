@@ -3,9 +3,9 @@ import type { RoutedCommands } from './routed-commands.js'
 // The fleet-wide lock of a load is also its lease: the token the lock holds is what lets the
 // holder write its value (`setIfLeaseHeld`), and an invalidation deletes it with the value.
 
-/** `SET lockKey token PX ttlMs NX`: true when this caller now holds the lock. */
+/** Takes `lockKey` for `token` (the `acquireLock` script): true when the token holds it, also when an earlier delivery of this attempt took it. */
 export async function acquireLock(commands: RoutedCommands, lockKey: string, token: string, ttlMs: number): Promise<boolean> {
-  return (await commands.set(lockKey, token, ttlMs, true)) === 'OK'
+  return Number(await commands.script('tiercacheAcquireLock', [lockKey, token, ttlMs])) === 1
 }
 
 /** Writes `value` only while `lockKey` still holds `token` (one Lua script, atomic on the key's slot). */

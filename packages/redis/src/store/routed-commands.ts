@@ -24,11 +24,9 @@ export class RoutedCommands {
     this.cluster = cluster ? (client as Cluster) : undefined
   }
 
-  /** `SET key value PX ttlMs [NX]`; resolves with Redis' reply (`OK`, or `null` when NX found the key). */
-  set(key: string, value: string, ttlMs: number, nx = false): Promise<'OK' | null> {
-    const sent = nx ? this.data.set(key, value, 'PX', ttlMs, 'NX') : this.data.set(key, value, 'PX', ttlMs)
-    const args = nx ? [key, value, 'PX', ttlMs, 'NX'] : [key, value, 'PX', ttlMs]
-    return sent.catch((error: unknown) => this.redirected<'OK' | null>(error, 'set', args))
+  /** `SET key value PX ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<'OK'> {
+    return this.data.set(key, value, 'PX', ttlMs).catch((error: unknown) => this.redirected<'OK'>(error, 'set', [key, value, 'PX', ttlMs]))
   }
 
   /** Runs one of the store's Lua scripts; a redirected one is resent as EVAL of its source, so a node that lacks it needs nothing else. */

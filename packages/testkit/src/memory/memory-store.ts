@@ -58,7 +58,8 @@ export class MemoryStore implements RemoteStore {
 
   async acquireLock(lockKey: string, token: string, ttlMs: number): Promise<boolean> {
     this.assertOpen()
-    if (this.server.read(lockKey) !== null) return false
+    const holder = this.server.read(lockKey)
+    if (holder !== null) return holder === token
     this.server.write(lockKey, token, ttlMs)
     return true
   }
