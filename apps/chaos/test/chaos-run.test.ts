@@ -6,10 +6,9 @@ import { describeReport, runChaos } from '../src/run-chaos.js'
 // from CHAOS_SEED replays a run; otherwise each run draws one and a failure names it.
 //
 // It runs with `pnpm test:chaos` (CHAOS_RUN=1), not in `pnpm test`: 600 s runs still find stale
-// reads past the bound in some episodes (a failover right after another, hot-key replica
-// tombstones lost with a master) and reads over 1 s (readers waiting on a lock taken late on a
-// paused master), so a 60 s run fails often enough to turn a good CI run red. See
-// docs/failure-behaviour.md, "The chaos test".
+// reads past the bound in some episodes (a failover right after another) and reads over 1 s
+// (readers polling a lock no instance knows it holds), so a 60 s run fails often enough to turn a
+// good CI run red. See docs/failure-behaviour.md, "The chaos test".
 const FAULTS_MS = 60_000
 const seed = process.env.CHAOS_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.CHAOS_SEED)
 
