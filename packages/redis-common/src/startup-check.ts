@@ -5,8 +5,10 @@ import { messageOf } from './deployment/node-facts.js'
 const PROBE_RETRY_MS = 100
 
 // Replies that mean "this user may not": a wrong user or password, no AUTH where one is required,
-// or ACL rights missing (Redis 6+; `ERR invalid password` is Redis 5's WRONGPASS).
-const REFUSED_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b|^ERR invalid (password|username-password)/
+// or ACL rights missing (Redis 6+; `ERR invalid password` is Redis 5's WRONGPASS). A command a
+// script runs without the right fails the script with its own words (Redis 7.0).
+const REFUSED_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b|^ERR invalid (password|username-password)|^ERR The user executing the script can't run/
+const ACL_REPLY = /^NOPERM\b|^ERR The user executing the script can't run/
 // Node's TLS failures: OpenSSL verification codes (SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED,
 // UNABLE_TO_VERIFY_LEAF_SIGNATURE, ...), host name mismatches, and handshake alerts
 // (ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED when the server wants a client certificate).
@@ -78,7 +80,7 @@ export function refusal(error: unknown, who: string): TierCacheError | undefined
     )
   }
   if (!REFUSED_REPLY.test(message)) return undefined
-  const hint = message.startsWith('NOPERM')
+  const hint = ACL_REPLY.test(message)
     ? 'the Redis user lacks a right the cache needs; see "ACL users" in the @tiercache/redis README for what to grant'
     : 'check username and password'
   return new TierCacheError('L2_AUTH', `${who} refused this client: ${message.replace(/\.$/, '')}; ${hint}`)

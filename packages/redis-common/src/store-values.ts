@@ -56,14 +56,16 @@ export function spreadOverMasters(
 
 /**
  * The keyed part of a store's startup check: runs every keyed command the store sends on `key`
- * (SET NX PX, the four Lua scripts, SET PX, GET, MGET, UNLINK), then deletes it. Only errors
- * matter, not replies: a missing ACL right surfaces here rather than on the first cache miss.
+ * (SET PX, the five Lua scripts, GET, MGET, UNLINK), then deletes it. Only errors matter, not
+ * replies: a missing ACL right surfaces here rather than on the first cache miss. `SET` goes
+ * first: a user without it is then told so by name, where a script would fail with its own words.
  */
 export async function probeKeyedCommands(store: RemoteStore, key: string): Promise<void> {
   const token = randomUUID()
+  await store.set(key, PROBE_VALUE, PROBE_TTL_MS)
+  await store.delete([key])
   await store.acquireLock(key, token, PROBE_TTL_MS)
   await store.setIfLeaseHeld(key, key, token, PROBE_VALUE, PROBE_TTL_MS)
-  await store.set(key, PROBE_VALUE, PROBE_TTL_MS)
   await store.get(key)
   await store.getMany([key])
   await store.setReplica(key, PROBE_VALUE, PROBE_TTL_MS)

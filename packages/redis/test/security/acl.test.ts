@@ -45,6 +45,11 @@ beforeAll(async () => {
     'reader',
     cacheUserRules(NS).filter((r) => !['+set', '+unlink', '+del', '+evalsha', '+eval'].includes(r)),
   )
+  // every command of the cache but GET, which the scripts run too
+  await setUser(
+    'no-get',
+    cacheUserRules(NS).filter((r) => r !== '+get'),
+  )
   // every command, but another application's keys
   await setUser('stranger', ['resetkeys', '~other:*', 'resetchannels', `&{${NS}}!bus`, '+@all'])
   // keys and commands, but not the bus channel
@@ -113,6 +118,18 @@ describe('ACL users on a standalone Redis', () => {
     const error = await rejectionOf<TierCacheError>(cache.ready())
     expect(error.code).toBe('L2_AUTH')
     expect(error.message).toContain('WRONGPASS')
+    await cache.close()
+  })
+
+  it('a user whose scripts may not run a command they need: ready() rejects with L2_AUTH and the ACL hint, not after its timeout', async () => {
+    const cache = cacheAs('no-get')
+    const error = await rejectionOf<TierCacheError>(cache.ready())
+    expect(error.code).toBe('L2_AUTH')
+    expect(error.message).toMatch(
+      new RegExp(
+        `^L2_AUTH: Redis at 127\\.0\\.0\\.1:${node.port} refused this client: ERR The user executing the script can't run this command or subcommand script: [0-9a-f]{40}, on @user_script:\\d+; ${NOPERM_HINT.replace(/[.()"]/g, '\\$&')}$`,
+      ),
+    )
     await cache.close()
   })
 
