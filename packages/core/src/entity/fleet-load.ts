@@ -2,7 +2,7 @@ import { sleep } from '../util/timeouts.js'
 import type { TimedValue } from './candidate.js'
 import type { EntityCore } from './entity-core.js'
 import { acceptL2Hit } from './l1-fill.js'
-import { holdingLease, type Lease, newLease, release, tryLock } from './lease.js'
+import { holdingLease, type Lease, newLease, release, releaseLeftover, tryLock } from './lease.js'
 import { LeaseWakes } from './lease-wakes.js'
 import { runLoader } from './load-runner.js'
 import type { Loader } from './loader-types.js'
@@ -12,6 +12,11 @@ import { type L2Write, NO_L2_WRITE, type WriteResult, writeValue } from './value
 // Waiting for another instance's load without wakes: first poll after 4 ms, then 1.5x longer, at most 20 ms apart.
 const WAIT_FIRST_POLL_MS = 4
 const WAIT_MAX_POLL_MS = 20
+
+// How long a waiter trusts a lock on a shard that changed topology less than `lockTtl` ago before it
+// releases it as a possible leftover of the failover (see `releaseLeftover`): short enough that the
+// read, its next poll and its own load stay well under a second.
+const LEFTOVER_LOCK_WAIT_MS = 500
 
 /**
  * Loads `id` once across the fleet: takes the L2 lock and loads, or, when another instance
@@ -50,13 +55,21 @@ export async function loadFresh(
  * polls with backoff (4 ms, then 1.5x longer, at most 20 ms apart). When the lock frees without a
  * value (its holder failed or died), it takes the lock and loads. After `lockWait` without either,
  * it loads without the lock, and does not write L2 (there is no lease to write under).
+ *
+ * On a shard that changed topology less than `lockTtl` ago, the lock may be a leftover that nobody
+ * holds (its release was lost with the failover): after waiting {@link LEFTOVER_LOCK_WAIT_MS} the
+ * waiter releases it once and goes on. A real holder that took it after the failover and loads for
+ * longer than that loses its lease (its value then reaches its caller but not L2), and the key is
+ * loaded twice: a cost paid only in that window.
  */
 export async function waitForHolder(core: EntityCore, id: string, loader: Loader<unknown>, startEpoch: number): Promise<unknown> {
   const wakes = LeaseWakes.listen(core, core.keys.lockKey(id))
   // The wait runs on real timers, so it is bounded in real time: the injected clock may be a
   // test's manual clock, which moves only when the test moves it.
-  const giveUpAt = performance.now() + core.policy.lockWaitMs
+  const startedAt = performance.now()
+  const giveUpAt = startedAt + core.policy.lockWaitMs
   let delay = WAIT_FIRST_POLL_MS
+  let leftoverChecked = false
   try {
     for (let left = core.policy.lockWaitMs; left > 0; left = giveUpAt - performance.now()) {
       if (wakes?.listening) await wakes.wait(Math.min(core.policy.lockPollMs, left))
@@ -75,6 +88,11 @@ export async function waitForHolder(core: EntityCore, id: string, loader: Loader
         return loadUnderLease(core, id, loader, startEpoch, lease, landed)
       }
       if (lock === 'unavailable') break
+      if (!leftoverChecked && performance.now() - startedAt >= LEFTOVER_LOCK_WAIT_MS) {
+        leftoverChecked = true
+        const l2 = core.l2 as NonNullable<EntityCore['l2']>
+        if (l2.shardChangedWithin(lease.lockKey, core.policy.lockTtlMs)) await releaseLeftover(core, lease.lockKey)
+      }
     }
   } finally {
     wakes?.stop()

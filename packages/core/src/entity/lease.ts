@@ -108,3 +108,21 @@ async function tryRelease(core: EntityCore, lease: Lease): Promise<boolean> {
   if (released) announceLeaseEnd(core, lease.lockKey)
   return released
 }
+
+/**
+ * Releases the lock on `lockKey` whoever holds it (compare-and-delete with the token it holds now),
+ * for a waiter that suspects it is a leftover of a failover: a lock whose release its old master
+ * acknowledged but never replicated, which nobody will release. Never rejects.
+ */
+export async function releaseLeftover(core: EntityCore, lockKey: string): Promise<void> {
+  const l2 = core.l2 as NonNullable<EntityCore['l2']>
+  try {
+    const token = await l2.get(lockKey)
+    if (token === null) return
+    await l2.releaseLock(lockKey, token)
+    core.ctx.logger.info({ entity: core.policy.name, lock: lockKey }, 'released a lock its shard may have kept from before a failover')
+    announceLeaseEnd(core, lockKey)
+  } catch (error) {
+    core.l2Failures.failed('releaseLock', error)
+  }
+}

@@ -6,6 +6,7 @@ import type { BreakerOptions, BreakerState, CircuitBreaker } from './circuit-bre
 import { DeadlineSweeper } from './deadline-sweeper.js'
 import type { BusHandlers, BusSubscription, DeleteOutcome, RemoteStore, TopologyChange } from './remote-store.js'
 import { type ShardBreakerEvents, ShardBreakers, SINGLE_SHARD } from './shard-breakers.js'
+import { ShardChanges } from './shard-changes.js'
 import { answered, positionsByBreaker, type ShardPart, scatter, settled } from './shard-parts.js'
 import { SkippedCalls } from './skipped-calls.js'
 
@@ -17,6 +18,8 @@ interface GuardShared {
   readonly expired: Set<CircuitBreaker>
   readonly skipped: SkippedCalls
   readonly topologyListeners: Set<(change: TopologyChange) => void>
+  /** When each shard was last seen in a topology change. */
+  readonly changes: ShardChanges
   stopWatching: () => void
   /** Whether the store has answered once (see `guard`). */
   established: boolean
@@ -88,6 +91,11 @@ export class GuardedStore implements RemoteStore {
   }
 
   /** Calls `listener` after each topology change the store reports (after the changed shards' breakers were told). */
+  /** Whether the shard `key` lives on now was in a topology change less than `ms` ago (real time). */
+  shardChangedWithin(key: string, ms: number): boolean {
+    return this.shared.changes.changedWithin(this.shardOf(key), ms)
+  }
+
   onTopologyChange(listener: (change: TopologyChange) => void): () => void {
     this.shared.topologyListeners.add(listener)
     return () => this.shared.topologyListeners.delete(listener)
@@ -324,6 +332,7 @@ function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerE
     expired,
     skipped: new SkippedCalls(),
     topologyListeners: new Set(),
+    changes: new ShardChanges(),
     stopWatching: () => {},
     established: false,
     namespace: options.namespace,
@@ -333,6 +342,7 @@ function guardShared(inner: RemoteStore, options: BreakerOptions & ShardBreakerE
     // A changed shard is probed at once: its replica may have been promoted, or its slots moved.
     shared.stopWatching = inner.onTopologyChange((change) => {
       if (change.current !== undefined) shared.breakers.prune(change.current)
+      shared.changes.changed(change.shards)
       shared.breakers.probe(change.shards)
       for (const listener of shared.topologyListeners) listener(change)
     })
