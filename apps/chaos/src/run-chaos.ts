@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { KeyBuilder } from '@tiercache/core'
 import type { RedisCluster } from '@tiercache/testkit'
 import { faultKindAt, type SlowReadSummary, summarizeSlowReads } from './attribution.js'
 import { type CheckReport, checkReads, type FaultWindow, type InvalidationRecord, type StaleRead } from './checker.js'
@@ -17,6 +18,7 @@ import {
   type WorkerMessage,
 } from './protocol.js'
 import { faultsOf } from './schedule.js'
+import { TopologyRecorder } from './topology-recorder.js'
 
 // From src/ (tests) and from dist/ alike: the worker always runs compiled.
 const WORKER = fileURLToPath(new URL('../dist/worker.js', import.meta.url))
@@ -190,6 +192,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 
   const faults: FaultWindow[] = []
+  // Only with a trace file: what each node said of itself, for the stale reads' histories.
+  const topology = options.traceFile === undefined ? undefined : new TopologyRecorder(options.cluster)
+  topology?.start()
   try {
     await Promise.race([Promise.all(ready), ...exited.map((done) => done.then(() => Promise.reject(new Error('a worker exited early'))))])
     for (const worker of workers) reply(worker, { type: 'go' })
@@ -209,6 +214,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await Promise.race([Promise.all(stopped), sleep(30_000)])
     for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGKILL')
     await Promise.all(exited)
+    await topology?.stop()
   }
 
   coordinatorDelay.disable()
@@ -216,8 +222,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const allReads = readBatches.flat()
   const check = checkReads(allReads, invalidations, faults, { boundMs, slowMs })
   if (options.traceFile !== undefined) {
-    const staleHistories = check.staleReads.slice(0, 10).map((stale) => historyOf(stale, allReads, invalidations, logs))
-    writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks, staleHistories }, null, 1))
+    const staleHistories = check.staleReads
+      .slice(0, 10)
+      .map((stale) => historyOf(stale, allReads, invalidations, logs, topology, options.cluster, config.namespace))
+    const topologyChanges = topology?.between(0, Number.POSITIVE_INFINITY) ?? []
+    writeFileSync(options.traceFile, JSON.stringify({ faults, details, longLocks, staleHistories, topologyChanges }, null, 1))
   }
   return {
     ...check,
@@ -250,6 +259,9 @@ function historyOf(
   reads: readonly number[],
   invalidations: readonly InvalidationRecord[],
   logs: readonly { at: number; worker: number | undefined; event: string }[],
+  topology: TopologyRecorder | undefined,
+  cluster: RedisCluster,
+  namespace: string,
 ) {
   const from = stale.invalidatedAt - HISTORY_BEFORE_MS
   const until = stale.start + HISTORY_AFTER_MS
@@ -271,8 +283,13 @@ function historyOf(
     if (log.at < from || log.at > until) continue
     events.push({ at: new Date(log.at).toISOString(), event: `worker ${log.worker} logged ${log.event}` })
   }
+  for (const change of topology?.between(from, until) ?? []) {
+    events.push({ at: new Date(change.at).toISOString(), event: `node ${change.port}: ${change.state}` })
+  }
   events.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
-  return { stale, events }
+  // The slot of the key's value, to read the nodes' lines against.
+  const slot = cluster.keySlot(new KeyBuilder(namespace, 'item').valueKey(String(stale.key)))
+  return { stale, slot, events }
 }
 
 function reply(worker: ChildProcess, message: CoordinatorMessage): void {
