@@ -49,7 +49,7 @@ export {
   UNLINK,
   type UnconfirmedDelete,
 } from './shards/durable-deletes.js'
-export { REPLICA_COUNT_MAX_AGE_MS, ReplicaCount } from './shards/replica-count.js'
+export { connectedReplicas, REPLICA_COUNT_MAX_AGE_MS, ReplicaCount, replicasToWaitFor } from './shards/replica-count.js'
 export {
   EMPTY_SLOT_MAP,
   PRIMARY_SHARD,

@@ -26,6 +26,10 @@ export function describeDurableDeletes(name: string, open: (replicaAckTimeoutMs?
     it('reports a delete no replica received as unconfirmed, and deleting it again after the failover removes it from the promoted replica', async () => {
       await expectUnconfirmedDeleteRepairedAfterFailover(testCluster(), open(), 'f')
     })
+
+    it('waits for a replica connected to the master that CLUSTER SLOTS does not list yet (restarted, its full sync under way)', async () => {
+      await expectSyncingReplicaWaitedFor(testCluster(), open, 's')
+    }, 90_000)
   })
 }
 
@@ -62,6 +66,51 @@ async function expectDurableDeleteConfirmed(cluster: RedisCluster, store: Durabl
   for (const key of keys) expect(await cluster.command((await cluster.masterForKey(key)).port, ['WAIT', 1, 10_000])).toBe(1)
   expect(await store.deleteDurably(keys)).toEqual({ unconfirmed: [] })
   for (const key of keys) expect(await store.get(key)).toBeNull()
+}
+
+/**
+ * Expects a durable delete to wait for a replica that is connected to the key's master but that
+ * `CLUSTER SLOTS` leaves out (a restarted replica, its offset 0 until its full sync is done): the
+ * slot map lists no replica, yet a failover could promote it with the data of its sync's snapshot.
+ * The master holds the sync (`repl-diskless-sync-delay`), so the replica acknowledges nothing and
+ * the delete is reported unconfirmed; a store that trusted the slot map alone confirmed it at once
+ * (chaos run 11, docs/failure-behaviour.md).
+ */
+async function expectSyncingReplicaWaitedFor(
+  cluster: RedisCluster,
+  open: (replicaAckTimeoutMs?: number) => DurableStore,
+  prefix: string,
+): Promise<void> {
+  const key = keyInSlots([0, 16_383], prefix)
+  const master = await cluster.masterForKey(key)
+  const replica = (await cluster.replicas()).find((r) => r.masterId === master.id)
+  if (replica === undefined) throw new Error('the master has no replica')
+  await cluster.command(master.port, ['SET', key, 'old'])
+  await cluster.command(master.port, ['CONFIG', 'SET', 'repl-diskless-sync', 'yes', 'repl-diskless-sync-delay', '60'])
+  try {
+    await cluster.kill(replica.port)
+    await cluster.restart(replica.port)
+    const slot = cluster.keySlot(key)
+    await vi.waitFor(
+      async () => {
+        const info = String(await cluster.command(master.port, ['INFO', 'replication']))
+        expect(info).toMatch(/connected_slaves:1\b/)
+        expect(info).toMatch(/state=wait_bgsave/)
+        const ranges = (await cluster.command(master.port, ['CLUSTER', 'SLOTS'])) as [number, number, ...unknown[]][]
+        const range = ranges.find(([first, last]) => first <= slot && slot <= last)
+        // Master only: the replica is not listed.
+        expect(range?.length).toBe(3)
+      },
+      { timeout: 30_000, interval: 50 },
+    )
+    const store = open(500)
+    // One answered call first, so the store has its slot map (read now: the replica is not in it).
+    await store.get(key)
+    expect(await store.deleteDurably([key])).toEqual({ unconfirmed: [{ key, shard: `127.0.0.1:${master.port}` }] })
+    expect(await cluster.command(master.port, ['GET', key])).toBeNull()
+  } finally {
+    await cluster.command(master.port, ['CONFIG', 'SET', 'repl-diskless-sync-delay', '0'])
+  }
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   groupBySlot,
   type KeyWrite,
   keySlot,
+  replicasToWaitFor,
   TOMBSTONE,
   UNKNOWN_SHARD,
   type UnconfirmedDelete,
@@ -32,8 +33,15 @@ export async function deleteOnCluster(
     groups.map(async (group) => {
       const master = cluster.slots[keySlot(group[0] as string)]?.master
       const shard = master?.address ?? UNKNOWN_SHARD
-      const wait = await rules.mustConfirm(durable, () => (master === undefined ? 0 : replicasOf(shard)))
       const client = master?.client?.isReady === true ? (master.client as RedisClientType) : undefined
+      const wait = await rules.mustConfirm(durable, async () =>
+        master === undefined
+          ? 0
+          : replicasToWaitFor(
+              await replicasOf(shard),
+              client === undefined ? undefined : () => client.sendCommand(['INFO', 'replication']),
+            ),
+      )
       return rules.clusterSlot(
         shard,
         group,

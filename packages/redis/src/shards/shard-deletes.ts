@@ -1,4 +1,11 @@
-import { DurableDeletes, type KeyWrite, type MasterDeleteReplies, TOMBSTONE, type UnconfirmedDelete } from '@tiercache/redis-common'
+import {
+  DurableDeletes,
+  type KeyWrite,
+  type MasterDeleteReplies,
+  replicasToWaitFor,
+  TOMBSTONE,
+  type UnconfirmedDelete,
+} from '@tiercache/redis-common'
 import type { Cluster, Redis } from 'ioredis'
 import { resendRedirected } from '../redirections.js'
 import type { ClusterShards } from './cluster-shards.js'
@@ -45,7 +52,9 @@ export class ShardDeletes {
     return this.rules.clusterSlot(
       shard,
       keys,
-      await this.rules.mustConfirm(durable, () => shards.replicasOf(first)),
+      await this.rules.mustConfirm(durable, () =>
+        replicasToWaitFor(shards.replicasOf(first), node === undefined ? undefined : () => node.info('replication')),
+      ),
       node === undefined ? undefined : (group, waitMs) => sendOnMaster(node, write, group, waitMs),
       (key) => writeOne(cluster, write, key),
     )
