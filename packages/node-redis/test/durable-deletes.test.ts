@@ -1,4 +1,4 @@
-import { DurableDeletes, type MasterDeleteReplies, SUSPECT_MS } from '@tiercache/redis-common'
+import { DurableDeletes, type MasterDeleteReplies, ReplicaCount, replicasToWaitFor, SUSPECT_MS } from '@tiercache/redis-common'
 import { describe, expect, it } from 'vitest'
 
 // The rules both Redis stores follow for a durable delete, without Redis: the master's answers are given.
@@ -76,5 +76,44 @@ describe('durable delete rules (DurableDeletes)', () => {
     expect(reads).toBe(0)
     expect(await new DurableDeletes(50).onPrimary(['k'], true, count(0), m.send)).toEqual([])
     expect(m.waits).toEqual([undefined, undefined, undefined])
+  })
+
+  it('waits for the replicas the slot map lists, or, when it lists none, for those connected to the master (a restarted replica is not listed yet)', async () => {
+    let asked = 0
+    const info = (text: string) => async () => {
+      asked++
+      return text
+    }
+    expect(await replicasToWaitFor(1, info('connected_slaves:0'))).toBe(1)
+    expect(asked).toBe(0)
+    expect(await replicasToWaitFor(0, info('# Replication\r\nrole:master\r\nconnected_slaves:2\r\n'))).toBe(2)
+    expect(await replicasToWaitFor(0, info('role:master\r\nconnected_slaves:0\r\n'))).toBe(0)
+    expect(await replicasToWaitFor(0, undefined)).toBe(0)
+    expect(await replicasToWaitFor(0, () => Promise.reject(new Error('connection closed')))).toBe(0)
+    expect(asked).toBe(2)
+  })
+
+  it("reads a primary's replica count again before each delete while it was 0 (a replica may have connected since), else at most every 5 s", async () => {
+    let connected = 0
+    let reads = 0
+    let now = 0
+    const count = new ReplicaCount(
+      async () => {
+        reads++
+        return `connected_slaves:${connected}`
+      },
+      () => now,
+    )
+    expect(await count.fresh()).toBe(0)
+    connected = 1
+    now += 100
+    expect(await count.fresh()).toBe(1)
+    now += 100
+    expect(await count.fresh()).toBe(1)
+    expect(reads).toBe(2)
+    now += 5_001
+    connected = 0
+    expect(await count.fresh()).toBe(0)
+    expect(reads).toBe(3)
   })
 })

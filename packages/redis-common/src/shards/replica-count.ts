@@ -5,8 +5,8 @@ export const REPLICA_COUNT_MAX_AGE_MS = 5_000
  * How many replicas a standalone or Sentinel-managed primary has (`connected_slaves` of `INFO
  * replication`), which a durable delete needs to know whether to wait. Read through `readInfo`
  * (the store's client), at most once at a time, again when older than
- * {@link REPLICA_COUNT_MAX_AGE_MS} or after {@link ReplicaCount.forget} (a reconnection, a
- * failover). A failed read keeps the last count. Shared by the ioredis and the node-redis store.
+ * {@link REPLICA_COUNT_MAX_AGE_MS}, while it is 0 ({@link ReplicaCount.fresh}), or after
+ * {@link ReplicaCount.forget} (a reconnection, a failover). A failed read keeps the last count. Shared by the ioredis and the node-redis store.
  */
 export class ReplicaCount {
   private replicas = 0
@@ -24,9 +24,14 @@ export class ReplicaCount {
     return this.replicas
   }
 
-  /** The count, read first when it is stale. */
+  /**
+   * The count, read first when it is stale or was 0: a replica that connected since (a restarted
+   * one, or the old primary rejoining after a failover) must be waited for at once, or a delete
+   * confirmed without a wait could be lost if it is promoted before it caught up. A primary
+   * without replicas therefore pays one `INFO` round trip per durable delete.
+   */
   async fresh(): Promise<number> {
-    if (this.stale()) await this.read()
+    if (this.stale() || this.replicas === 0) await this.read()
     return this.replicas
   }
 
